@@ -1,0 +1,35 @@
+"""/healthz tells a load balancer (and a person) whether the app and database work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support import make_config
+from viewpoint import create_app
+
+
+def test_healthz_reports_app_and_database(client, backend: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["app"]["name"] == "viewpoint"
+    assert body["app"]["questionnaires"] == 4
+    assert body["database"] == {"backend": backend, "status": "ok", "schema_revision": "0001"}
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-folder' / 'db.sqlite3'}"
+    app = create_app(make_config(url, tmp_path))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"]["status"] == "unavailable"
+    assert response.get_json()["status"] == "degraded"
+
+
+def test_healthz_answers_503_before_the_database_is_migrated(fresh_database: str,
+                                                             tmp_path: Path) -> None:
+    app = create_app(make_config(fresh_database, tmp_path))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    app.extensions["viewpoint.engine"].dispose()

@@ -1,0 +1,60 @@
+"""Pages anyone can open: the questionnaire preview, and the headers every answer carries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from viewpoint.security import CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/questionnaires/",
+                                  "/questionnaires/before-care-review/4-7"])
+def test_every_answer_carries_strict_security_headers(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_home_leads_to_the_questionnaires(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/questionnaires/")
+
+
+def test_preview_lists_every_questionnaire_with_question_counts(client, app) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/questionnaires/").get_data(as_text=True)
+    catalogue = app.extensions["viewpoint.questionnaires"]
+    for questionnaire in catalogue.questionnaires.values():
+        assert questionnaire.staff_title.replace("'", "&#39;") in page
+        for band in questionnaire.bands:
+            count = len(questionnaire.questions_for(band))
+            assert f"/questionnaires/{questionnaire.id}/{band}\">{count} questions" in page
+
+
+def test_preview_shows_a_band_exactly_as_defined(client, app) -> None:  # type: ignore[no-untyped-def]
+    definition = app.extensions["viewpoint.questionnaires"].get("before-care-review")
+    page = client.get("/questionnaires/before-care-review/4-7").get_data(as_text=True)
+    questions = definition.questions_for("4-7")
+    assert page.count('<li id="q-') == len(questions)
+    for question in questions:
+        assert f'id="q-{question.key}"' in page
+    alerts = [q for q in questions if q.alert]
+    assert alerts and page.count("Safeguarding alert") == len(alerts)
+
+
+@pytest.mark.parametrize("path", ["/questionnaires/nope/4-7",
+                                  "/questionnaires/before-pathway-review/4-7"])
+def test_unknown_questionnaire_or_band_is_not_found(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(path).status_code == 404
+
+
+def test_pages_load_nothing_from_outside_the_service(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/questionnaires/before-care-review/12-17").get_data(as_text=True)
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
+    assert '<html lang="en" dir="ltr">' in page

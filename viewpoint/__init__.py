@@ -1,0 +1,99 @@
+"""viewpoint: children's own views, gathered before the review of their plan.
+
+``create_app`` is the only thing this package does at import time's request;
+nothing connects to a database until a request or command needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config
+
+try:
+    __version__ = version("viewpoint")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """Where ``templates``, ``static`` or ``translations`` are.
+
+    In a wheel they travel inside the package; in a checkout they sit at the top
+    of the repository, beside the package.
+    """
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app. Raises ``UnsafeConfiguration`` if production settings are unsafe,
+    and ``DefinitionError`` if a questionnaire definition has mistakes."""
+    config = config or Config.from_env()
+    config.check_safe_for_production()
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        instance_path=str(config.instance_path()),
+    )
+    app.config.from_mapping(config.flask_settings())
+    app.config["VIEWPOINT_CONFIG"] = config
+    logging.getLogger("viewpoint").setLevel(config.LOG_LEVEL)
+    register_extensions(app)
+    register_questionnaires(app)
+    register_security_headers(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import csrf, db
+    from .i18n import init_babel
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    csrf.init_app(app)
+    init_babel(app)
+
+
+def register_questionnaires(app: Flask) -> None:
+    from .questionnaires import load_definitions
+
+    directory = app.config.get("QUESTIONNAIRE_DIR")
+    app.extensions["viewpoint.questionnaires"] = load_definitions(
+        Path(directory) if directory else None, static_dir=Path(app.static_folder or ""))
+
+
+def register_security_headers(app: Flask) -> None:
+    from .security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .health.views import bp as health_bp
+    from .preview.views import bp as preview_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(preview_bp)
+    app.add_url_rule("/", endpoint="home", view_func=_home)
+
+
+def _home():  # type: ignore[no-untyped-def]
+    from flask import redirect, url_for
+
+    return redirect(url_for("preview.index"))
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,170 @@
+"""One settings object, read from the environment.
+
+Every setting has a name, a type, a default and a sentence saying what it is for;
+the README's configuration table is checked against this list by a test, so the
+two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Raised when production would start with settings that put children's data at risk."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+#: (environment variable, type, default, what it is for). The order is the README table's order.
+SETTINGS: list[tuple[str, type, object, str]] = [
+    ("VIEWPOINT_ENV", str, "development",
+     "`development`, `test` or `production`. Production refuses unsafe settings."),
+    ("DATABASE_URL", str, None,
+     "SQLAlchemy URL. Default: SQLite file `instance/viewpoint.sqlite3`. "
+     "PostgreSQL: `postgresql://user:password@host/dbname` (psycopg 3)."),
+    ("SECRET_KEY", str, None,
+     "Signs sessions and CSRF tokens. Generated once into `instance/secret_key` for local use; "
+     "required (32+ characters) in production."),
+    ("INSTANCE_PATH", str, None,
+     "Folder for the SQLite file and the generated secret. "
+     "Default: `instance/` in the working directory."),
+    ("SQLITE_BUSY_TIMEOUT_MS", int, 30000,
+     "How long an SQLite writer waits for another writer before giving up."),
+    ("SESSION_COOKIE_SECURE", _bool, None,
+     "Send cookies over HTTPS only. Default: on in production, off otherwise."),
+    ("QUESTIONNAIRE_DIR", str, None,
+     "Folder of questionnaire definitions (YAML). "
+     "Default: the definitions shipped in the package."),
+    ("DEFAULT_LOCALE", str, "en", "Language used when nothing else chooses one."),
+    ("INVITATION_DAYS", int, 14, "Days an access code works after it is issued."),
+    ("LOG_LEVEL", str, "INFO", "Python logging level for the app's own messages."),
+]
+
+
+@dataclass
+class Config:
+    """Settings for one app. Build it with :meth:`from_env`; tests build it directly."""
+
+    VIEWPOINT_ENV: str = "development"
+    DATABASE_URL: str | None = None
+    SECRET_KEY: str | None = None
+    INSTANCE_PATH: str | None = None
+    SQLITE_BUSY_TIMEOUT_MS: int = 30000
+    SESSION_COOKIE_SECURE: bool | None = None
+    QUESTIONNAIRE_DIR: str | None = None
+    DEFAULT_LOCALE: str = "en"
+    INVITATION_DAYS: int = 14
+    LOG_LEVEL: str = "INFO"
+    #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> Config:
+        """Read every setting in :data:`SETTINGS` from ``environ``.
+
+        Raises ``ValueError`` naming the variable when a value cannot be read.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, kind, default, _ in SETTINGS:
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                values[name] = default
+                continue
+            try:
+                values[name] = kind(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+        return cls(**values)
+
+    @property
+    def is_production(self) -> bool:
+        return self.VIEWPOINT_ENV == "production"
+
+    def instance_path(self) -> Path:
+        return Path(self.INSTANCE_PATH or Path.cwd() / "instance").resolve()
+
+    def database_url(self) -> str:
+        """The URL SQLAlchemy connects to, with the psycopg 3 driver for PostgreSQL."""
+        url = self.DATABASE_URL or f"sqlite:///{self.instance_path() / 'viewpoint.sqlite3'}"
+        return normalise_database_url(url)
+
+    def secret_key(self) -> str:
+        """The configured secret, or (outside production) one generated once and kept on disk."""
+        if self.SECRET_KEY:
+            return self.SECRET_KEY
+        if self.is_production:
+            raise UnsafeConfiguration("SECRET_KEY must be set in production.")
+        path = self.instance_path() / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written with 0600 so other local users cannot forge sessions.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def check_safe_for_production(self) -> None:
+        """Refuse settings that would expose children's data in production.
+
+        Raises :class:`UnsafeConfiguration` listing every problem found.
+        """
+        if not self.is_production:
+            return
+        problems = []
+        if not self.SECRET_KEY or len(self.SECRET_KEY) < 32:
+            problems.append("SECRET_KEY must be set to at least 32 random characters")
+        if not self.DATABASE_URL:
+            problems.append("DATABASE_URL must be set (PostgreSQL is the production database)")
+        elif make_url(normalise_database_url(self.DATABASE_URL)).get_backend_name() != "postgresql":
+            problems.append("DATABASE_URL must point at PostgreSQL in production")
+        if self.SESSION_COOKIE_SECURE is False:
+            problems.append("SESSION_COOKIE_SECURE cannot be switched off in production")
+        if self.extra.get("WTF_CSRF_ENABLED") is False or self.extra.get("TESTING"):
+            problems.append("testing switches (no CSRF, TESTING) cannot be used in production")
+        if problems:
+            raise UnsafeConfiguration("Refusing to start: " + "; ".join(problems) + ".")
+
+    def flask_settings(self) -> dict[str, object]:
+        """The settings Flask and its extensions read from ``app.config``."""
+        secure = self.SESSION_COOKIE_SECURE
+        if secure is None:
+            secure = self.is_production
+        settings: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)
+                                       if f.name != "extra"}
+        settings.update(
+            SECRET_KEY=self.secret_key(),
+            SQLALCHEMY_URL=self.database_url(),
+            SESSION_COOKIE_SECURE=secure,
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+            BABEL_DEFAULT_LOCALE=self.DEFAULT_LOCALE,
+            WTF_CSRF_TIME_LIMIT=None,
+            MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+            TESTING=self.VIEWPOINT_ENV == "test",
+        )
+        settings.update(self.extra)
+        return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver (if any) the URL names."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)

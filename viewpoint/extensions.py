@@ -1,0 +1,137 @@
+"""Extensions, created unbound: ``create_app`` binds them to an app.
+
+The database is plain SQLAlchemy 2.0 rather than a Flask wrapper so that the SQLite
+transaction rules below sit in one visible place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask.globals import app_ctx
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+#: Requests with these methods change data, so their transaction takes the write lock up front.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Execution option that makes an SQLite transaction start with BEGIN IMMEDIATE.
+IMMEDIATE = "viewpoint_begin_immediate"
+
+
+def create_database_engine(url: str, *, busy_timeout_ms: int = 30000, **kwargs: Any) -> Engine:
+    """An engine with the settings viewpoint relies on for the given database.
+
+    SQLite: WAL (readers never wait for the writer), foreign keys enforced,
+    ``synchronous=FULL`` (a saved answer survives power loss), a busy timeout,
+    and transactions that start with ``BEGIN IMMEDIATE`` when they will write.
+    A deferred transaction that reads and then writes can fail at once with
+    "database is locked" when another writer committed in between; taking the
+    write lock at BEGIN makes it wait its turn (up to the busy timeout) instead.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine, busy_timeout_ms)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below; pysqlite's
+        # own implicit BEGIN would otherwise always be DEFERRED.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class _AppBoundSession(Session):
+    """A session that uses the engine of the app it is working for."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions["viewpoint.engine"]
+
+
+def _app_context_id() -> int:
+    return id(app_ctx._get_current_object())
+
+
+class Database:
+    """The app's database: one engine per app, one session per app context.
+
+    The request's session is committed in one place (``after_request``) and
+    discarded at teardown, so views and services never commit themselves.
+    """
+
+    def __init__(self) -> None:
+        self.session = scoped_session(
+            sessionmaker(class_=_AppBoundSession, expire_on_commit=False),
+            scopefunc=_app_context_id,
+        )
+
+    def init_app(self, app: Flask) -> None:
+        engine = create_database_engine(
+            app.config["SQLALCHEMY_URL"],
+            busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000),
+        )
+        app.extensions["viewpoint.engine"] = engine
+
+        @app.before_request
+        def _take_write_lock_for_writes() -> None:
+            if request.method in WRITE_METHODS:
+                self.session.connection(execution_options={IMMEDIATE: True})
+
+        @app.after_request
+        def _commit(response: Any) -> Any:
+            # One commit per request. Error responses roll back instead.
+            if response.status_code < 400 and not g.get("viewpoint_rollback"):
+                self.session.commit()
+            else:
+                self.session.rollback()
+            return response
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["viewpoint.engine"]
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction outside a request (CLI commands, demo data).
+
+        Commits on success, rolls back and re-raises on any exception.
+        """
+        session = self.session()
+        session.connection(execution_options={IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+db = Database()
+csrf = CSRFProtect()
+babel = Babel()

@@ -1,0 +1,61 @@
+"""Invitations: one child asked to answer one questionnaire before one review."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column, utcnow
+from .child import Child, Review
+from .staff import User
+
+
+class InvitationState(enum.StrEnum):
+    ISSUED = "issued"  #: the code has been given; nothing answered yet
+    STARTED = "started"  #: the child has opened it and may have answered some questions
+    SUBMITTED = "submitted"  #: the child finished; the code no longer works
+    CANCELLED = "cancelled"  #: a worker withdrew it (for example to re-issue)
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    __table_args__ = (Index("ix_invitation_child_issued", "child_id", "issued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The child invited.
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    #: The review the answers are for.
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    #: Which questionnaire definition ("before-care-review").
+    questionnaire_key: Mapped[str] = mapped_column(String(64))
+    #: Age band the worker chose; empty means "from the child's date of birth".
+    band: Mapped[str | None] = mapped_column(String(8))
+    #: Language the questionnaire opens in.
+    language: Mapped[str] = mapped_column(String(16))
+    #: Keyed hash of the access code; the code itself is never stored.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Who issued it.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    #: When it was issued.
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: After this moment the code stops working.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    #: Where it is in its life.
+    state: Mapped[InvitationState] = mapped_column(
+        enum_column(InvitationState, "invitation_state"), default=InvitationState.ISSUED)
+
+    child: Mapped[Child] = relationship()
+    review: Mapped[Review] = relationship()
+    issued_by: Mapped[User | None] = relationship()
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        """Whether the code still lets the child in."""
+        now = now or utcnow()
+        open_states = (InvitationState.ISSUED, InvitationState.STARTED)
+        return self.state in open_states and now < self.expires_at
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} {self.state.value}>"

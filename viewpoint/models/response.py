@@ -1,0 +1,102 @@
+"""What a child said: a response and its answers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column, utcnow
+from .child import Child, Plan, Review
+from .invitation import Invitation
+from .questionnaire import QuestionnaireVersion
+
+
+class HelpedBy(enum.StrEnum):
+    """Who helped the child answer, in the child's own account."""
+
+    NOBODY = "nobody"
+    CARER = "carer"
+    WORKER = "worker"
+    SOMEONE_ELSE = "someone_else"
+
+
+class Response(Base):
+    """One child's answers to one invitation, from the first answer to submission."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        Index("ix_response_child_started", "child_id", "started_at"),
+        Index("ix_response_submitted_questionnaire", "submitted_at", "questionnaire_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The invitation answered; one response per invitation.
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), unique=True)
+    #: Whose answers these are.
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    #: The plan the answers belong to.
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    #: The review the answers were gathered for.
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    #: The exact wording served.
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire_version.id"), index=True)
+    #: Copied from the version so that totals can group without a join.
+    questionnaire_key: Mapped[str] = mapped_column(String(64))
+    #: Age band answered in.
+    band: Mapped[str] = mapped_column(String(8))
+    #: Language answered in.
+    language: Mapped[str] = mapped_column(String(16))
+    #: Who helped, as the child said; empty if they did not say.
+    helped_by: Mapped[HelpedBy | None] = mapped_column(enum_column(HelpedBy, "helped_by"))
+    #: When the child opened the questionnaire.
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the latest answer was saved.
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the child finished; empty while in progress.
+    submitted_at: Mapped[datetime | None]
+
+    invitation: Mapped[Invitation] = relationship()
+    child: Mapped[Child] = relationship()
+    plan: Mapped[Plan] = relationship()
+    review: Mapped[Review] = relationship()
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="response",
+                                                 order_by="Answer.id")
+
+    def __repr__(self) -> str:
+        return f"<Response {self.id}>"
+
+
+class Answer(Base):
+    """The child's current answer to one question (changing it replaces it)."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        # One answer per question: a doubled or retried save updates, never duplicates.
+        Index("uq_answer_response_question", "response_id", "question_key", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The response it belongs to.
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
+    #: The question's key in the definition.
+    question_key: Mapped[str] = mapped_column(String(64))
+    #: The answer: an option key, a list of option keys, a number or text; empty if declined.
+    value: Mapped[dict[str, Any] | None]
+    #: True when the child chose "I'd rather not say".
+    declined: Mapped[bool] = mapped_column(default=False)
+    #: The id the child's device gave this save, so a retried save is recognised.
+    client_save_id: Mapped[str | None] = mapped_column(String(64))
+    #: When it was saved (or last changed).
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.response_id}/{self.question_key}>"

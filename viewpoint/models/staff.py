@@ -1,0 +1,68 @@
+"""Teams and the staff who sign in."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a member of staff does, and so what they may see."""
+
+    SOCIAL_WORKER = "social_worker"
+    TEAM_MANAGER = "team_manager"
+    REVIEWING_OFFICER = "reviewing_officer"
+    PANEL_MEMBER = "panel_member"
+    ADMINISTRATOR = "administrator"
+
+
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The name staff know the team by ("North Children in Care Team").
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    #: When the team was added.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+    def __repr__(self) -> str:
+        return f"<Team {self.id} {self.name!r}>"
+
+
+class User(Base):
+    """A member of staff. Children never have accounts; they use access codes."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Sign-in name, stored lower-case so that it is unique whatever the case typed.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: The name shown to colleagues and, for a child's own worker, to the child.
+    display_name: Mapped[str] = mapped_column(String(120))
+    #: What the person does; decides what they may see.
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    #: The team a worker or manager belongs to; empty for panel members and administrators.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    #: argon2id hash of the password; empty until a password is set.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: A disabled account cannot sign in and its sessions end.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: When the account was created.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+

@@ -1,0 +1,1 @@
+"""A read-only view of every questionnaire, band by band, as staff explain it to children."""

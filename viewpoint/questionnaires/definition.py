@@ -1,0 +1,246 @@
+"""What a questionnaire definition is, once loaded and checked.
+
+These are plain frozen objects: the loader builds them from YAML and checks them
+(see ``loader.py``); everything else only reads them. ``FORMAT.md`` beside this
+file documents the YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Band:
+    """An age band: which ages it covers and how its pages are laid out."""
+
+    key: str
+    youngest: int
+    oldest: int
+    #: "one-per-screen" (big pictures, one question a screen) or "pages" (short pages).
+    layout: str
+
+    def covers(self, age: int) -> bool:
+        return self.youngest <= age <= self.oldest
+
+
+#: Every band a questionnaire may offer, youngest first.
+BANDS: dict[str, Band] = {
+    band.key: band
+    for band in (
+        Band("4-7", 4, 7, "one-per-screen"),
+        Band("8-11", 8, 11, "one-per-screen"),
+        Band("12-17", 12, 17, "pages"),
+        Band("16-25", 16, 25, "pages"),
+    )
+}
+
+QUESTION_TYPES = ("faces", "yes_no", "scale", "choose_one", "choose_many", "free_text")
+
+#: Types whose answer is one or more option keys.
+CHOICE_TYPES = frozenset({"faces", "yes_no", "choose_one", "choose_many"})
+
+#: Options every ``faces`` / ``yes_no`` question has, in the order shown.
+BUILT_IN_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "faces": (("happy", "Happy"), ("okay", "In the middle"), ("sad", "Sad")),
+    "yes_no": (("yes", "Yes"), ("not_sure", "Not sure"), ("no", "No")),
+}
+
+#: Pictures for the built-in face options, under ``static/``.
+FACE_PICTURES = {"happy": "img/faces/happy.svg", "okay": "img/faces/okay.svg",
+                 "sad": "img/faces/sad.svg"}
+
+PLAN_KINDS = ("child_in_need", "child_protection", "care_plan", "pathway_plan")
+
+DEFAULT_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words a child reads: English per band, and the gettext context that identifies them."""
+
+    context: str
+    by_band: dict[str, str]
+
+    def for_band(self, band: str) -> str:
+        return self.by_band[band]
+
+    def messages(self) -> list[str]:
+        """Each distinct English string once, in band order."""
+        seen: list[str] = []
+        for text in self.by_band.values():
+            if text not in seen:
+                seen.append(text)
+        return seen
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    text: Text
+    picture: str | None = None
+    #: Recorded audio per language code, paths under ``static/``.
+    audio: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scale:
+    minimum: int
+    maximum: int
+    low: Text | None
+    high: Text | None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on one answer: one of some option keys, or a number at least/at most N."""
+
+    any_of: frozenset[str] | None = None
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def matches(self, value: Any) -> bool:
+        """Whether an answer value (option key, list of keys or number) meets the condition.
+
+        A declined or missing answer (``None``) never matches.
+        """
+        if value is None:
+            return False
+        if self.any_of is not None:
+            if isinstance(value, list):
+                return bool(self.any_of.intersection(value))
+            return value in self.any_of
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return not (self.at_most is not None and value > self.at_most)
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.any_of is not None:
+            return {"any_of": sorted(self.any_of)}
+        result: dict[str, Any] = {}
+        if self.at_least is not None:
+            result["at_least"] = self.at_least
+        if self.at_most is not None:
+            result["at_most"] = self.at_most
+        return result
+
+
+@dataclass(frozen=True)
+class ShowIf:
+    question: str
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    condition: Condition
+    #: Plain English for the worker.
+    summary: str
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    type: str
+    text: Text
+    staff_text: str
+    bands: tuple[str, ...]
+    hint: Text | None = None
+    rather_not_say: bool = True
+    options: tuple[Option, ...] = ()
+    scale: Scale | None = None
+    max_length: int = DEFAULT_MAX_LENGTH
+    show_if: ShowIf | None = None
+    indicator: str | None = None
+    positive: Condition | None = None
+    alert: AlertRule | None = None
+    picture: str | None = None
+    audio: dict[str, str] = field(default_factory=dict)
+
+    def option(self, key: str) -> Option | None:
+        return next((option for option in self.options if option.key == key), None)
+
+    def answer_keys(self) -> frozenset[str]:
+        return frozenset(option.key for option in self.options)
+
+    def clean_answer(self, value: Any) -> Any:
+        """The answer in its stored form, or ``ValueError`` saying why it cannot be accepted."""
+        if self.type in ("faces", "yes_no", "choose_one"):
+            if not isinstance(value, str) or value not in self.answer_keys():
+                raise ValueError("not one of this question's answers")
+            return value
+        if self.type == "choose_many":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("expected a list of answers")
+            unknown = set(value) - self.answer_keys()
+            if unknown:
+                raise ValueError("not one of this question's answers")
+            # Keep the definition's order and drop repeats.
+            return [option.key for option in self.options if option.key in value]
+        if self.type == "scale":
+            assert self.scale is not None
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError("expected a whole number")
+            if not self.scale.minimum <= value <= self.scale.maximum:
+                raise ValueError(
+                    f"expected a number from {self.scale.minimum} to {self.scale.maximum}")
+            return value
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        value = value.strip()
+        if len(value) > self.max_length:
+            raise ValueError(f"longer than {self.max_length} characters")
+        return value
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    title: Text
+    staff_title: str
+    plan_kinds: tuple[str, ...]
+    bands: tuple[str, ...]
+    questions: tuple[Question, ...]
+    intro: Text | None = None
+    #: The file it came from, for messages.
+    source: str = ""
+
+    def questions_for(self, band: str) -> list[Question]:
+        """The questions asked in ``band``, in order."""
+        return [question for question in self.questions if band in question.bands]
+
+    def question(self, key: str) -> Question | None:
+        return next((question for question in self.questions if question.key == key), None)
+
+    def band_for_age(self, age: int) -> str | None:
+        """The band this questionnaire offers for a child of ``age``, or None."""
+        for key in self.bands:
+            if BANDS[key].covers(age):
+                return key
+        return None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    theme: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every questionnaire and indicator the app serves."""
+
+    questionnaires: dict[str, Questionnaire]
+    indicators: dict[str, Indicator]
+
+    def get(self, questionnaire_id: str) -> Questionnaire | None:
+        return self.questionnaires.get(questionnaire_id)
+
+    def for_plan_kind(self, plan_kind: str) -> list[Questionnaire]:
+        return [q for q in self.questionnaires.values() if plan_kind in q.plan_kinds]
