@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -22,3 +29,58 @@ def migrate(url: str, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
     finally:
         engine.dispose()
+
+
+def _find_pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[str | None]:
+    """Start a private PostgreSQL on a free loopback port; yield its URL (or None)."""
+    initdb, pg_ctl = _find_pg_bin("initdb"), _find_pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        yield None
+        return
+    base = Path(tempfile.mkdtemp(prefix="viewpoint-pg-"))
+    data = base / "data"
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
+        shutil.chown(base, user)
+        base.chmod(0o700)
+        run_as = ["runuser", "-u", user, "--"]
+    port = _free_port()
+    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c fsync=off "
+               "-c full_page_writes=off -c synchronous_commit=off")
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"),
+                    "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

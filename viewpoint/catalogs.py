@@ -30,6 +30,11 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
 
 
+def _shown(path: Path) -> str:
+    """A path as people see it in messages: relative to the repository where possible."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _pybabel(*args: str) -> None:
     # From the repository root, so that source references are relative paths.
     previous = Path.cwd()
@@ -70,7 +75,7 @@ def update() -> None:
                  "--width=100", "--no-fuzzy-matching")
     for language in languages():
         _pybabel("compile", "-d", str(TRANSLATIONS), "-l", language, "--statistics")
-    print(f"{POT.relative_to(ROOT)}: {len(_entries(_read(POT)))} messages; "
+    print(f"{_shown(POT)}: {len(_entries(_read(POT)))} messages; "
           f"languages: {', '.join(languages()) or 'none yet'}")
 
 
@@ -86,10 +91,10 @@ def check() -> list[str]:
         fresh = Path(scratch) / "messages.pot"
         extract(fresh)
         if not POT.exists():
-            return [f"{POT.relative_to(ROOT)} is missing: run `make translations`"]
+            return [f"{_shown(POT)} is missing: run `make translations`"]
         current, wanted = _entries(_read(POT)), _entries(_read(fresh))
         if current != wanted:
-            problems.append(f"{POT.relative_to(ROOT)} is out of date "
+            problems.append(f"{_shown(POT)} is out of date "
                             f"({len(wanted - current)} new, {len(current - wanted)} gone): "
                             "run `make translations`")
     for language in languages():

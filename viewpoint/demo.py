@@ -22,7 +22,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Connection, Table, func, select, text
+from sqlalchemy import JSON, Connection, Table, func, select, text
 
 from .auth.passwords import hash_password
 from .extensions import IMMEDIATE, db
@@ -162,10 +162,10 @@ class DemoBuilder:
         writer = _Writer(connection)
         teams, workers_by_team, managers, iros = self._staff(writer)
         echo(f"  staff: {self.ids['staff_user']} users in {len(teams)} teams")
-        # About one response for every 1.6 reviews held in the two years (some are declined,
-        # expire or were never sent), and about five reviews per child in two years.
-        children = max(200, math.ceil(self.target * 1.6 / 5.0))
-        for index in range(children):
+        # Children are added until there are enough responses: at least 200 children, and
+        # however many more it takes (about one response per child per review held).
+        limit = 200 + 2 * self.target
+        for index in range(limit):
             self._child(writer, index, teams, workers_by_team, iros)
             if self.counts.get("response", 0) >= self.target and index >= 199:
                 break
@@ -386,14 +386,24 @@ class DemoBuilder:
         if question.type == "free_text":
             return (rng.choice(FREE_TEXT), False) if rng.random() < 0.25 else (None, False)
         chance = _logistic(group.wellbeing + rng.gauss(0, 0.6))
+        # Worrying answers are rare, and rarer still for children who are doing well.
+        worrying = rng.random() < min(0.25, 0.025 * math.exp(-1.2 * group.wellbeing))
         if question.type == "scale":
             assert question.scale is not None
             low, high = question.scale.minimum, question.scale.maximum
-            centre = low + (high - low) * chance
-            return int(min(high, max(low, round(rng.gauss(centre, 1.2))))), False
+            value = int(min(high, max(low, round(rng.gauss(low + (high - low) * chance, 1.2)))))
+            rule = question.alert.condition if question.alert else None
+            if rule is not None and rule.at_most is not None:
+                value = rng.randint(low, rule.at_most) if worrying else max(value, rule.at_most + 1)
+            return value, False
         keys = [option.key for option in question.options]
+        if question.alert is not None and question.type != "choose_many":
+            alarming = [k for k in keys if question.alert.condition.matches(k)]
+            if worrying:
+                return rng.choice(alarming), False
+            keys = [k for k in keys if k not in alarming] or keys
         if question.positive is not None and question.positive.any_of:
-            good = [k for k in keys if k in question.positive.any_of]
+            good = [k for k in keys if k in question.positive.any_of] or keys
             other = [k for k in keys if k not in question.positive.any_of] or good
             pick_good = rng.random() < chance
             if question.type == "choose_many":
@@ -452,9 +462,27 @@ class _Writer:
     def flush(self) -> None:
         for name in self.ORDER:
             rows = self.rows.pop(name, None)
-            if rows:
+            if not rows:
+                continue
+            if self.connection.dialect.name == "postgresql":
+                self._copy(self.tables[name], rows)
+            else:
                 self.connection.execute(self.tables[name].insert(), rows)
         self.pending = 0
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL's COPY: several times faster than batched INSERTs for millions of rows."""
+        from psycopg.types.json import Jsonb
+
+        columns = list(rows[0])
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        raw = self.connection.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[c]) if c in json_columns and row[c] is not None
+                                else row[c] for c in columns])
 
     def reset_sequences(self, ids: dict[str, int]) -> None:
         """PostgreSQL: move each id sequence past the ids written explicitly."""

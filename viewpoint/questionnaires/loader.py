@@ -81,7 +81,8 @@ class _Mapping(dict[Any, Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    duplicates: list[tuple[Any, int]]
+    #: (key, line, the mapping it was repeated in)
+    duplicates: list[tuple[Any, int, _Mapping]]
 
 
 # YAML 1.1 reads yes/no/on/off as booleans, which would turn the answer key `no`
@@ -102,7 +103,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if key in mapping:
-            loader.duplicates.append((key, line))
+            loader.duplicates.append((key, line, mapping))
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = line
     return mapping
@@ -111,14 +112,22 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+def _read_yaml(path: Path, problems: list[Problem],
+               owner_of: Any = None) -> Any:
+    """Parse one file. Problems (unreadable, invalid, empty, duplicate keys) go to ``problems``.
+
+    ``owner_of(data)`` may return a map from ``id(mapping)`` to the question key that
+    mapping belongs to, so that a duplicate key names its question.
+    """
     try:
-        loader = _Loader(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(path.name, f"cannot be read: {exc}"))
         return None
-    loader.duplicates = []
+    loader = None
     try:
+        loader = _Loader(source)
+        loader.duplicates = []
         data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -126,10 +135,36 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
                                 line=mark.line + 1 if mark else None))
         return None
     finally:
-        loader.dispose()
-    for key, line in loader.duplicates:
-        problems.append(Problem(path.name, f"duplicate key '{key}'", line=line))
+        if loader is not None:
+            loader.dispose()
+    if data is None:
+        problems.append(Problem(path.name, "is empty"))
+        return None
+    owners = owner_of(data) if owner_of else {}
+    for key, line, mapping in loader.duplicates:
+        problems.append(Problem(path.name, f"duplicate key '{key}'", owners.get(id(mapping)),
+                                line=line))
     return data
+
+
+def _question_owners(data: Any) -> dict[int, str]:
+    """``id`` of every mapping inside each question -> that question's key."""
+    owners: dict[int, str] = {}
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            owners[id(node)] = key
+            for value in node.values():
+                walk(value, key)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, key)
+
+    questions = data.get("questions") if isinstance(data, dict) else None
+    for question in questions if isinstance(questions, list) else []:
+        if isinstance(question, dict) and isinstance(question.get("key"), str):
+            walk(question, question["key"])
+    return owners
 
 
 def _line(mapping: Any, key: str | None = None) -> int | None:
@@ -216,10 +251,14 @@ class _Checker:
                 if self.static_path(path, f"audio for '{lang}'", question, value, lang)}
 
     def condition(self, value: Any, question: Question, what: str, where: Any,
-                  key: str) -> Condition | None:
-        """An answer condition valid for ``question``'s type."""
+                  key: str | None, owner: str | None = None) -> Condition | None:
+        """An answer condition valid for ``question``'s type.
+
+        Problems name ``owner`` (the question whose rule this is) or else ``question``.
+        """
+        owner = owner or question.key
         if not isinstance(value, dict):
-            self.problem(f"{what} must be a mapping (any_of, at_least or at_most)", question.key,
+            self.problem(f"{what} must be a mapping (any_of, at_least or at_most)", owner,
                          where, key)
             return None
         if question.type in CHOICE_TYPES:
@@ -227,14 +266,14 @@ class _Checker:
             answers = value.get("any_of")
             if extra or not isinstance(answers, list) or not answers:
                 self.problem(f"{what} must be 'any_of: [answers]' for a {question.type} question",
-                             question.key, where, key)
+                             owner, where, key)
                 return None
             known = question.answer_keys()
-            bad = [str(a) for a in answers if a not in known]
+            bad = [str(a) for a in answers if not isinstance(a, str) or a not in known]
             if bad:
                 self.problem(f"{what} names answer(s) {', '.join(repr(b) for b in bad)} that "
                              f"'{question.key}' cannot give (it offers "
-                             f"{', '.join(sorted(known))})", question.key, where, key)
+                             f"{', '.join(sorted(known))})", owner, where, key)
                 return None
             return Condition(any_of=frozenset(answers))
         if question.type == "scale":
@@ -244,16 +283,16 @@ class _Checker:
             if extra or not bounds or not all(
                     isinstance(v, int) and not isinstance(v, bool) for v in bounds.values()):
                 self.problem(f"{what} must be 'at_least: N' and/or 'at_most: N' for a scale",
-                             question.key, where, key)
+                             owner, where, key)
                 return None
             for bound in bounds.values():
                 if not question.scale.minimum <= bound <= question.scale.maximum:
                     self.problem(f"{what} uses {bound}, outside the scale "
                                  f"{question.scale.minimum}-{question.scale.maximum}",
-                                 question.key, where, key)
+                                 owner, where, key)
                     return None
             return Condition(at_least=bounds.get("at_least"), at_most=bounds.get("at_most"))
-        self.problem(f"{what} cannot be used on a {question.type} question", question.key, where,
+        self.problem(f"{what} cannot be used on a {question.type} question", owner, where,
                      key)
         return None
 
@@ -369,7 +408,8 @@ class _Checker:
                 self.problem("scale must be a mapping", key, raw, "scale")
                 spec = {}
             minimum, maximum = spec.get("min", 0), spec.get("max", 10)
-            if not (isinstance(minimum, int) and isinstance(maximum, int) and minimum < maximum):
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (minimum, maximum)) \
+                    or minimum >= maximum:
                 self.problem("scale min and max must be whole numbers with min < max", key, spec)
                 minimum, maximum = 0, 10
             low = self.text(spec["low"], q_bands, f"{self.id}/{key}/low", "scale low", key,
@@ -405,7 +445,10 @@ class _Checker:
         positive = indicator = None
         if "indicator" in raw or "positive" in raw:
             indicator = raw.get("indicator")
-            if indicator not in self.indicators:
+            if "indicator" not in raw:
+                self.problem("'positive' only means something with an 'indicator'", key, raw,
+                             "positive")
+            elif not isinstance(indicator, str) or indicator not in self.indicators:
                 self.problem(f"indicator {indicator!r} is not defined in {INDICATORS_FILE}", key,
                              raw, "indicator")
             if "positive" not in raw:
@@ -435,6 +478,12 @@ class _Checker:
             self.problem("show_if needs 'question' and a condition", question.key, raw, "show_if")
             return None
         target_key = spec["question"]
+        if not isinstance(target_key, str):
+            self.problem("show_if question must be a question key", question.key, spec,
+                         "question")
+            return None
+        if target_key in self.broken_keys:
+            return None  # that question's own mistakes are reported; don't add a false one
         target = earlier.get(target_key)
         if target is None:
             later = target_key in self.all_keys
@@ -452,7 +501,7 @@ class _Checker:
                          f"{', '.join(sorted(missing_bands))}", question.key, spec, "question")
             return None
         condition = self.condition({k: v for k, v in spec.items() if k != "question"}, target,
-                                   "show_if", spec, "question")
+                                   "show_if", spec, "question", owner=question.key)
         return ShowIf(target_key, condition) if condition else None
 
     def alert(self, spec: Any, question: Question) -> AlertRule | None:
@@ -506,10 +555,10 @@ class _Checker:
                 self.problem("bands must be a non-empty list", where=data, key="bands")
             else:
                 for band in bands_raw:
-                    if band not in BANDS:
+                    if not isinstance(band, str) or band not in BANDS:
                         self.problem(f"unknown band {band!r}; use {', '.join(BANDS)}", where=data,
                                      key="bands")
-                if len(set(bands_raw)) != len(bands_raw):
+                if len({str(b) for b in bands_raw}) != len(bands_raw):
                     self.problem("bands lists a band twice", where=data, key="bands")
                 bands = tuple(b for b in BANDS if b in bands_raw)
         title = self.text(data["title"], bands, f"{self.id}/title", "title", None, data,
@@ -524,7 +573,8 @@ class _Checker:
             self.problem("questions must be a non-empty list", where=data, key="questions")
             raw_questions = []
         raw_questions = raw_questions or []
-        self.all_keys = {q.get("key") for q in raw_questions if isinstance(q, dict)}
+        self.all_keys = {q.get("key") for q in raw_questions
+                         if isinstance(q, dict) and isinstance(q.get("key"), str)}
         questions: list[Question] = []
         earlier: dict[str, Question] = {}
         for index, raw in enumerate(raw_questions):
@@ -538,6 +588,8 @@ class _Checker:
             if question is not None:
                 questions.append(question)
                 earlier[question.key] = question
+            elif isinstance(key, str):
+                self.broken_keys.add(key)
         for band in bands:
             asked = [raw for raw in raw_questions if isinstance(raw, dict)
                      and band in (raw.get("bands") or bands)]
@@ -553,6 +605,7 @@ class _Checker:
 
     def run(self, data: Any) -> Questionnaire | None:
         self._seen_keys = set()
+        self.broken_keys: set[str] = set()
         return self.questionnaire(data)
 
 
@@ -595,11 +648,13 @@ def check_definitions(directory: Path | None = None,
     indicators = _load_indicators(directory / INDICATORS_FILE, problems)
     questionnaires: dict[str, Questionnaire] = {}
     files = sorted(p for p in directory.glob("*.yaml") if p.name != INDICATORS_FILE)
+    for stray in sorted(directory.glob("*.yml")):
+        problems.append(Problem(stray.name, "is not read: definitions must end in .yaml"))
     if not files:
         problems.append(Problem(directory.name, "holds no questionnaire definitions"))
     for path in files:
         checker = _Checker(path, indicators, static_dir)
-        data = _read_yaml(path, checker.problems)
+        data = _read_yaml(path, checker.problems, _question_owners)
         questionnaire = checker.run(data) if data is not None else None
         problems.extend(checker.problems)
         if questionnaire is not None:

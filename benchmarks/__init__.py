@@ -1,0 +1,1 @@
+"""What `make bench` measures. Run with `python -m benchmarks` from the repository root."""
