@@ -134,3 +134,19 @@ def client(app, session):  # type: ignore[no-untyped-def]
 def fresh_database(databases: DatabaseFactory) -> str:
     """The URL of a new, empty database (nothing shared with other tests)."""
     return databases.new()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    """Say plainly which databases the database tests ran on (CI's log must show both)."""
+    counts = {backend: {"passed": 0, "other": 0} for backend in BACKENDS}
+    for outcome, reports in terminalreporter.stats.items():
+        for report in reports:
+            if getattr(report, "when", "call") != "call" and outcome != "skipped":
+                continue
+            for backend in BACKENDS:
+                if f"[{backend}" in getattr(report, "nodeid", "") or \
+                        f"-{backend}]" in getattr(report, "nodeid", ""):
+                    counts[backend]["passed" if outcome == "passed" else "other"] += 1
+    parts = [f"{backend}: {c['passed']} passed, {c['other']} not passed"
+             for backend, c in counts.items()]
+    terminalreporter.write_line("database tests by backend: " + "; ".join(parts))

@@ -1,7 +1,7 @@
 """viewpoint: children's own views, gathered before the review of their plan.
 
-``create_app`` is the only thing this package does at import time's request;
-nothing connects to a database until a request or command needs it.
+Importing the package only defines ``create_app``; nothing connects to a database
+until a request or a command needs it.
 """
 
 from __future__ import annotations

@@ -519,7 +519,16 @@ def print_sign_ins(builder: DemoBuilder, echo: Any = click.echo) -> None:
               help="Do nothing (but print the sign-ins) if the database already has data.")
 @with_appcontext
 def demo_command(responses: int, seed: int, today: datetime | None, if_empty: bool) -> None:
-    """Fill an empty, migrated database with a fictional council and print its sign-ins."""
+    """Fill an empty database with a fictional council and print its sign-ins.
+
+    The database is migrated to the newest schema first, so that on a new machine
+    `viewpoint demo` then `viewpoint run` is all it takes.
+    """
+    from alembic import command
+
+    from .migrations import alembic_config
+
+    command.upgrade(alembic_config(db.engine), "head")
     catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
     builder = DemoBuilder(catalogue, responses=responses, seed=seed,
                           today=(today.date() if today else date.today()),

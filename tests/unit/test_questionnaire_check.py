@@ -608,3 +608,20 @@ def test_problem_str_names_file_line_and_question() -> None:
         "a.yaml:7: question 'q': unknown type 'x'")
     assert str(Problem("a.yaml", "missing 'id'", None, 1)) == "a.yaml:1: missing 'id'"
     assert str(Problem("a.yaml", "is missing")) == "a.yaml: is missing"
+
+
+def test_a_picture_can_differ_by_language(definitions: Path, static_dir: Path) -> None:
+    from viewpoint.questionnaires.definition import for_language
+
+    (static_dir / "img").mkdir(exist_ok=True)
+    for name in ("home.svg", "home-ur.svg"):
+        (static_dir / "img" / name).write_text("<svg/>")
+    text = _edit(VALID, "    type: faces\n",
+                 "    type: faces\n    media:\n      picture: {default: img/home.svg, "
+                 "ur: img/home-ur.svg}\n")
+    _write(definitions, text)
+    catalogue, problems = check_definitions(definitions, static_dir)
+    assert problems == []
+    picture = catalogue.get("before-review").question("safe_home").picture
+    assert for_language(picture, "ur") == "img/home-ur.svg"
+    assert for_language(picture, "pl") == "img/home.svg"

@@ -48,8 +48,12 @@ BUILT_IN_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 #: Pictures for the built-in face options, under ``static/``.
-FACE_PICTURES = {"happy": "img/faces/happy.svg", "okay": "img/faces/okay.svg",
-                 "sad": "img/faces/sad.svg"}
+FACE_PICTURES = {key: {"default": f"img/faces/{key}.svg"} for key in ("happy", "okay", "sad")}
+
+
+def for_language(media: dict[str, str], language: str) -> str | None:
+    """The file for ``language``, else the ``default`` one, else None."""
+    return media.get(language) or media.get("default")
 
 PLAN_KINDS = ("child_in_need", "child_protection", "care_plan", "pathway_plan")
 
@@ -79,7 +83,8 @@ class Text:
 class Option:
     key: str
     text: Text
-    picture: str | None = None
+    #: Picture per language code (``default`` for every other language), under ``static/``.
+    picture: dict[str, str] = field(default_factory=dict)
     #: Recorded audio per language code, paths under ``static/``.
     audio: dict[str, str] = field(default_factory=dict)
 
@@ -157,7 +162,9 @@ class Question:
     indicator: str | None = None
     positive: Condition | None = None
     alert: AlertRule | None = None
-    picture: str | None = None
+    #: Picture per language code (``default`` for every other language), under ``static/``.
+    picture: dict[str, str] = field(default_factory=dict)
+    #: Recorded audio per language code, paths under ``static/``.
     audio: dict[str, str] = field(default_factory=dict)
 
     def option(self, key: str) -> Option | None:

@@ -241,6 +241,19 @@ class _Checker:
             self.problem(f"{what} '{value}' does not exist under static/", question, where, key)
         return value
 
+    def pictures(self, value: Any, what: str, question: str | None,
+                 where: Any) -> dict[str, str]:
+        """One picture for every language, or a mapping of language (or ``default``) to file."""
+        if isinstance(value, str):
+            path = self.static_path(value, what, question, where, "picture")
+            return {"default": path} if path else {}
+        if not isinstance(value, dict) or not value:
+            self.problem(f"{what} must be a file or a mapping of language to file", question,
+                         where, "picture")
+            return {}
+        return {str(lang): path for lang, path in value.items()
+                if self.static_path(path, f"{what} for '{lang}'", question, value, lang)}
+
     def audio(self, value: Any, question: str | None, where: Any) -> dict[str, str]:
         if value is None:
             return {}
@@ -348,12 +361,11 @@ class _Checker:
             else:
                 self.problem(f"option '{option_key}' needs text", key, item)
                 text = None
-            picture = item.get("picture")
-            if picture is not None:
-                picture = self.static_path(picture, f"option '{option_key}' picture", key, item,
-                                           "picture")
-            elif qtype == "faces":
-                picture = FACE_PICTURES[option_key]
+            if "picture" in item:
+                picture = self.pictures(item["picture"], f"option '{option_key}' picture", key,
+                                        item)
+            else:
+                picture = FACE_PICTURES.get(option_key, {}) if qtype == "faces" else {}
             if text is not None:
                 options.append(Option(option_key, text, picture,
                                       self.audio(item.get("audio"), key, item)))
@@ -426,14 +438,14 @@ class _Checker:
                          "max_length")
         options = self.options(raw, qtype, key, q_bands)
         media = raw.get("media") or {}
-        picture = None
+        picture: dict[str, str] = {}
         audio: dict[str, str] = {}
         if not isinstance(media, dict):
             self.problem("media must be a mapping (picture, audio)", key, raw, "media")
         else:
             self.unknown_keys(media, {"picture", "audio"}, "media", key)
             if "picture" in media:
-                picture = self.static_path(media["picture"], "picture", key, media, "picture")
+                picture = self.pictures(media["picture"], "picture", key, media)
             audio = self.audio(media.get("audio"), key, media)
         if len(self.problems) > start or text is None:
             return None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..i18n import translate_in_context
 from ..models import QuestionnaireVersion
-from .definition import Question, Questionnaire, Text
+from .definition import Question, Questionnaire, Text, for_language
 
 Translate = Callable[[str, str], str]
 
@@ -30,7 +30,8 @@ def _both(text: Text | None, band: str, translate: Translate) -> dict[str, str] 
     return {"text": translate(text.context, english), "en": english}
 
 
-def _question(question: Question, band: str, translate: Translate) -> dict[str, Any]:
+def _question(question: Question, band: str, language: str,
+              translate: Translate) -> dict[str, Any]:
     data: dict[str, Any] = {
         "key": question.key,
         "type": question.type,
@@ -39,10 +40,11 @@ def _question(question: Question, band: str, translate: Translate) -> dict[str, 
         "staff_text": question.staff_text,
         "rather_not_say": question.rather_not_say,
         "options": [{"key": option.key, "text": _both(option.text, band, translate),
-                     "picture": option.picture, "audio": option.audio}
+                     "picture": for_language(option.picture, language),
+                     "audio": for_language(option.audio, language)}
                     for option in question.options],
-        "picture": question.picture,
-        "audio": question.audio,
+        "picture": for_language(question.picture, language),
+        "audio": for_language(question.audio, language),
         "indicator": question.indicator,
         "positive": question.positive.as_dict() if question.positive else None,
         "alert": ({**question.alert.condition.as_dict(), "summary": question.alert.summary}
@@ -76,7 +78,8 @@ def render(questionnaire: Questionnaire, band: str, language: str,
             "title": _both(questionnaire.title, band, tr),
             "staff_title": questionnaire.staff_title,
             "intro": _both(questionnaire.intro, band, tr),
-            "questions": [_question(q, band, tr) for q in questionnaire.questions_for(band)],
+            "questions": [_question(q, band, language, tr)
+                          for q in questionnaire.questions_for(band)],
         }
 
     if translate is not None:
