@@ -45,6 +45,11 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.config.from_mapping(config.flask_settings())
     app.config["VIEWPOINT_CONFIG"] = config
+    if config.PROXY_COUNT:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.PROXY_COUNT,  # type: ignore[method-assign]
+                                x_proto=config.PROXY_COUNT)
     logging.getLogger("viewpoint").setLevel(config.LOG_LEVEL)
     register_extensions(app)
     register_questionnaires(app)
@@ -81,16 +86,11 @@ def register_security_headers(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .preview.views import bp as preview_bp
+    from .respond.views import bp as respond_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(preview_bp)
-    app.add_url_rule("/", endpoint="home", view_func=_home)
-
-
-def _home():  # type: ignore[no-untyped-def]
-    from flask import redirect, url_for
-
-    return redirect(url_for("preview.index"))
+    app.register_blueprint(respond_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -26,9 +26,47 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
+    app.cli.add_command(invite_command)
     from .demo import demo_command
 
     app.cli.add_command(demo_command)
+
+
+@click.command("invite")
+@click.argument("child_ref")
+@click.option("--questionnaire", "questionnaire_id", help="Questionnaire id (default: the one "
+              "for the plan of the child's next review).")
+@click.option("--band", help="Age band, e.g. 8-11 (default: from the child's date of birth).")
+@click.option("--language", help="Language code (default: the child's preferred language).")
+@with_appcontext
+def invite_command(child_ref: str, questionnaire_id: str | None, band: str | None,
+                   language: str | None) -> None:
+    """Invite a child to answer before their next review, and print the access code."""
+    from flask import current_app
+    from flask_babel import format_date
+    from sqlalchemy import select
+
+    from .i18n import available_languages
+    from .invitations import InvitationError, issue_invitation
+    from .models import Child
+
+    try:
+        with db.writing() as session:
+            child = session.scalar(select(Child).where(Child.reference == child_ref))
+            if child is None:
+                raise InvitationError(f"No child with reference {child_ref}.")
+            issued = issue_invitation(session, current_app.extensions["viewpoint.questionnaires"],
+                                      child, questionnaire_id=questionnaire_id, band=band,
+                                      language=language, offered_languages=available_languages())
+    except InvitationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    invitation = issued.invitation
+    click.echo(f"Invitation for {child.first_name} {child.last_name} ({child.reference}): "
+               f"{invitation.questionnaire_key}, band {invitation.band or 'from date of birth'}, "
+               f"language {invitation.language}, before the review due "
+               f"{format_date(invitation.review.due_on, 'long')}.")
+    click.echo(f"Code (works until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):")
+    click.echo(f"    {issued.code}")
 
 
 # --- database ---

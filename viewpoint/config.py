@@ -51,6 +51,16 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "Default: the definitions shipped in the package."),
     ("DEFAULT_LOCALE", str, "en", "Language used when nothing else chooses one."),
     ("INVITATION_DAYS", int, 14, "Days an access code works after it is issued."),
+    ("RESPONDENT_IDLE_MINUTES", int, 20,
+     "A child's session ends after this long without activity (answers are kept)."),
+    ("CODE_FAILURES_PER_CLIENT", int, 10,
+     "Wrong codes one client (address) may try per window before waiting."),
+    ("CODE_FAILURE_WINDOW_MINUTES", int, 15, "The window for CODE_FAILURES_PER_CLIENT."),
+    ("CODE_ENTRIES_PER_HOUR", int, 30,
+     "Times one code may be entered per hour (limits a leaked code; a child needs a few)."),
+    ("PROXY_COUNT", int, 0,
+     "Reverse proxies in front of the app whose X-Forwarded-For is trusted "
+     "(for client addresses)."),
     ("LOG_LEVEL", str, "INFO", "Python logging level for the app's own messages."),
 ]
 
@@ -68,6 +78,11 @@ class Config:
     QUESTIONNAIRE_DIR: str | None = None
     DEFAULT_LOCALE: str = "en"
     INVITATION_DAYS: int = 14
+    RESPONDENT_IDLE_MINUTES: int = 20
+    CODE_FAILURES_PER_CLIENT: int = 10
+    CODE_FAILURE_WINDOW_MINUTES: int = 15
+    CODE_ENTRIES_PER_HOUR: int = 30
+    PROXY_COUNT: int = 0
     LOG_LEVEL: str = "INFO"
     #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
     extra: dict[str, object] = field(default_factory=dict)

@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, g, request, session
-from flask_babel import get_locale, pgettext
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import format_date, get_locale, pgettext
 
 from .extensions import babel
 
@@ -38,13 +38,15 @@ def select_locale() -> str:
     session, the browser's preferences, then the default.
     """
     offered = available_languages()
+    if not has_request_context():  # commands and background work
+        return current_app.config.get("DEFAULT_LOCALE", "en")
     fixed = g.get("locale")
     if fixed in offered:
         return fixed
     chosen = session.get("language")
     if chosen in offered:
         return chosen
-    from_browser = request.accept_languages.best_match(offered) if request else None
+    from_browser = request.accept_languages.best_match(offered)
     return from_browser or current_app.config.get("DEFAULT_LOCALE", "en")
 
 
@@ -70,6 +72,7 @@ def translate_in_context(context: str, message: str) -> str:
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations_dir()))
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(format_date=format_date, language_name=language_name)
 
     @app.context_processor
     def _language_context() -> dict[str, object]:

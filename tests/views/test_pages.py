@@ -21,10 +21,12 @@ def test_every_answer_carries_strict_security_headers(client, path: str) -> None
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_home_leads_to_the_questionnaires(client) -> None:  # type: ignore[no-untyped-def]
+def test_home_is_the_childs_start_page(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/questionnaires/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="code"' in page and 'name="csrf_token"' in page
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_preview_lists_every_questionnaire_with_question_counts(client, app) -> None:  # type: ignore[no-untyped-def]

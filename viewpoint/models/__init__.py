@@ -17,11 +17,13 @@ from .invitation import Invitation, InvitationState
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, HelpedBy, Response
 from .staff import Role, Team, User, normalise_email
+from .throttle import RateLimitBucket
 
 __all__ = [
     "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
     "AuditLogIsAppendOnly", "Base", "Child", "EthnicityGroup", "Gender", "HelpedBy",
     "Invitation", "InvitationState", "PlacementType", "Plan", "PlanKind",
-    "QuestionnaireVersion", "Response", "Review", "Role", "Team", "User", "normalise_email",
+    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "Role", "Team", "User",
+    "normalise_email",
     "utcnow",
 ]

@@ -46,6 +46,9 @@ class Invitation(Base):
     #: Where it is in its life.
     state: Mapped[InvitationState] = mapped_column(
         enum_column(InvitationState, "invitation_state"), default=InvitationState.ISSUED)
+    #: Bumped when the child stops for now or finishes, so that any copy of an earlier
+    #: session cookie (on a shared tablet) stops working at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     child: Mapped[Child] = relationship()
     review: Mapped[Review] = relationship()

@@ -60,6 +60,8 @@ class Response(Base):
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When the child finished; empty while in progress.
     submitted_at: Mapped[datetime | None]
+    #: The question the child was on, so that they carry on there on any device.
+    resume_at: Mapped[str | None] = mapped_column(String(64))
 
     invitation: Mapped[Invitation] = relationship()
     child: Mapped[Child] = relationship()

@@ -1,0 +1,143 @@
+"""Invitations and their access codes: used by `viewpoint invite`, staff screens and the child's
+start page.
+
+A code is what a child types to get in, so it must be easy to read aloud and type on a
+tablet, yet impossible to guess: nine characters from an alphabet without look-alikes
+(no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B), about 41 bits from ``secrets``, shown in three
+groups. Only a keyed hash is stored, so a copy of the database does not let anyone in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Child, Invitation, InvitationState, Plan, Review, User, utcnow
+from .questionnaires import BANDS, Catalogue, Questionnaire
+
+#: No characters that look or sound alike on a tablet keyboard or read aloud.
+CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH = 9
+
+
+class InvitationError(ValueError):
+    """Raised when an invitation cannot be issued; the message says why, for staff."""
+
+
+def generate_code() -> str:
+    """A new code, grouped for reading aloud: ``KPT-4HX-9RA``."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 3] for i in range(0, CODE_LENGTH, 3))
+
+
+def normalise_code(typed: str) -> str:
+    """What the child typed, with case, spaces, dashes and other separators ignored."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+def looks_like_a_code(typed: str) -> bool:
+    code = normalise_code(typed)
+    return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
+
+
+def hash_code(code: str, secret: str | None = None) -> str:
+    """The keyed hash stored for a code (HMAC-SHA256 under a key derived from SECRET_KEY)."""
+    secret = secret if secret is not None else current_app.config["SECRET_KEY"]
+    key = hashlib.sha256(b"viewpoint access code\0" + secret.encode()).digest()
+    return hmac.new(key, normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def find_invitation(session: Session, typed: str) -> Invitation | None:
+    """The invitation a typed code belongs to, whatever its state, or None."""
+    if not looks_like_a_code(typed):
+        return None
+    return session.scalar(select(Invitation).where(Invitation.code_hash == hash_code(typed)))
+
+
+def next_review(session: Session, child: Child, today: date | None = None) -> Review | None:
+    """The child's next review not yet held, on an open plan (earliest first)."""
+    today = today or date.today()
+    return session.scalar(
+        select(Review).join(Plan)
+        .where(Plan.child_id == child.id, Plan.ended_on.is_(None), Review.held_on.is_(None),
+               Review.due_on >= today)
+        .order_by(Review.due_on).limit(1))
+
+
+def band_for(child: Child, questionnaire: Questionnaire, on: date) -> str:
+    """The band for the child's age on ``on``, or the nearest band the questionnaire offers."""
+    age = child.age_on(on)
+    band = questionnaire.band_for_age(age)
+    if band is not None:
+        return band
+    youngest = BANDS[questionnaire.bands[0]]
+    return questionnaire.bands[0] if age < youngest.youngest else questionnaire.bands[-1]
+
+
+@dataclass(frozen=True)
+class Issued:
+    invitation: Invitation
+    #: The code to give the child. It is shown once and never stored.
+    code: str
+
+
+def issue_invitation(session: Session, catalogue: Catalogue, child: Child, *,
+                     review: Review | None = None, questionnaire_id: str | None = None,
+                     band: str | None = None, language: str | None = None,
+                     issued_by: User | None = None, days: int | None = None,
+                     offered_languages: tuple[str, ...] = ("en",)) -> Issued:
+    """Invite ``child`` to answer a questionnaire before ``review`` (default: their next one).
+
+    Raises :class:`InvitationError` when there is no review to invite for, the questionnaire
+    does not exist or does not offer the band, or the language is not offered.
+    """
+    review = review or next_review(session, child)
+    if review is None:
+        raise InvitationError(f"{child.reference} has no review coming up on an open plan.")
+    plan_kind = review.plan.kind.value
+    if questionnaire_id is None:
+        candidates = catalogue.for_plan_kind(plan_kind)
+        if not candidates:
+            raise InvitationError(f"No questionnaire serves {plan_kind.replace('_', ' ')} plans.")
+        questionnaire = candidates[0]
+    else:
+        found = catalogue.get(questionnaire_id)
+        if found is None:
+            raise InvitationError(f"There is no questionnaire called '{questionnaire_id}'.")
+        questionnaire = found
+    if band is not None and band not in questionnaire.bands:
+        raise InvitationError(f"{questionnaire.id} is not written for ages {band} "
+                              f"(it offers {', '.join(questionnaire.bands)}).")
+    if language is None:
+        language = child.preferred_language if child.preferred_language in offered_languages \
+            else "en"
+    elif language not in offered_languages:
+        raise InvitationError(f"Language '{language}' is not offered "
+                              f"({', '.join(offered_languages)}).")
+    days = days if days is not None else current_app.config.get("INVITATION_DAYS", 14)
+    code = generate_code()
+    invitation = Invitation(child=child, review=review, questionnaire_key=questionnaire.id,
+                            band=band, language=language, code_hash=hash_code(code),
+                            issued_by=issued_by, expires_at=utcnow() + timedelta(days=days))
+    session.add(invitation)
+    session.flush()
+    return Issued(invitation, code)
+
+
+def cancel_invitation(invitation: Invitation) -> None:
+    """Withdraw an invitation; its code stops working at once. Submitted ones stay as they are."""
+    if invitation.state is InvitationState.SUBMITTED:
+        raise InvitationError("The child has already sent their answers.")
+    invitation.state = InvitationState.CANCELLED
+    invitation.session_generation += 1
+
+
+def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:
+    return (now or utcnow()) >= invitation.expires_at

@@ -1,0 +1,183 @@
+"""What happens when a child answers: named operations, called by the views.
+
+Tablets lose Wi-Fi, batteries and children's attention at any moment, so every answer
+is saved on its own the moment it is given, and saving the same answer twice (a retry
+after a dropped connection, a double tap) stores it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .. import alerts
+from ..invitations import band_for
+from ..models import (
+    Alert,
+    Answer,
+    HelpedBy,
+    Invitation,
+    InvitationState,
+    QuestionnaireVersion,
+    Response,
+    utcnow,
+)
+from ..questionnaires import Catalogue, Question
+from ..questionnaires.snapshot import snapshot_version
+
+#: The form and API value that means "I'd rather not say".
+DECLINED = "_declined"
+
+
+class AnswerRejected(ValueError):
+    """Raised when an answer cannot be stored; the message is safe to show the child's page."""
+
+
+class ResponseClosed(RuntimeError):
+    """Raised when answers arrive for a response that has already been sent."""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    answer: Answer | None
+    #: False when this exact save had already been stored (a retry or a double tap).
+    changed: bool
+    alert: Alert | None = None
+
+
+def start_response(session: Session, catalogue: Catalogue, invitation: Invitation) -> Response:
+    """The invitation's response, created (with the snapshot of its wording) on first use."""
+    existing = session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    if existing is not None:
+        return existing
+    questionnaire = catalogue.get(invitation.questionnaire_key)
+    if questionnaire is None:
+        raise LookupError(f"questionnaire {invitation.questionnaire_key} is no longer served")
+    today = utcnow().date()
+    band = invitation.band or band_for(invitation.child, questionnaire, today)
+    version = snapshot_version(session, questionnaire, band, invitation.language)
+    response = Response(invitation=invitation, child_id=invitation.child_id,
+                        plan_id=invitation.review.plan_id, review_id=invitation.review_id,
+                        questionnaire_version=version, questionnaire_key=questionnaire.id,
+                        band=band, language=invitation.language)
+    session.add(response)
+    if invitation.state is InvitationState.ISSUED:
+        invitation.state = InvitationState.STARTED
+    session.flush()
+    return response
+
+
+def definition_question(catalogue: Catalogue, response: Response, key: str) -> Question:
+    """The question ``key`` as defined for the response's questionnaire and band.
+
+    Raises :class:`AnswerRejected` if the child was not asked it.
+    """
+    questionnaire = catalogue.get(response.questionnaire_key)
+    question = questionnaire.question(key) if questionnaire else None
+    if question is None or response.band not in question.bands:
+        raise AnswerRejected("unknown question")
+    return question
+
+
+def answers_of(session: Session, response: Response) -> dict[str, Answer]:
+    return {answer.question_key: answer for answer in session.scalars(
+        select(Answer).where(Answer.response_id == response.id))}
+
+
+def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
+                  value: Any, *, declined: bool = False, save_id: str | None = None) -> SaveResult:
+    """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
+
+    ``value`` None (and not declined) removes the answer: the child cleared it.
+    Raises :class:`AnswerRejected` for an answer the question cannot take, and
+    :class:`ResponseClosed` once the response has been sent.
+    """
+    if response.submitted_at is not None:
+        raise ResponseClosed("already sent")
+    question = definition_question(catalogue, response, key)
+    if save_id is not None and (not isinstance(save_id, str) or not 0 < len(save_id) <= 64):
+        raise AnswerRejected("bad save id")
+    if declined and not question.rather_not_say:
+        raise AnswerRejected("this question cannot be declined")
+    existing = session.scalar(select(Answer).where(Answer.response_id == response.id,
+                                                   Answer.question_key == key))
+    if save_id is not None and existing is not None and existing.client_save_id == save_id:
+        return SaveResult(existing, changed=False)
+    now = utcnow()
+    response.saved_at = now
+    response.resume_at = key
+    if not declined and (value is None or value == "" or value == []):
+        if existing is not None:
+            session.execute(delete(Answer).where(Answer.id == existing.id))
+        return SaveResult(None, changed=existing is not None)
+    try:
+        cleaned = None if declined else question.clean_answer(value)
+    except ValueError as exc:
+        raise AnswerRejected(str(exc)) from exc
+    if cleaned == "" and not declined:
+        if existing is not None:
+            session.execute(delete(Answer).where(Answer.id == existing.id))
+        return SaveResult(None, changed=existing is not None)
+    row = {"response_id": response.id, "question_key": key,
+           "value": None if declined else {"v": cleaned}, "declined": declined,
+           "client_save_id": save_id, "saved_at": now}
+    # An upsert, so that two devices (or a retry racing the original) saving the same
+    # question at once leave exactly one answer rather than failing.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Answer).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=["response_id", "question_key"],
+        set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
+                                                 "saved_at")})
+    session.execute(statement)
+    session.expire_all()
+    answer = session.scalar(select(Answer).where(Answer.response_id == response.id,
+                                                 Answer.question_key == key))
+    alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned)
+    return SaveResult(answer, changed=True, alert=alert)
+
+
+def submit_response(session: Session, response: Response, helped_by: str | None) -> Response:
+    """The child has finished: attach the response to the review for good; the code stops working.
+
+    Sending twice is harmless: the second time changes nothing.
+    Raises :class:`AnswerRejected` for an unknown "who helped" answer.
+    """
+    if helped_by not in (None, "", *HelpedBy):
+        raise AnswerRejected("unknown helper")
+    if response.submitted_at is not None:
+        return response
+    response.helped_by = HelpedBy(helped_by) if helped_by else None
+    response.submitted_at = utcnow()
+    response.saved_at = response.submitted_at
+    invitation = response.invitation
+    invitation.state = InvitationState.SUBMITTED
+    invitation.session_generation += 1
+    session.flush()
+    return response
+
+
+def end_session(invitation: Invitation) -> None:
+    """Stop for now: every copy of this child's session stops working; answers are kept."""
+    invitation.session_generation += 1
+
+
+def response_token(response: Response) -> str:
+    """An opaque tag for the child's page, so that answers queued offline by one child are
+    never sent into another child's questionnaire on a shared tablet."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"response:{response.id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def snapshot(session: Session, response: Response) -> dict[str, Any]:
+    version = session.get(QuestionnaireVersion, response.questionnaire_version_id)
+    assert version is not None
+    return version.content

@@ -1,0 +1,406 @@
+"""What a child sees: the start page, the welcome, the questions, finishing.
+
+Rules for every page here: nothing is cached (a shared tablet's back button must show
+nothing after the child has finished), the child's code and identity never appear in a
+URL, and every page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from .. import throttle
+from ..alerts import alerts_for_response, raise_talk_to_someone
+from ..extensions import db
+from ..invitations import find_invitation, is_expired, looks_like_a_code
+from ..models import Invitation, InvitationState, Response, Role, User
+from ..questionnaires import BANDS, Catalogue
+from . import flow, services
+
+bp = Blueprint("respond", __name__)
+
+SESSION_KEY = "respondent"
+
+
+class CodeForm(FlaskForm):
+    code = StringField(validators=[InputRequired()])
+
+
+@dataclass
+class Respondent:
+    """The child whose session this is, with everything their pages need."""
+
+    invitation: Invitation
+    response: Response | None
+
+    @property
+    def child(self):  # type: ignore[no-untyped-def]
+        return self.invitation.child
+
+
+def _catalogue() -> Catalogue:
+    return current_app.extensions["viewpoint.questionnaires"]
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.after_request
+def _never_cache(response):  # type: ignore[no-untyped-def]
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _load_respondent() -> tuple[Respondent | None, str | None]:
+    """The signed-in child, or (None, why): "none", "expired" or "closed"."""
+    data = session.get(SESSION_KEY)
+    if not data:
+        return None, "none"
+    idle = timedelta(minutes=current_app.config["RESPONDENT_IDLE_MINUTES"])
+    if time.time() - data.get("seen", 0) > idle.total_seconds():
+        session.pop(SESSION_KEY, None)
+        return None, "expired"
+    invitation = db.session.get(Invitation, data.get("invitation"))
+    if (invitation is None or invitation.session_generation != data.get("generation")
+            or not invitation.is_usable()):
+        session.pop(SESSION_KEY, None)
+        return None, "closed"
+    data["seen"] = int(time.time())
+    session.modified = True
+    response = db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    g.locale = session.get("language") or invitation.language
+    return Respondent(invitation, response), None
+
+
+def _require_respondent() -> Respondent:
+    respondent, why = _load_respondent()
+    if respondent is None:
+        abort(redirect(url_for("respond.start", why=why if why != "none" else None)))
+    return respondent
+
+
+def _require_response() -> tuple[Respondent, Response]:
+    respondent = _require_respondent()
+    if respondent.response is None:
+        abort(redirect(url_for("respond.welcome")))
+    return respondent, respondent.response
+
+
+def _worker_name(respondent: Respondent) -> str | None:
+    worker = respondent.child.social_worker
+    return worker.display_name.split()[0] if worker else None
+
+
+def _manager(respondent: Respondent) -> User | None:
+    return db.session.scalar(select(User).where(
+        User.team_id == respondent.child.team_id, User.role == Role.TEAM_MANAGER,
+        User.is_active.is_(True)).limit(1))
+
+
+# --- getting in ---
+
+def _code_message(kind: str, **values: Any) -> str:
+    # The words are written out here (not built) so that they are extracted for translation.
+    messages = {
+        "wrong": _("That code didn't work. Check each letter and number and try again. If it "
+                   "still doesn't work, ask the person who gave you the code."),
+        "expired": _("This code has run out. Ask your worker for a new one — it only takes a "
+                     "minute."),
+        "used": _("You've already sent your answers with this code. Thank you! If you want to "
+                  "say something else, ask your worker."),
+        "cancelled": _("This code doesn't work any more. Your worker may have sent you a new "
+                       "one."),
+        "slow_down": _("Too many tries. Please wait %(minutes)d minutes, then try again.",
+                       minutes=values.get("minutes", 0)),
+        "busy": _("This code has been used a lot in the last hour. Please wait %(minutes)d "
+                  "minutes, then try again.", minutes=values.get("minutes", 0)),
+        "expired_session": _("You were away for a while, so we closed your questions to keep "
+                             "them private. Your answers are saved: type your code to carry "
+                             "on."),
+        "closed": _("Your questions were closed on this tablet. Your answers are saved: type "
+                    "your code to carry on."),
+    }
+    return messages[kind]
+
+
+@bp.route("/", methods=["GET", "POST"])
+def start():  # type: ignore[no-untyped-def]
+    """The start page: type the code your worker gave you."""
+    respondent, _why = _load_respondent() if request.method == "GET" else (None, None)
+    if respondent is not None:
+        return redirect(url_for("respond.welcome"))
+    form = CodeForm()
+    message = None
+    status = 200
+    why = request.args.get("why")
+    if why == "expired":
+        message = _code_message("expired_session")
+    elif why == "closed":
+        message = _code_message("closed")
+    if request.method == "POST":
+        message, status = _enter_code(form)
+        if message is None:
+            return redirect(url_for("respond.welcome"))
+    return render_template("respond/start.html", form=form, message=message), status
+
+
+def _enter_code(form: CodeForm) -> tuple[str | None, int]:
+    """Check the typed code and start the child's session. Returns (problem, status)."""
+    config = current_app.config
+    failure_window = timedelta(minutes=config["CODE_FAILURE_WINDOW_MINUTES"])
+    client_key = f"code-failure:client:{_client()}"
+    if throttle.is_limited(db.session, client_key, config["CODE_FAILURES_PER_CLIENT"],
+                           failure_window):
+        minutes = -(-throttle.seconds_left(failure_window) // 60)
+        return _code_message("slow_down", minutes=minutes), 429
+    typed = (form.code.data or "") if form.validate_on_submit() else ""
+    invitation = find_invitation(db.session, typed) if looks_like_a_code(typed) else None
+    problem = None
+    if invitation is None:
+        problem = "wrong"
+    elif invitation.state is InvitationState.SUBMITTED:
+        problem = "used"
+    elif invitation.state is InvitationState.CANCELLED:
+        problem = "cancelled"
+    elif is_expired(invitation):
+        problem = "expired"
+    if problem is not None:
+        # Counted and committed even though the answer is an error page.
+        throttle.hit(db.session, client_key, failure_window)
+        db.session.commit()
+        return _code_message(problem), 400 if problem == "wrong" else 410
+    assert invitation is not None
+    # A leaked code cannot be used from many devices at once; the child's own attempts are
+    # nowhere near this, and nobody without the code can use it up.
+    entry_window = timedelta(hours=1)
+    code_key = f"code-entry:invitation:{invitation.id}"
+    if throttle.is_limited(db.session, code_key, config["CODE_ENTRIES_PER_HOUR"], entry_window):
+        minutes = -(-throttle.seconds_left(entry_window) // 60)
+        return _code_message("busy", minutes=minutes), 429
+    throttle.hit(db.session, code_key, entry_window)
+    # A new session: whoever used this tablet before (a child or a signed-in worker) is gone.
+    session.clear()
+    session[SESSION_KEY] = {"invitation": invitation.id,
+                            "generation": invitation.session_generation,
+                            "seen": int(time.time())}
+    return None, 200
+
+
+@bp.get("/help")
+def help_now():  # type: ignore[no-untyped-def]
+    """Who to talk to, for anyone on the start page (no code needed, nothing recorded)."""
+    return render_template("respond/help.html")
+
+
+# --- welcome and starting ---
+
+@bp.get("/welcome")
+def welcome():  # type: ignore[no-untyped-def]
+    respondent = _require_respondent()
+    review = respondent.invitation.review
+    return render_template(
+        "respond/welcome.html", respondent=respondent, child=respondent.child,
+        worker=_worker_name(respondent), review=review,
+        has_started=respondent.response is not None and bool(
+            services.answers_of(db.session, respondent.response)))
+
+
+@bp.post("/start")
+def begin():  # type: ignore[no-untyped-def]
+    respondent = _require_respondent()
+    response = respondent.response or services.start_response(
+        db.session, _catalogue(), respondent.invitation)
+    return redirect(_resume_url(response))
+
+
+def _values(answers: dict[str, Any]) -> dict[str, Any]:
+    return {key: (None if a.declined or a.value is None else a.value.get("v"))
+            for key, a in answers.items()}
+
+
+def _resume_url(response: Response) -> str:
+    content = services.snapshot(db.session, response)
+    answers = services.answers_of(db.session, response)
+    pages = flow.paginate(content, _values(answers))
+    page = flow.resume_page(pages, response.resume_at, set(answers))
+    if page is None:
+        return url_for("respond.finish")
+    return url_for("respond.questions", key=page.key)
+
+
+# --- the questions ---
+
+@bp.route("/questions/<key>", methods=["GET", "POST"])
+def questions(key: str):  # type: ignore[no-untyped-def]
+    respondent, response = _require_response()
+    content = services.snapshot(db.session, response)
+    answers = services.answers_of(db.session, response)
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        problems = _save_page(response, request.form)
+        answers = services.answers_of(db.session, response)
+    pages = flow.paginate(content, _values(answers))
+    page = flow.page_holding(pages, key)
+    if page is None:
+        return redirect(_resume_url(response))
+    if request.method == "POST" and not problems:
+        action = request.form.get("action", "next")
+        if action == "back":
+            target = pages[page.number - 2] if page.number > 1 else None
+            return redirect(url_for("respond.questions", key=target.key) if target
+                            else url_for("respond.welcome"))
+        following = pages[page.number] if page.number < len(pages) else None
+        if following is not None:
+            response.resume_at = following.key
+            return redirect(url_for("respond.questions", key=following.key))
+        return redirect(url_for("respond.finish"))
+    if page.key != key:
+        return redirect(url_for("respond.questions", key=page.key))
+    response.resume_at = page.key
+    total = sum(len(p.questions) for p in pages)
+    before = sum(len(p.questions) for p in pages[:page.number - 1])
+    return render_template(
+        "respond/questions.html", respondent=respondent, response=response, content=content,
+        page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
+        band=BANDS[content["band"]], token=services.response_token(response),
+        save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
+        auto_read=session.get("auto_read", False)), 400 if problems else 200
+
+
+def _save_page(response: Response, form: Any) -> dict[str, str]:
+    """Save every answer on a submitted page (the path without JavaScript)."""
+    content = services.snapshot(db.session, response)
+    problems: dict[str, str] = {}
+    shown = {q["key"]: q for q in content["questions"]}
+    for key in form.getlist("question"):
+        question = shown.get(key)
+        if question is None:
+            continue
+        raw = form.getlist(f"q-{key}") if question["type"] == "choose_many" \
+            else form.get(f"q-{key}")
+        declined = raw == services.DECLINED or (isinstance(raw, list) and services.DECLINED in raw)
+        value = None if declined else raw
+        try:
+            services.record_answer(db.session, _catalogue(), response, key, value,
+                                   declined=declined, save_id=form.get(f"save-{key}") or None)
+        except services.AnswerRejected:
+            problems[key] = _("Please choose one of the answers, or skip this question.")
+        except services.ResponseClosed:
+            abort(redirect(url_for("respond.start")))
+    return problems
+
+
+@bp.post("/answers")
+def save_answer():  # type: ignore[no-untyped-def]
+    """Autosave from the page's script: one answer, idempotent by its save id."""
+    respondent, why = _load_respondent()
+    if respondent is None or respondent.response is None:
+        return jsonify(status="signed_out", reason=why), 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
+        return jsonify(status="invalid", message="expected question, value, save_id"), 400
+    if payload.get("token") != services.response_token(respondent.response):
+        return jsonify(status="wrong_child"), 409
+    try:
+        result = services.record_answer(
+            db.session, _catalogue(), respondent.response, payload["question"],
+            payload.get("value"), declined=bool(payload.get("declined")),
+            save_id=payload.get("save_id"))
+    except services.AnswerRejected as exc:
+        return jsonify(status="invalid", message=str(exc)), 422
+    except services.ResponseClosed:
+        return jsonify(status="submitted"), 409
+    return jsonify(status="saved", changed=result.changed,
+                   saved_at=respondent.response.saved_at.isoformat())
+
+
+# --- always available ---
+
+@bp.post("/talk")
+def talk():  # type: ignore[no-untyped-def]
+    """"I want to talk to someone": tell the worker, and show who the child can call now."""
+    respondent, _why = _load_respondent()
+    if respondent is None:
+        return render_template("respond/help.html")
+    raise_talk_to_someone(db.session, respondent.child, respondent.response)
+    return render_template("respond/talk.html", worker=_worker_name(respondent),
+                           back=_resume_url(respondent.response) if respondent.response
+                           else url_for("respond.welcome"))
+
+
+@bp.post("/stop")
+def stop():  # type: ignore[no-untyped-def]
+    """Stop for now: answers are kept; the tablet is cleared for the next person."""
+    respondent, _why = _load_respondent()
+    if respondent is not None:
+        services.end_session(respondent.invitation)
+    session.clear()
+    response = make_response(render_template("respond/stopped.html"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.post("/read-aloud")
+def read_aloud():  # type: ignore[no-untyped-def]
+    """Switch reading every question aloud automatically on or off (kept for this session)."""
+    _require_respondent()
+    session["auto_read"] = request.form.get("auto_read") == "on"
+    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
+                    else url_for("respond.welcome"))
+
+
+def _is_local(target: str | None) -> bool:
+    return bool(target) and target.startswith("/") and not target.startswith("//")
+
+
+# --- finishing ---
+
+@bp.route("/finish", methods=["GET", "POST"])
+def finish():  # type: ignore[no-untyped-def]
+    respondent, response = _require_response()
+    content = services.snapshot(db.session, response)
+    answers = services.answers_of(db.session, response)
+    pages = flow.paginate(content, _values(answers))
+    shown = [q for p in pages for q in p.questions]
+    skipped = [q for q in shown if q["key"] not in answers]
+    if request.method == "POST":
+        helped_by = request.form.get("helped_by") or None
+        try:
+            services.submit_response(db.session, response, helped_by)
+        except services.AnswerRejected:
+            abort(400)
+        raised = alerts_for_response(db.session, response)
+        manager = _manager(respondent)
+        session.clear()
+        page = make_response(render_template(
+            "respond/thanks.html", worker=_worker_name(respondent), review=response.review,
+            alerts=raised, manager=manager))
+        page.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return page
+    return render_template("respond/finish.html", respondent=respondent, skipped=skipped,
+                           last=pages[-1] if pages else None, shown=shown)

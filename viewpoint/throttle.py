@@ -1,0 +1,53 @@
+"""Rate limits kept in the database, so that every worker process sees the same counts.
+
+Fixed windows: a key may be hit ``limit`` times per ``window``. Limits are per key (one
+client, one code), never global, so that nobody can lock everyone else out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .models import RateLimitBucket, utcnow
+
+
+def _window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def count(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
+    """Hits for ``key`` in the current window."""
+    start = _window_start(now or utcnow(), window)
+    return session.scalar(select(RateLimitBucket.count).where(
+        RateLimitBucket.key == key, RateLimitBucket.window_start == start)) or 0
+
+
+def is_limited(session: Session, key: str, limit: int, window: timedelta,
+               now: datetime | None = None) -> bool:
+    return count(session, key, window, now) >= limit
+
+
+def hit(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
+    """Count one more hit for ``key``; returns the new count. Old windows are pruned."""
+    now = now or utcnow()
+    start = _window_start(now, window)
+    bucket = session.get(RateLimitBucket, (key, start))
+    if bucket is None:
+        session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == key,
+                                                      RateLimitBucket.window_start < start))
+        bucket = RateLimitBucket(key=key, window_start=start, count=0)
+        session.add(bucket)
+    bucket.count += 1
+    session.flush()
+    return bucket.count
+
+
+def seconds_left(window: timedelta, now: datetime | None = None) -> int:
+    """Seconds until the current window ends (to tell people when to try again)."""
+    now = now or utcnow()
+    return int((_window_start(now, window) + window - now).total_seconds()) + 1
