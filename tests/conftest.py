@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
 from tests.support import make_config, migrate, throwaway_cluster
@@ -96,12 +98,27 @@ def databases(backend: str, tmp_path_factory: pytest.TempPathFactory,
     factory.drop_all()
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    Tests keep an app context open (for the rolled-back session), and Flask reuses an
+    open app context for requests; without this, one request's ``g`` (the CSRF token,
+    the locale) would leak into the next, even across clients.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The app on a migrated database of the current backend (shared by the session)."""
     url = databases.new()
     migrate(url)
     application = create_app(make_config(url, tmp_path_factory.mktemp("instance")))
+    application.test_client_class = FreshRequestClient
     yield application
     application.extensions["viewpoint.engine"].dispose()
 

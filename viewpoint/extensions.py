@@ -96,7 +96,8 @@ class Database:
 
         @app.before_request
         def _take_write_lock_for_writes() -> None:
-            if request.method in WRITE_METHODS:
+            # (A session already in a transaction is one a test shares with its requests.)
+            if request.method in WRITE_METHODS and not self.session().in_transaction():
                 self.session.connection(execution_options={IMMEDIATE: True})
 
         @app.after_request
@@ -123,7 +124,8 @@ class Database:
         Commits on success, rolls back and re-raises on any exception.
         """
         session = self.session()
-        session.connection(execution_options={IMMEDIATE: True})
+        if not session.in_transaction():
+            session.connection(execution_options={IMMEDIATE: True})
         try:
             yield session
             session.commit()

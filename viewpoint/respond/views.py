@@ -28,6 +28,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -86,6 +87,9 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
         session.pop(SESSION_KEY, None)
         return None, "expired"
     invitation = db.session.get(Invitation, data.get("invitation"))
+    if invitation is not None and invitation.state is InvitationState.SUBMITTED:
+        session.pop(SESSION_KEY, None)
+        return None, "sent"
     if (invitation is None or invitation.session_generation != data.get("generation")
             or not invitation.is_usable()):
         session.pop(SESSION_KEY, None)
@@ -129,7 +133,7 @@ def _code_message(kind: str, **values: Any) -> str:
     messages = {
         "wrong": _("That code didn't work. Check each letter and number and try again. If it "
                    "still doesn't work, ask the person who gave you the code."),
-        "expired": _("This code has run out. Ask your worker for a new one — it only takes a "
+        "code_expired": _("This code has run out. Ask your worker for a new one — it only takes a "
                      "minute."),
         "used": _("You've already sent your answers with this code. Thank you! If you want to "
                   "say something else, ask your worker."),
@@ -139,7 +143,10 @@ def _code_message(kind: str, **values: Any) -> str:
                        minutes=values.get("minutes", 0)),
         "busy": _("This code has been used a lot in the last hour. Please wait %(minutes)d "
                   "minutes, then try again.", minutes=values.get("minutes", 0)),
-        "expired_session": _("You were away for a while, so we closed your questions to keep "
+        "sent": _("Your answers have been sent. Thank you!"),
+        "stale": _("Sorry, that page had been open too long, so nothing was changed. Please "
+                   "try again."),
+        "expired": _("You were away for a while, so we closed your questions to keep "
                              "them private. Your answers are saved: type your code to carry "
                              "on."),
         "closed": _("Your questions were closed on this tablet. Your answers are saved: type "
@@ -158,10 +165,8 @@ def start():  # type: ignore[no-untyped-def]
     message = None
     status = 200
     why = request.args.get("why")
-    if why == "expired":
-        message = _code_message("expired_session")
-    elif why == "closed":
-        message = _code_message("closed")
+    if why in ("expired", "closed", "sent", "stale"):
+        message = _code_message(why)
     if request.method == "POST":
         message, status = _enter_code(form)
         if message is None:
@@ -188,7 +193,7 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
     elif invitation.state is InvitationState.CANCELLED:
         problem = "cancelled"
     elif is_expired(invitation):
-        problem = "expired"
+        problem = "code_expired"
     if problem is not None:
         # Counted and committed even though the answer is an error page.
         throttle.hit(db.session, client_key, failure_window)
@@ -209,6 +214,17 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
                             "generation": invitation.session_generation,
                             "seen": int(time.time())}
     return None, 200
+
+
+@bp.app_errorhandler(CSRFError)
+def _stale_form(error: CSRFError):  # type: ignore[no-untyped-def]
+    """A form older than the session it came from (a double tap after finishing, a page left
+    open across a session's end): nothing is changed, and the child is told kindly."""
+    if request.blueprint != "respond":
+        return error
+    if request.is_json:
+        return jsonify(status="signed_out", reason="stale"), 401
+    return redirect(url_for("respond.start", why="stale"))
 
 
 @bp.get("/help")
