@@ -55,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_questionnaires(app)
     register_security_headers(app)
     register_blueprints(app)
+    register_error_handlers(app)
     register_cli(app)
     return app
 
@@ -91,6 +92,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(respond_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .errors import register_error_handlers as register
+
+    register(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -60,3 +60,11 @@ def test_pages_load_nothing_from_outside_the_service(client) -> None:  # type: i
     page = client.get("/questionnaires/before-care-review/12-17").get_data(as_text=True)
     assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
     assert '<html lang="en" dir="ltr">' in page
+
+
+def test_a_missing_page_is_explained_plainly(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/questions/nothing-here/at-all")
+    assert response.status_code == 404
+    assert "find that page" in response.get_data(as_text=True).replace("&#39;", "'")
+    staff = client.get("/questionnaires/nope/also-nope/x")
+    assert staff.status_code == 404 and "Page not found" in staff.get_data(as_text=True)

@@ -1,0 +1,29 @@
+"""Error pages people can understand. A child's error page has the child's look and words."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+#: Addresses under these belong to staff; anything else unknown is treated as a child's.
+STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz")
+
+
+def _is_childs_page() -> bool:
+    if request.blueprint is not None:
+        return request.blueprint == "respond"
+    return not request.path.startswith(STAFF_PREFIXES)
+
+
+def _render(error: HTTPException):  # type: ignore[no-untyped-def]
+    code = error.code or 500
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return {"status": "error", "code": code, "message": error.name}, code
+    template = "errors/child.html" if _is_childs_page() else "errors/staff.html"
+    return render_template(template, code=code), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    for code in (404, 405, 413, 500):
+        app.register_error_handler(code, _render)
