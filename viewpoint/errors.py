@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-
 #: Addresses under these belong to staff; anything else unknown is treated as a child's.
 STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz")
 

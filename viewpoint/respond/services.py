@@ -47,10 +47,31 @@ class ResponseClosed(RuntimeError):
 
 @dataclass(frozen=True)
 class SaveResult:
-    answer: Answer | None
     #: False when this exact save had already been stored (a retry or a double tap).
     changed: bool
     alert: Alert | None = None
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_answer(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (response, question) DO UPDATE, built once per dialect.
+
+    An upsert, so that two devices (or a retry racing the original) saving the same
+    question at once leave exactly one answer rather than failing. Built once so that
+    SQLAlchemy compiles it once: saving answers is the hottest path in the service.
+    """
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(Answer.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["response_id", "question_key"],
+            set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
+                                                     "saved_at")})
+        _UPSERTS[dialect] = statement
+    return statement
 
 
 def start_response(session: Session, catalogue: Catalogue, invitation: Invitation) -> Response:
@@ -107,42 +128,28 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
         raise AnswerRejected("bad save id")
     if declined and not question.rather_not_say:
         raise AnswerRejected("this question cannot be declined")
-    existing = session.scalar(select(Answer).where(Answer.response_id == response.id,
-                                                   Answer.question_key == key))
+    existing = session.execute(select(Answer.id, Answer.client_save_id).where(
+        Answer.response_id == response.id, Answer.question_key == key)).first()
     if save_id is not None and existing is not None and existing.client_save_id == save_id:
-        return SaveResult(existing, changed=False)
+        return SaveResult(changed=False)
     now = utcnow()
     response.saved_at = now
     response.resume_at = key
-    if not declined and (value is None or value == "" or value == []):
-        if existing is not None:
-            session.execute(delete(Answer).where(Answer.id == existing.id))
-        return SaveResult(None, changed=existing is not None)
     try:
-        cleaned = None if declined else question.clean_answer(value)
+        cleared = not declined and value in (None, "", [])
+        cleaned = None if declined or cleared else question.clean_answer(value)
     except ValueError as exc:
         raise AnswerRejected(str(exc)) from exc
-    if cleaned == "" and not declined:
-        if existing is not None:
+    if not declined and (cleared or cleaned == ""):
+        if existing is not None:  # the child cleared their answer
             session.execute(delete(Answer).where(Answer.id == existing.id))
-        return SaveResult(None, changed=existing is not None)
-    row = {"response_id": response.id, "question_key": key,
-           "value": None if declined else {"v": cleaned}, "declined": declined,
-           "client_save_id": save_id, "saved_at": now}
-    # An upsert, so that two devices (or a retry racing the original) saving the same
-    # question at once leave exactly one answer rather than failing.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Answer).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=["response_id", "question_key"],
-        set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
-                                                 "saved_at")})
-    session.execute(statement)
-    session.expire_all()
-    answer = session.scalar(select(Answer).where(Answer.response_id == response.id,
-                                                 Answer.question_key == key))
+        return SaveResult(changed=existing is not None)
+    session.execute(_upsert_answer(session.get_bind().dialect.name), {
+        "response_id": response.id, "question_key": key,
+        "value": None if declined else {"v": cleaned}, "declined": declined,
+        "client_save_id": save_id, "saved_at": now})
     alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned)
-    return SaveResult(answer, changed=True, alert=alert)
+    return SaveResult(changed=True, alert=alert)
 
 
 def submit_response(session: Session, response: Response, helped_by: str | None) -> Response:
@@ -177,7 +184,20 @@ def response_token(response: Response) -> str:
     return hmac.new(key, f"response:{response.id}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
+#: Snapshot content by digest. Snapshots never change once stored (a new wording is a
+#: new snapshot), so each process parses each one once. Callers must not modify it.
+_SNAPSHOTS: dict[str, dict[str, Any]] = {}
+
+
 def snapshot(session: Session, response: Response) -> dict[str, Any]:
-    version = session.get(QuestionnaireVersion, response.questionnaire_version_id)
-    assert version is not None
-    return version.content
+    """The wording this response is answered against (read-only)."""
+    digest = session.scalar(select(QuestionnaireVersion.digest).where(
+        QuestionnaireVersion.id == response.questionnaire_version_id))
+    content = _SNAPSHOTS.get(digest) if digest else None
+    if content is None:
+        content = session.scalar(select(QuestionnaireVersion.content).where(
+            QuestionnaireVersion.id == response.questionnaire_version_id))
+        if len(_SNAPSHOTS) > 512:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[digest] = content
+    return content

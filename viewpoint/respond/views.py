@@ -86,7 +86,10 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
     if time.time() - data.get("seen", 0) > idle.total_seconds():
         session.pop(SESSION_KEY, None)
         return None, "expired"
-    invitation = db.session.get(Invitation, data.get("invitation"))
+    found = db.session.execute(
+        select(Invitation, Response).outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.id == data.get("invitation"))).first()
+    invitation, response = found if found is not None else (None, None)
     if invitation is not None and invitation.state is InvitationState.SUBMITTED:
         session.pop(SESSION_KEY, None)
         return None, "sent"
@@ -94,9 +97,10 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
             or not invitation.is_usable()):
         session.pop(SESSION_KEY, None)
         return None, "closed"
-    data["seen"] = int(time.time())
-    session.modified = True
-    response = db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    now = int(time.time())
+    if now - data.get("seen", 0) >= 30:  # re-signing the cookie on every save costs; 30 s is plenty
+        data["seen"] = now
+        session.modified = True
     g.locale = session.get("language") or invitation.language
     return Respondent(invitation, response), None
 
@@ -297,7 +301,8 @@ def questions(key: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("respond.finish"))
     if page.key != key:
         return redirect(url_for("respond.questions", key=page.key))
-    response.resume_at = page.key
+    # Showing a page writes nothing: the place is kept by saves and by Next/Back, so that
+    # reads never need the database's write lock.
     total = sum(len(p.questions) for p in pages)
     before = sum(len(p.questions) for p in pages[:page.number - 1])
     return render_template(
