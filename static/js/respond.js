@@ -78,17 +78,32 @@
   function speakText(button, target) {
     if (!target) { return; }
     voice = voice || pickVoice();
-    if (!voice) { show(note, messages.noVoice); return; }
+    if (!voice) { speechNote(button, messages.noVoice); return; }
     var utterance = new SpeechSynthesisUtterance(target.innerText);
     utterance.lang = voice.lang;
     utterance.voice = voice;
     utterance.onend = stopSpeaking;
     utterance.onerror = function (event) {
       stopSpeaking();
-      show(note, event.error === "not-allowed" ? messages.tapToHear : messages.noVoice);
+      speechNote(button, event.error === "not-allowed" ? messages.tapToHear : messages.noVoice);
     };
     button.classList.add("speaking");
     window.speechSynthesis.speak(utterance);
+  }
+
+  // Why nothing was read aloud, shown right beside the button that was tapped (where the
+  // child is looking, even at the top of a long page); made here on pages without a place
+  // for it.
+  function speechNote(button, message) {
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "speech-note";
+      note.setAttribute("data-speech-note", "");
+      note.setAttribute("aria-live", "polite");
+    }
+    var anchor = button.closest("legend, .answer, .scale, .heading-row") || button;
+    anchor.insertAdjacentElement("afterend", note);
+    show(note, message);
   }
 
   document.querySelectorAll("button.speak").forEach(function (button) {
@@ -255,6 +270,15 @@
         timer = window.setTimeout(function () { enqueue(fieldset); }, 800);
       });
     }
+  });
+
+  // An answer given before this script started (a quick tap while a slow page was still
+  // loading) had no one listening for it: save it now rather than only when the page is sent.
+  form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+    var changed = Array.prototype.some.call(fieldset.querySelectorAll("input[type=radio], input[type=checkbox]"),
+      function (input) { return input.checked !== input.defaultChecked; });
+    var area = fieldset.querySelector("textarea");
+    if (changed || (area && area.value !== area.defaultValue)) { enqueue(fieldset); }
   });
 
   form.addEventListener("submit", function (event) {

@@ -51,22 +51,29 @@ def paginate(content: Mapping[str, Any], values: Mapping[str, Any]) -> list[Page
     The youngest bands get one question a screen. Older bands get short pages, and a new
     page starts before a question that depends on one on the same page, so that the
     page works without JavaScript (the server decides after the page is sent).
+
+    Page breaks are worked out on every question, shown or not, and hidden questions are
+    then left out: so a question never moves to another page because of an answer (a
+    child is never asked something twice), and a page may be shorter than the rest.
     """
-    questions = visible_questions(content, values)
+    shown = {q["key"] for q in visible_questions(content, values)}
     if BANDS[content["band"]].layout == "one-per-screen":
-        return [Page(i + 1, [q]) for i, q in enumerate(questions)]
-    pages: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    for question in questions:
-        rule = question.get("show_if")
-        depends_here = rule is not None and any(q["key"] == rule["question"] for q in current)
-        if current and (len(current) >= PAGE_SIZE or depends_here):
-            pages.append(current)
-            current = []
-        current.append(question)
-    if current:
-        pages.append(current)
-    return [Page(i + 1, qs) for i, qs in enumerate(pages)]
+        groups = [[q] for q in content["questions"]]
+    else:
+        groups = []
+        current: list[dict[str, Any]] = []
+        for question in content["questions"]:
+            rule = question.get("show_if")
+            depends_here = rule is not None and any(q["key"] == rule["question"]
+                                                    for q in current)
+            if current and (len(current) >= PAGE_SIZE or depends_here):
+                groups.append(current)
+                current = []
+            current.append(question)
+        if current:
+            groups.append(current)
+    pages = [[q for q in group if q["key"] in shown] for group in groups]
+    return [Page(i + 1, qs) for i, qs in enumerate(p for p in pages if p)]
 
 
 def page_holding(pages: list[Page], key: str | None) -> Page | None:

@@ -189,10 +189,16 @@ def response_token(response: Response) -> str:
 _SNAPSHOTS: dict[str, dict[str, Any]] = {}
 
 
-def snapshot(session: Session, response: Response) -> dict[str, Any]:
-    """The wording this response is answered against (read-only)."""
+def snapshot_digest(session: Session, response: Response) -> str:
     digest = session.scalar(select(QuestionnaireVersion.digest).where(
         QuestionnaireVersion.id == response.questionnaire_version_id))
+    assert digest is not None
+    return digest
+
+
+def snapshot(session: Session, response: Response) -> dict[str, Any]:
+    """The wording this response is answered against (read-only)."""
+    digest = snapshot_digest(session, response)
     content = _SNAPSHOTS.get(digest) if digest else None
     if content is None:
         content = session.scalar(select(QuestionnaireVersion.content).where(

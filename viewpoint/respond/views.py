@@ -37,9 +37,10 @@ from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
 from ..extensions import db
 from ..invitations import find_invitation, is_expired, looks_like_a_code
-from ..models import Invitation, InvitationState, Response, Role, User
+from ..models import AlertSource, Invitation, InvitationState, Response, Role, User
 from ..questionnaires import BANDS, Catalogue
 from . import flow, services
+from .rendering import question_html
 
 bp = Blueprint("respond", __name__)
 
@@ -309,6 +310,7 @@ def questions(key: str):  # type: ignore[no-untyped-def]
         "respond/questions.html", respondent=respondent, response=response, content=content,
         page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
         band=BANDS[content["band"]], token=services.response_token(response),
+        digest=services.snapshot_digest(db.session, response), question_html=question_html,
         save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
         auto_read=session.get("auto_read", False)), 400 if problems else 200
 
@@ -322,10 +324,16 @@ def _save_page(response: Response, form: Any) -> dict[str, str]:
         question = shown.get(key)
         if question is None:
             continue
-        raw = form.getlist(f"q-{key}") if question["type"] == "choose_many" \
-            else form.get(f"q-{key}")
-        declined = raw == services.DECLINED or (isinstance(raw, list) and services.DECLINED in raw)
-        value = None if declined else raw
+        # Every value sent under the question's name: "I'd rather not say" can arrive beside
+        # an (empty) text box or other choices.
+        sent = form.getlist(f"q-{key}")
+        declined = services.DECLINED in sent
+        if declined:
+            value = None
+        elif question["type"] == "choose_many":
+            value = sent
+        else:
+            value = sent[0] if sent else None
         try:
             services.record_answer(db.session, _catalogue(), response, key, value,
                                    declined=declined, save_id=form.get(f"save-{key}") or None)
@@ -416,11 +424,13 @@ def finish():  # type: ignore[no-untyped-def]
         except services.AnswerRejected:
             abort(400)
         raised = alerts_for_response(db.session, response)
+        worrying = [a for a in raised if a.source is AlertSource.ANSWER]
+        asked_to_talk = any(a.source is AlertSource.TALK_TO_SOMEONE for a in raised)
         manager = _manager(respondent)
         session.clear()
         page = make_response(render_template(
             "respond/thanks.html", worker=_worker_name(respondent), review=response.review,
-            alerts=raised, manager=manager))
+            alerts=worrying, asked_to_talk=asked_to_talk, manager=manager))
         page.headers["Clear-Site-Data"] = '"cache", "storage"'
         return page
     return render_template("respond/finish.html", respondent=respondent, skipped=skipped,

@@ -1,0 +1,96 @@
+"""Real-browser tests of the child's side: a live server, a seeded council, Chromium.
+
+The app runs for real (CSRF on, a migrated SQLite file) in a werkzeug server on a
+loopback port, and the Debian Chromium drives it through Playwright. No browser is
+ever downloaded: without /usr/bin/chromium these tests are skipped locally, and fail
+under CI (where the environment variable ``CI`` is set).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.browser.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOCAL_HOST,
+    MANAGER_NAME,
+    WORKER_NAME,
+    Browsing,
+    LiveServer,
+)
+from tests.support import make_config, migrate
+from viewpoint import create_app
+from viewpoint.extensions import db
+from viewpoint.models import Role, Team, User
+
+
+def _seed_staff(app: Flask) -> tuple[int, int]:
+    with app.app_context(), db.writing() as session:
+        team = Team(name="Browser Test Children in Care Team")
+        worker = User(email="sam.cobblestone@example.org", display_name=WORKER_NAME,
+                      role=Role.SOCIAL_WORKER, team=team)
+        manager = User(email="priya.hartley@example.org", display_name=MANAGER_NAME,
+                       role=Role.TEAM_MANAGER, team=team)
+        session.add_all([team, worker, manager])
+        session.flush()
+        return team.id, worker.id
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app (CSRF on) on a fresh migrated SQLite file, served on a loopback port."""
+    directory = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{directory / 'viewpoint.sqlite3'}"
+    migrate(url)
+    app = create_app(make_config(url, directory / "instance", WTF_CSRF_ENABLED=True))
+    team_id, worker_id = _seed_staff(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://{LOCAL_HOST}:{server.server_port}", app, team_id, worker_id)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        app.extensions["viewpoint.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import expect, sync_playwright
+
+    # Saves go through a real server and an fsync'd SQLite commit: allow a slow CI machine.
+    expect.set_options(timeout=10_000)
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def browsing(browser: Any) -> Iterator[Browsing]:
+    opened = Browsing(browser)
+    yield opened
+    opened.close()
+    assert not opened.outside_requests, (
+        f"pages tried to load from outside the service: {opened.outside_requests}")
+    assert not opened.refused_by_policy, (
+        f"pages tried to load what the security policy forbids: {opened.refused_by_policy}")

@@ -1,0 +1,122 @@
+"""No answer is ever lost: not when the Wi-Fi drops, not when the page reloads, not on
+another tablet."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from tests.browser.childpages import (
+    begin,
+    choose,
+    current_key,
+    enter_code,
+    go_next,
+    press,
+    save_state,
+    wait_saved,
+)
+from tests.browser.harness import Browsing, Invited, LiveServer
+from viewpoint.models import Answer, Response
+
+pytestmark = pytest.mark.slow
+
+KEPT = "Kept on this tablet. It will be saved when you are back online."
+OFFLINE = ("You are offline. Your answers are kept on this tablet and will be saved when you "
+           "are back online.")
+BACK_ONLINE = "You are back online. Your answers are saved."
+HOLD = "Please wait until you are back online, then tap again. Your answers are kept."
+
+
+def answers_in_database(live_server: LiveServer, invited: Invited) -> dict[str, list[Any]]:
+    """question key -> every stored value for it (so a doubled answer would show twice)."""
+    with live_server.database() as session:
+        rows = session.execute(select(Answer.question_key, Answer.value, Answer.declined)
+                               .join(Response).where(Response.child_id == invited.child_id)
+                               .order_by(Answer.id)).all()
+        count = session.scalar(select(func.count(Answer.id)).join(Response)
+                               .where(Response.child_id == invited.child_id))
+    assert count == len(rows)
+    stored: dict[str, list[Any]] = {}
+    for key, value, declined in rows:
+        stored.setdefault(key, []).append("declined" if declined else value["v"])
+    return stored
+
+
+def test_answers_given_while_the_network_is_down_are_saved_once_it_is_back(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Kai", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    choose(page, "safe_home", "happy", tap=True)
+    wait_saved(page, "safe_home")
+
+    context.set_offline(True)
+    connection = page.locator("[data-connection]")
+    expect(connection).to_have_text(OFFLINE)
+    choose(page, "safe_home", "okay", tap=True)  # changed its mind
+    choose(page, "settled_home", "sad", tap=True)
+    choose(page, "carers_care", "not_sure", tap=True)
+    choose(page, "carers_care", "yes", tap=True)  # and again
+    for key in ("safe_home", "settled_home", "carers_care"):
+        expect(save_state(page, key)).to_have_text(KEPT)
+    expect(connection).to_be_visible()
+    expect(connection).to_have_text(OFFLINE)
+    # Next while offline keeps the child on the page with their answers, and says why.
+    press(page, "Next", tap=True)
+    expect(connection).to_have_text(HOLD)
+    assert current_key(page) == "safe_home"
+    assert answers_in_database(live_server, invited) == {"safe_home": ["happy"]}, \
+        "nothing can reach the server while offline"
+
+    context.set_offline(False)
+    for key in ("safe_home", "settled_home", "carers_care"):
+        wait_saved(page, key)
+    expect(connection).to_have_text(BACK_ONLINE)
+    latest = {"safe_home": ["okay"], "settled_home": ["sad"], "carers_care": ["yes"]}
+    assert answers_in_database(live_server, invited) == latest
+
+    go_next(page, tap=True)
+    assert answers_in_database(live_server, invited) == latest, \
+        "sending the page must not double or undo what was saved"
+
+
+def test_a_child_carries_on_where_they_were_after_a_reload_and_on_another_tablet(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Noor", 9)
+    page = browsing.page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page, tap=True)
+    choose(page, "safe_home", "happy", tap=True)
+    wait_saved(page, "safe_home")
+    go_next(page, tap=True)
+    choose(page, "settled_home", "okay", tap=True)
+    wait_saved(page, "settled_home")
+    go_next(page, tap=True)
+    assert current_key(page) == "hurting_me"
+    choose(page, "hurting_me", "no", tap=True)
+    wait_saved(page, "hurting_me")  # saved, but Next not pressed
+
+    page.reload()
+    assert current_key(page) == "hurting_me"
+    expect(page.locator("#q-hurting_me-no")).to_be_checked()
+
+    other = browsing.page()
+    enter_code(other, live_server.url, invited.code.replace("-", ""))
+    expect(other.locator("form[action$='/start'] button")).to_have_text("Carry on")
+    begin(other, tap=True)
+    expect(other).to_have_url(re.compile(r"/questions/hurting_me$"))
+    expect(other.locator("#q-hurting_me-no")).to_be_checked()
+    press(other, "Back", tap=True)
+    expect(other).to_have_url(re.compile(r"/questions/settled_home$"))
+    expect(other.locator("#q-settled_home-okay")).to_be_checked()
+    press(other, "Back", tap=True)
+    expect(other.locator("#q-safe_home-happy")).to_be_checked()
+    assert answers_in_database(live_server, invited) == {
+        "safe_home": ["happy"], "settled_home": ["okay"], "hurting_me": ["no"]}

@@ -1,0 +1,61 @@
+"""Question HTML, rendered once per wording and filled in with each child's answers.
+
+The question page is the page children load most, on slow tablets, many at once before
+reviews. Its questions depend only on the snapshot's wording and the page's language, so
+each question's HTML is rendered by the ``question_field`` macro once per process and
+cached; a request then only marks the child's own answers and save id in it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import get_template_attribute
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from ..models import Answer
+
+#: Stands in for the per-render save id in cached HTML.
+_SAVE_ID = "__viewpoint_save_id__"
+_FRAGMENTS: dict[tuple[str, str, str, str], str] = {}
+_LIMIT = 4096
+
+
+def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
+    key = (digest, question["key"], band.key, str(get_locale()))
+    html = _FRAGMENTS.get(key)
+    if html is None:
+        macro = get_template_attribute("respond/macros.html", "question_field")
+        html = str(macro(question, None, band, _SAVE_ID))
+        if len(_FRAGMENTS) >= _LIMIT:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = html
+    return html
+
+
+def _check(html: str, question_key: str, value: str, element_id: str | None = None) -> str:
+    choice = f'id="q-{question_key}-{element_id or value}" value="{value}"'
+    return html.replace(choice, choice + " checked", 1)
+
+
+def question_html(digest: str, question: dict[str, Any], band: Any, answer: Answer | None,
+                  save_id: str, problem: str | None = None) -> Markup:
+    """The question's fieldset with the child's answer marked, as the macro would render it."""
+    if problem is not None:  # rare (a refused answer without JavaScript): render afresh
+        macro = get_template_attribute("respond/macros.html", "question_field")
+        rendered: Markup = macro(question, answer, band, save_id, problem)
+        return rendered
+    html = _blank(digest, question, band).replace(_SAVE_ID, save_id, 1)
+    if answer is None:
+        return Markup(html)  # noqa: S704 (rendered by our own autoescaping template)
+    key = question["key"]
+    if answer.declined:
+        return Markup(_check(html, key, "_declined", "declined"))  # noqa: S704
+    value = answer.value.get("v") if answer.value else None
+    if question["type"] == "free_text":
+        html = html.replace("></textarea>", f">{escape(value or '')}</textarea>", 1)
+    else:
+        for chosen in value if isinstance(value, list) else [value]:
+            html = _check(html, key, str(escape(str(chosen))))
+    return Markup(html)  # noqa: S704
