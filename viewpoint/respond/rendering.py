@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import get_template_attribute
+from flask import get_template_attribute, render_template
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
@@ -31,6 +31,19 @@ def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
         if len(_FRAGMENTS) >= _LIMIT:
             _FRAGMENTS.clear()
         _FRAGMENTS[key] = html
+    return html
+
+
+_MESSAGES: dict[str, Markup] = {}
+
+
+def page_messages() -> Markup:
+    """The words respond.js shows (saved, offline, cannot read aloud...), in the page's
+    language: the same on every page, so rendered once per language."""
+    locale = str(get_locale())
+    html = _MESSAGES.get(locale)
+    if html is None:
+        html = _MESSAGES[locale] = Markup(render_template("respond/_messages.html"))  # noqa: S704
     return html
 
 

@@ -196,9 +196,9 @@ def snapshot_digest(session: Session, response: Response) -> str:
     return digest
 
 
-def snapshot(session: Session, response: Response) -> dict[str, Any]:
-    """The wording this response is answered against (read-only)."""
-    digest = snapshot_digest(session, response)
+def snapshot(session: Session, response: Response, digest: str | None = None) -> dict[str, Any]:
+    """The wording this response is answered against (read-only). Pass ``digest`` if known."""
+    digest = digest or snapshot_digest(session, response)
     content = _SNAPSHOTS.get(digest) if digest else None
     if content is None:
         content = session.scalar(select(QuestionnaireVersion.content).where(

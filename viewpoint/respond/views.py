@@ -37,10 +37,18 @@ from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
 from ..extensions import db
 from ..invitations import find_invitation, is_expired, looks_like_a_code
-from ..models import AlertSource, Invitation, InvitationState, Response, Role, User
+from ..models import (
+    AlertSource,
+    Invitation,
+    InvitationState,
+    QuestionnaireVersion,
+    Response,
+    Role,
+    User,
+)
 from ..questionnaires import BANDS, Catalogue
 from . import flow, services
-from .rendering import question_html
+from .rendering import page_messages, question_html
 
 bp = Blueprint("respond", __name__)
 
@@ -57,6 +65,8 @@ class Respondent:
 
     invitation: Invitation
     response: Response | None
+    #: The digest of the response's snapshot (its wording), loaded with it.
+    digest: str | None = None
 
     @property
     def child(self):  # type: ignore[no-untyped-def]
@@ -69,6 +79,11 @@ def _catalogue() -> Catalogue:
 
 def _client() -> str:
     return request.remote_addr or "unknown"
+
+
+@bp.app_context_processor
+def _child_page_helpers() -> dict[str, Any]:
+    return {"page_messages": page_messages}
 
 
 @bp.after_request
@@ -88,9 +103,12 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
         session.pop(SESSION_KEY, None)
         return None, "expired"
     found = db.session.execute(
-        select(Invitation, Response).outerjoin(Response, Response.invitation_id == Invitation.id)
+        select(Invitation, Response, QuestionnaireVersion.digest)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .outerjoin(QuestionnaireVersion,
+                   QuestionnaireVersion.id == Response.questionnaire_version_id)
         .where(Invitation.id == data.get("invitation"))).first()
-    invitation, response = found if found is not None else (None, None)
+    invitation, response, digest = found if found is not None else (None, None, None)
     if invitation is not None and invitation.state is InvitationState.SUBMITTED:
         session.pop(SESSION_KEY, None)
         return None, "sent"
@@ -103,7 +121,7 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
         data["seen"] = now
         session.modified = True
     g.locale = session.get("language") or invitation.language
-    return Respondent(invitation, response), None
+    return Respondent(invitation, response, digest), None
 
 
 def _require_respondent() -> Respondent:
@@ -279,7 +297,7 @@ def _resume_url(response: Response) -> str:
 @bp.route("/questions/<key>", methods=["GET", "POST"])
 def questions(key: str):  # type: ignore[no-untyped-def]
     respondent, response = _require_response()
-    content = services.snapshot(db.session, response)
+    content = services.snapshot(db.session, response, respondent.digest)
     answers = services.answers_of(db.session, response)
     problems: dict[str, str] = {}
     if request.method == "POST":
@@ -310,7 +328,7 @@ def questions(key: str):  # type: ignore[no-untyped-def]
         "respond/questions.html", respondent=respondent, response=response, content=content,
         page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
         band=BANDS[content["band"]], token=services.response_token(response),
-        digest=services.snapshot_digest(db.session, response), question_html=question_html,
+        digest=respondent.digest, question_html=question_html,
         save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
         auto_read=session.get("auto_read", False)), 400 if problems else 200
 
