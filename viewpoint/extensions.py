@@ -23,6 +23,19 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Execution option that makes an SQLite transaction start with BEGIN IMMEDIATE.
 IMMEDIATE = "viewpoint_begin_immediate"
 
+#: Marks a view that takes the write lock itself, late (see :func:`locks_late`).
+LATE_LOCK = "viewpoint_locks_late"
+
+
+def locks_late(view: Any) -> Any:
+    """Let a hot write view do its reads before taking SQLite's single write lock.
+
+    Writers queue for the lock, so every millisecond a request holds it is a millisecond
+    nobody else can save. The view must call ``db.take_write_lock()`` before it writes.
+    """
+    setattr(view, LATE_LOCK, True)
+    return view
+
 
 def create_database_engine(url: str, *, busy_timeout_ms: int = 30000, **kwargs: Any) -> Engine:
     """An engine with the settings viewpoint relies on for the given database.
@@ -97,7 +110,9 @@ class Database:
         @app.before_request
         def _take_write_lock_for_writes() -> None:
             # (A session already in a transaction is one a test shares with its requests.)
-            if request.method in WRITE_METHODS and not self.session().in_transaction():
+            view = app.view_functions.get(request.endpoint or "")
+            if (request.method in WRITE_METHODS and not getattr(view, LATE_LOCK, False)
+                    and not self.session().in_transaction()):
                 self.session.connection(execution_options={IMMEDIATE: True})
 
         @app.after_request
@@ -112,6 +127,22 @@ class Database:
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
+
+    def take_write_lock(self) -> None:
+        """For a view marked with :func:`locks_late`: end the reads so far and start the write
+        transaction now. What was read stays loaded; re-check anything that may have changed.
+        """
+        session = self.session()
+        if self._shared(session):  # a test's single connection: one transaction throughout
+            return
+        if session.in_transaction():
+            session.commit()  # ends the read transaction (nothing was written)
+        session.connection(execution_options={IMMEDIATE: True})
+
+    @staticmethod
+    def _shared(session: Session) -> bool:
+        bind = session.bind
+        return bind is not None and not isinstance(bind, Engine)
 
     @property
     def engine(self) -> Engine:

@@ -121,9 +121,10 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
-    if response.submitted_at is not None:
-        raise ResponseClosed("already sent")
     question = definition_question(catalogue, response, key)
+    # Read again inside the write transaction: another device may have just sent it.
+    if session.scalar(select(Response.submitted_at).where(Response.id == response.id)):
+        raise ResponseClosed("already sent")
     if save_id is not None and (not isinstance(save_id, str) or not 0 < len(save_id) <= 64):
         raise AnswerRejected("bad save id")
     if declined and not question.rather_not_say:

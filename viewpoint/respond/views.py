@@ -35,7 +35,7 @@ from wtforms.validators import InputRequired
 
 from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
-from ..extensions import db
+from ..extensions import db, locks_late
 from ..invitations import find_invitation, is_expired, looks_like_a_code
 from ..models import (
     AlertSource,
@@ -363,8 +363,13 @@ def _save_page(response: Response, form: Any) -> dict[str, str]:
 
 
 @bp.post("/answers")
+@locks_late
 def save_answer():  # type: ignore[no-untyped-def]
-    """Autosave from the page's script: one answer, idempotent by its save id."""
+    """Autosave from the page's script: one answer, idempotent by its save id.
+
+    The busiest write in the service: everything that only reads (the session, the
+    token, the answer's shape) is done before the write lock is taken.
+    """
     respondent, why = _load_respondent()
     if respondent is None or respondent.response is None:
         return jsonify(status="signed_out", reason=why), 401
@@ -373,6 +378,7 @@ def save_answer():  # type: ignore[no-untyped-def]
         return jsonify(status="invalid", message="expected question, value, save_id"), 400
     if payload.get("token") != services.response_token(respondent.response):
         return jsonify(status="wrong_child"), 409
+    db.take_write_lock()
     try:
         result = services.record_answer(
             db.session, _catalogue(), respondent.response, payload["question"],
