@@ -12,9 +12,8 @@ from typing import Any
 
 from flask import get_template_attribute, render_template
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-
-from ..models import Answer
 
 #: Stands in for the per-render save id in cached HTML.
 _SAVE_ID = "__viewpoint_save_id__"
@@ -35,6 +34,19 @@ def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
 
 
 _MESSAGES: dict[str, Markup] = {}
+_CONTROLS: dict[str, str] = {}
+_CSRF = "__viewpoint_csrf__"
+
+
+def page_controls() -> Markup:
+    """"I want to talk to someone" and "Stop for now", on every page once the child is in:
+    rendered once per language, with this session's CSRF token filled in."""
+    locale = str(get_locale())
+    html = _CONTROLS.get(locale)
+    if html is None:
+        macro = get_template_attribute("respond/macros.html", "always_there")
+        html = _CONTROLS[locale] = str(macro(csrf=_CSRF))
+    return Markup(html.replace(_CSRF, generate_csrf()))  # noqa: S704
 
 
 def page_messages() -> Markup:
@@ -52,7 +64,7 @@ def _check(html: str, question_key: str, value: str, element_id: str | None = No
     return html.replace(choice, choice + " checked", 1)
 
 
-def question_html(digest: str, question: dict[str, Any], band: Any, answer: Answer | None,
+def question_html(digest: str, question: dict[str, Any], band: Any, answer: Any | None,
                   save_id: str, problem: str | None = None) -> Markup:
     """The question's fieldset with the child's answer marked, as the macro would render it."""
     if problem is not None:  # rare (a refused answer without JavaScript): render afresh

@@ -108,9 +108,11 @@ def definition_question(catalogue: Catalogue, response: Response, key: str) -> Q
     return question
 
 
-def answers_of(session: Session, response: Response) -> dict[str, Answer]:
-    return {answer.question_key: answer for answer in session.scalars(
-        select(Answer).where(Answer.response_id == response.id))}
+def answers_of(session: Session, response: Response) -> dict[str, Any]:
+    """The child's answers so far by question: rows with ``value`` and ``declined``."""
+    return {row.question_key: row for row in session.execute(
+        select(Answer.question_key, Answer.value, Answer.declined)
+        .where(Answer.response_id == response.id))}
 
 
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,

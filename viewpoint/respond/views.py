@@ -48,7 +48,7 @@ from ..models import (
 )
 from ..questionnaires import BANDS, Catalogue
 from . import flow, services
-from .rendering import page_messages, question_html
+from .rendering import page_controls, page_messages, question_html
 
 bp = Blueprint("respond", __name__)
 
@@ -83,7 +83,7 @@ def _client() -> str:
 
 @bp.app_context_processor
 def _child_page_helpers() -> dict[str, Any]:
-    return {"page_messages": page_messages}
+    return {"page_messages": page_messages, "page_controls": page_controls}
 
 
 @bp.after_request
