@@ -12,6 +12,7 @@ from flask_babel import format_date, get_locale, pgettext
 from .extensions import babel
 
 
+@cache
 def translations_dir() -> Path:
     from . import resource_dir
 

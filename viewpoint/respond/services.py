@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,6 +53,7 @@ class SaveResult:
     #: False when this exact save had already been stored (a retry or a double tap).
     changed: bool
     alert: Alert | None = None
+    saved_at: datetime | None = None
 
 
 _UPSERTS: dict[str, Any] = {}
@@ -65,11 +69,15 @@ def _upsert_answer(dialect: str) -> Any:
     statement = _UPSERTS.get(dialect)
     if statement is None:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(Answer.__table__)
+        table = Answer.__table__
+        statement = insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=["response_id", "question_key"],
             set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
-                                                     "saved_at")})
+                                                     "saved_at")},
+            # The same save arriving twice changes nothing, and returns no row.
+            where=table.c.client_save_id.is_distinct_from(statement.excluded.client_save_id),
+        ).returning(table.c.id)
         _UPSERTS[dialect] = statement
     return statement
 
@@ -116,43 +124,52 @@ def answers_of(session: Session, response: Response) -> dict[str, Any]:
 
 
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
-                  value: Any, *, declined: bool = False, save_id: str | None = None) -> SaveResult:
+                  value: Any, *, declined: bool = False, save_id: str | None = None,
+                  before_write: Callable[[], None] | None = None) -> SaveResult:
     """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
 
-    ``value`` None (and not declined) removes the answer: the child cleared it.
+    ``value`` None (and not declined) removes the answer: the child cleared it. The answer
+    is checked first; ``before_write`` (taking the write lock) runs just before writing.
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
     question = definition_question(catalogue, response, key)
-    # Read again inside the write transaction: another device may have just sent it.
-    if session.scalar(select(Response.submitted_at).where(Response.id == response.id)):
-        raise ResponseClosed("already sent")
     if save_id is not None and (not isinstance(save_id, str) or not 0 < len(save_id) <= 64):
         raise AnswerRejected("bad save id")
     if declined and not question.rather_not_say:
         raise AnswerRejected("this question cannot be declined")
-    existing = session.execute(select(Answer.id, Answer.client_save_id).where(
-        Answer.response_id == response.id, Answer.question_key == key)).first()
-    if save_id is not None and existing is not None and existing.client_save_id == save_id:
-        return SaveResult(changed=False)
-    now = utcnow()
-    response.saved_at = now
-    response.resume_at = key
     try:
         cleared = not declined and value in (None, "", [])
         cleaned = None if declined or cleared else question.clean_answer(value)
     except ValueError as exc:
         raise AnswerRejected(str(exc)) from exc
-    if not declined and (cleared or cleaned == ""):
-        if existing is not None:  # the child cleared their answer
-            session.execute(delete(Answer).where(Answer.id == existing.id))
-        return SaveResult(changed=existing is not None)
-    session.execute(_upsert_answer(session.get_bind().dialect.name), {
+    cleared = cleared or (not declined and cleaned == "")
+    if before_write is not None:
+        before_write()
+    # Two statements while holding the lock. The first also re-checks, inside the write
+    # transaction, that another device has not just sent the response.
+    now = utcnow()
+    still_open = session.execute(
+        update(Response.__table__)
+        .where(Response.__table__.c.id == response.id,
+               Response.__table__.c.submitted_at.is_(None))
+        .values(saved_at=now, resume_at=key)).rowcount
+    if not still_open:
+        raise ResponseClosed("already sent")
+    if cleared:  # the child took their answer back
+        gone = session.execute(delete(Answer.__table__).where(
+            Answer.__table__.c.response_id == response.id,
+            Answer.__table__.c.question_key == key)).rowcount
+        return SaveResult(changed=bool(gone), saved_at=now)
+    stored = session.execute(_upsert_answer(session.get_bind().dialect.name), {
         "response_id": response.id, "question_key": key,
         "value": None if declined else {"v": cleaned}, "declined": declined,
-        "client_save_id": save_id, "saved_at": now})
+        # Without an id from the device, every save is a new one.
+        "client_save_id": save_id or uuid.uuid4().hex, "saved_at": now}).first()
+    if stored is None:  # the same save again (a retry or a double tap): nothing changed
+        return SaveResult(changed=False, saved_at=now)
     alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned)
-    return SaveResult(changed=True, alert=alert)
+    return SaveResult(changed=True, alert=alert, saved_at=now)
 
 
 def submit_response(session: Session, response: Response, helped_by: str | None) -> Response:

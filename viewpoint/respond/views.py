@@ -378,18 +378,17 @@ def save_answer():  # type: ignore[no-untyped-def]
         return jsonify(status="invalid", message="expected question, value, save_id"), 400
     if payload.get("token") != services.response_token(respondent.response):
         return jsonify(status="wrong_child"), 409
-    db.take_write_lock()
     try:
         result = services.record_answer(
             db.session, _catalogue(), respondent.response, payload["question"],
             payload.get("value"), declined=bool(payload.get("declined")),
-            save_id=payload.get("save_id"))
+            save_id=payload.get("save_id"), before_write=db.take_write_lock)
     except services.AnswerRejected as exc:
         return jsonify(status="invalid", message=str(exc)), 422
     except services.ResponseClosed:
         return jsonify(status="submitted"), 409
     return jsonify(status="saved", changed=result.changed,
-                   saved_at=respondent.response.saved_at.isoformat())
+                   saved_at=result.saved_at.isoformat() if result.saved_at else None)
 
 
 # --- always available ---
