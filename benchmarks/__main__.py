@@ -1,8 +1,15 @@
-"""`make bench`: run every benchmark and write the table to benchmarks/results/latest.md.
+"""`make bench`: run the benchmarks and write the table to benchmarks/results/latest.md.
 
 Each benchmark is a function that returns rows for the table. Databases are created
 fresh for each run: SQLite in a temporary folder, PostgreSQL from
 VIEWPOINT_BENCH_POSTGRES_URL (or VIEWPOINT_TEST_POSTGRES_URL) or a throwaway cluster.
+
+Benchmarks (choose with --only / --skip):
+  demo     how long `viewpoint demo --responses N` takes (SQLite and PostgreSQL)
+  answers  autosave throughput and latency (POST /answers) under gunicorn on SQLite,
+           against a bare route doing one durable insert on the same server
+  render   question page latency (GET /questions/<key>) under concurrent children
+  weight   bytes a 4-7 child's tablet downloads for a question page (cache empty)
 """
 
 from __future__ import annotations
@@ -75,7 +82,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
     rows = []
     for backend in ("sqlite", "postgresql"):
         if backend == "postgresql" and server is None:
-            rows.append(["demo build", backend, "-", "skipped: no PostgreSQL", "", ""])
+            rows.append(["demo build", backend, "-", "skipped: no PostgreSQL", "", "-", ""])
             continue
         for size in sizes:
             url = new_database(backend, server, scratch, f"bench_demo_{backend}_{size}")
@@ -85,35 +92,128 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
             rows.append(["demo build", backend, f"{counts['response']:,} responses",
                          f"{seconds:.1f} s",
                          f"{(counts['response'] + counts['answer']) / seconds:,.0f} rows/s",
-                         f"{counts['child']:,} children, {counts['answer']:,} answers"])
+                         "-", f"{counts['child']:,} children, {counts['answer']:,} answers"])
             print(" | ".join(rows[-1]), flush=True)
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--demo-sizes", default=os.environ.get("BENCH_DEMO_SIZES", "10000,100000"),
-                        help="comma-separated response counts for the demo build benchmark")
-    args = parser.parse_args()
+BENCHMARKS = ("demo", "answers", "render", "weight")
+WEB = {"answers", "render", "weight"}
+
+
+def _names(value: str) -> set[str]:
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = names - set(BENCHMARKS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark {', '.join(sorted(unknown))} (choose from {', '.join(BENCHMARKS)})")
+    return names
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", type=_names, default=set(BENCHMARKS), metavar="NAMES",
+                        help="comma-separated benchmarks to run (default: all)")
+    parser.add_argument("--skip", type=_names, default=set(), metavar="NAMES",
+                        help="comma-separated benchmarks to leave out")
+    parser.add_argument("--demo-sizes", default=os.environ.get("BENCH_DEMO_SIZES", "10000"),
+                        help="comma-separated response counts for the demo build benchmark "
+                             "(default 10000; 10000,100000 takes about 2.5 minutes more)")
+    web = parser.add_argument_group("web benchmarks (answers, render, weight)")
+    web.add_argument("--clients", type=int, default=16,
+                     help="concurrent clients, each a signed-in child (default 16)")
+    web.add_argument("--duration", type=float, default=10.0,
+                     help="measured seconds per load test (default 10)")
+    web.add_argument("--warmup", type=float, default=2.0,
+                     help="unmeasured seconds before each load test (default 2)")
+    web.add_argument("--worker-class", default="sync", choices=("sync", "gthread"),
+                     help="gunicorn worker class (default sync: 3 sync workers were the "
+                          "fastest measured on 2 cores)")
+    web.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    web.add_argument("--threads", type=int, default=2,
+                     help="threads per gthread worker (default 2; sync workers have one)")
+    web.add_argument("--profile", type=Path, metavar="DIR",
+                     help="run the server under cProfile, write DIR/*.prof and DIR/summary.txt; "
+                          "figures are slowed by the profiler, so latest.md is not written")
+    return parser.parse_args(argv)
+
+
+def profile_summary(folder: Path, limit: int = 40) -> str:
+    """The functions that took the server's time, summed over every worker and thread."""
+    import io
+    import pstats
+
+    files = sorted(str(path) for path in folder.glob("*.prof"))
+    if not files:
+        return f"no profiles in {folder}"
+    out = io.StringIO()
+    stats = pstats.Stats(*files, stream=out)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(limit)
+    stats.sort_stats("tottime").print_stats(limit)
+    return out.getvalue()
+
+
+#: What the measured app is made of (the README and the benchmarks themselves are not).
+APP_PATHS = ("viewpoint", "templates", "static", "translations", "pyproject.toml")
+
+
+def code_version() -> str:
+    """The commit measured, and whether the app's files differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--", *APP_PATHS)
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
+    return f"commit {commit}" + (" plus uncommitted changes" if changed else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    measured = code_version()
+    selected = args.only - args.skip
     sizes = [int(size) for size in args.demo_sizes.split(",") if size]
     rows: list[list[str]] = []
-    with tempfile.TemporaryDirectory(prefix="viewpoint-bench-") as scratch, \
-            postgres_server() as server:
-        rows += bench_demo(sizes, server, Path(scratch))
-    header = ["benchmark", "database", "size", "time", "rate", "notes"]
+    with tempfile.TemporaryDirectory(prefix="viewpoint-bench-") as scratch:
+        if "demo" in selected:
+            with postgres_server() as server:
+                rows += bench_demo(sizes, server, Path(scratch))
+        if selected & WEB:
+            from benchmarks.web import ServerOptions, WebSettings, bench_web
+
+            if args.profile:
+                for old in args.profile.glob("*.prof"):
+                    old.unlink()
+
+            settings = WebSettings(
+                server=ServerOptions(args.worker_class, args.workers, args.threads),
+                clients=args.clients, duration=args.duration, warmup=args.warmup,
+                profile=args.profile.resolve() if args.profile else None)
+            rows += bench_web(selected, settings, Path(scratch))
+    header = ["benchmark", "database", "size", "time", "rate", "target", "notes"]
+    command = " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])])
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `make bench` "
-        f"(`python -m benchmarks --demo-sizes {args.demo_sizes}`) on {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command.strip()}` "
+        f"on {os.cpu_count()} cores, Python {platform.python_version()}, {measured}.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
     ]
-    RESULTS.write_text("\n".join(lines))
+    if args.profile:
+        summary = profile_summary(args.profile)
+        (args.profile / "summary.txt").write_text(summary)
+        print(summary)
+        print(f"Profiled run: {args.profile / 'summary.txt'}; {RESULTS} left as it was.")
+    else:
+        RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
 
