@@ -94,7 +94,7 @@ def _never_cache(response):  # type: ignore[no-untyped-def]
 
 
 def _load_respondent() -> tuple[Respondent | None, str | None]:
-    """The signed-in child, or (None, why): "none", "expired" or "closed"."""
+    """The signed-in child, or (None, why): "none", "expired", "sent" or "closed"."""
     data = session.get(SESSION_KEY)
     if not data:
         return None, "none"
