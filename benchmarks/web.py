@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -83,28 +82,17 @@ def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
     """A migrated database with one team, its worker and manager, and one child in care per
     band given (aged for it), each with a review coming up and an invitation to answer in
     that band; returns (code, band) for each child."""
+    from tests.factories import make_child
     from tests.support import migrate
     from viewpoint import create_app
     from viewpoint.config import Config
     from viewpoint.extensions import db
     from viewpoint.invitations import issue_invitation
-    from viewpoint.models import (
-        Child,
-        EthnicityGroup,
-        Gender,
-        PlacementType,
-        Plan,
-        PlanKind,
-        Review,
-        Role,
-        Team,
-        User,
-    )
+    from viewpoint.models import Role, Team, User
 
     migrate(url)
     app = create_app(Config.from_env(server_env(url, instance)))
     catalogue = app.extensions["viewpoint.questionnaires"]
-    today = date.today()
     issued = []
     with app.app_context(), db.writing() as session:
         team = Team(name="Bench Children in Care Team")
@@ -113,21 +101,10 @@ def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
         manager = User(email="manager@bench.invalid", display_name="Alex Manager",
                        role=Role.TEAM_MANAGER, team=team)
         session.add_all([team, worker, manager])
-        for number, band in enumerate(bands):
-            age = 6 if band == "4-7" else 14
-            child = Child(reference=f"BENCH-{number:05d}", first_name="Robin",
-                          last_name=f"Bench{number}",
-                          date_of_birth=today - timedelta(days=age * 365 + 100),
-                          gender=Gender.GIRL if number % 2 else Gender.BOY,
-                          ethnicity_group=EthnicityGroup.WHITE, preferred_language="en",
-                          team=team, social_worker=worker)
-            plan = Plan(child=child, kind=PlanKind.CARE_PLAN,
-                        placement_type=PlacementType.FOSTER,
-                        started_on=today - timedelta(days=200))
-            review = Review(plan=plan, due_on=today + timedelta(days=21))
-            session.add_all([child, plan, review])
-            session.flush()
-            result = issue_invitation(session, catalogue, child, review=review, band=band,
+        for band in bands:
+            child = make_child(session, age=6 if band == "4-7" else 14, team=team,
+                               worker=worker, review_in_days=21, first_name="Robin")
+            result = issue_invitation(session, catalogue, child, band=band,
                                       offered_languages=("en",))
             issued.append((result.code, band))
     app.extensions["viewpoint.engine"].dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,18 +13,10 @@ from urllib.parse import urlparse
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from tests.factories import make_child
 from viewpoint.extensions import db
 from viewpoint.invitations import issue_invitation
-from viewpoint.models import (
-    PLANS_WITH_PLACEMENT,
-    Child,
-    EthnicityGroup,
-    Gender,
-    PlacementType,
-    Plan,
-    PlanKind,
-    Review,
-)
+from viewpoint.models import PlanKind, Team, User
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,9 +30,6 @@ PHONE = {"width": 360, "height": 740}
 
 WORKER_NAME = "Sam Cobblestone"
 MANAGER_NAME = "Priya Hartley"
-
-_numbers = itertools.count(1)
-
 
 @dataclass(frozen=True)
 class Invited:
@@ -76,21 +64,12 @@ class LiveServer:
                band: str | None = None) -> Invited:
         """A new child of ``age`` on a plan of ``plan_kind`` with a review in two weeks,
         and a code for them (the band from their age unless ``band`` is given)."""
-        number = next(_numbers)
-        today = date.today()
-        due = today + timedelta(days=14)
+        due = date.today() + timedelta(days=14)
         catalogue = self.app.extensions["viewpoint.questionnaires"]
         with self.app.app_context(), db.writing() as session:
-            child = Child(reference=f"BR{number:05d}", first_name=first_name,
-                          last_name="Testworth", date_of_birth=date(today.year - age, 1, 1),
-                          gender=Gender.NOT_RECORDED, ethnicity_group=EthnicityGroup.NOT_RECORDED,
-                          preferred_language="en", team_id=self.team_id,
-                          social_worker_id=self.worker_id)
-            plan = Plan(child=child, kind=plan_kind, started_on=today - timedelta(days=200),
-                        placement_type=PlacementType.FOSTER
-                        if plan_kind in PLANS_WITH_PLACEMENT else None)
-            session.add(Review(plan=plan, due_on=due, held_on=None))
-            session.flush()
+            child = make_child(session, age=age, kind=plan_kind, first_name=first_name,
+                               team=session.get(Team, self.team_id),
+                               worker=session.get(User, self.worker_id), review_in_days=14)
             issued = issue_invitation(session, catalogue, child, band=band,
                                       offered_languages=("en",))
             child_id = child.id
