@@ -61,6 +61,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from .auth import init_login
     from .extensions import csrf, db
     from .i18n import init_babel
 
@@ -68,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     init_babel(app)
+    init_login(app)
 
 
 def register_questionnaires(app: Flask) -> None:
@@ -85,12 +87,18 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .casework import bp as casework_bp
     from .health.views import bp as health_bp
     from .preview.views import bp as preview_bp
     from .respond.views import bp as respond_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
     app.register_blueprint(preview_bp)
+    app.register_blueprint(casework_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(respond_bp)
 
 

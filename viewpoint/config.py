@@ -62,6 +62,21 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "Reverse proxies in front of the app whose X-Forwarded-For is trusted "
      "(for client addresses)."),
     ("LOG_LEVEL", str, "INFO", "Python logging level for the app's own messages."),
+    ("PUBLIC_URL", str, None,
+     "The address children and staff use (`https://viewpoint.example.gov.uk`), for the QR "
+     "code on a child's card and links in emails. Default: the address of the request."),
+    ("STAFF_IDLE_MINUTES", int, 30, "A member of staff is signed out after this long idle."),
+    ("STAFF_SESSION_HOURS", int, 10,
+     "A member of staff is signed out this long after signing in, however active."),
+    ("SIGNIN_FAILURES_PER_ACCOUNT", int, 5,
+     "Wrong passwords for one account per window before it must wait (other accounts unaffected)."),
+    ("SIGNIN_FAILURE_WINDOW_MINUTES", int, 15, "The window for SIGNIN_FAILURES_PER_ACCOUNT."),
+    ("SMTP_HOST", str, None, "Mail server for alert emails. Empty: no emails are queued."),
+    ("SMTP_PORT", int, 25, "Mail server port."),
+    ("SMTP_USERNAME", str, None, "Mail server user name, if it needs one."),
+    ("SMTP_PASSWORD", str, None, "Mail server password, if it needs one."),
+    ("SMTP_STARTTLS", _bool, False, "Upgrade the mail connection with STARTTLS."),
+    ("MAIL_FROM", str, "viewpoint@localhost", "The sender address on emails."),
 ]
 
 
@@ -84,6 +99,17 @@ class Config:
     CODE_ENTRIES_PER_HOUR: int = 30
     PROXY_COUNT: int = 0
     LOG_LEVEL: str = "INFO"
+    PUBLIC_URL: str | None = None
+    STAFF_IDLE_MINUTES: int = 30
+    STAFF_SESSION_HOURS: int = 10
+    SIGNIN_FAILURES_PER_ACCOUNT: int = 5
+    SIGNIN_FAILURE_WINDOW_MINUTES: int = 15
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS: bool = False
+    MAIL_FROM: str = "viewpoint@localhost"
     #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -169,6 +195,8 @@ class Config:
             SESSION_COOKIE_SAMESITE="Lax",
             PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
             BABEL_DEFAULT_LOCALE=self.DEFAULT_LOCALE,
+            # Staff read times as the clock on their wall shows them.
+            BABEL_DEFAULT_TIMEZONE="Europe/London",
             WTF_CSRF_TIME_LIMIT=None,
             MAX_CONTENT_LENGTH=2 * 1024 * 1024,
             TESTING=self.VIEWPOINT_ENV == "test",

@@ -24,6 +24,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
+from .alerts import acknowledge_deadline
 from .auth.passwords import hash_password
 from .extensions import IMMEDIATE, db
 from .i18n import available_languages
@@ -198,7 +199,8 @@ class DemoBuilder:
             writer.add(User.__table__, {
                 "id": user_id, "email": email, "display_name": next(names), "role": role,
                 "team_id": teams[team_index] if team_index is not None else None,
-                "password_hash": hashes[email], "is_active": True, "created_at": self.now})
+                "password_hash": hashes[email], "is_active": True, "must_change_password": False,
+                "created_at": self.now})
             if role == Role.SOCIAL_WORKER.value:
                 workers_by_team.setdefault(teams[team_index], []).append(user_id)
             elif role == Role.TEAM_MANAGER.value:
@@ -367,6 +369,8 @@ class DemoBuilder:
                     "id": self.next_id("alert"), "child_id": child_id, "response_id": response_id,
                     "question_key": question.key, "source": "answer",
                     "summary": question.alert.summary, "raised_at": submitted,
+                    "acknowledge_by": acknowledge_deadline(submitted),
+                    "overdue_notified_at": None,
                     "acknowledged_at": submitted + timedelta(hours=2) if closed else None,
                     "acknowledged_by_id": worker if closed else None,
                     "closed_at": submitted + timedelta(hours=26) if closed else None,

@@ -24,5 +24,5 @@ def _render(error: HTTPException):  # type: ignore[no-untyped-def]
 
 
 def register_error_handlers(app: Flask) -> None:
-    for code in (404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _render)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask.globals import app_ctx
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -117,8 +118,10 @@ class Database:
 
         @app.after_request
         def _commit(response: Any) -> Any:
-            # One commit per request. Error responses roll back instead.
-            if response.status_code < 400 and not g.get("viewpoint_rollback"):
+            # One commit per request. Error responses roll back instead, unless the view
+            # said what it wrote must stand (a failed sign-in is counted and audited).
+            ok = response.status_code < 400 or g.get("viewpoint_keep_on_error")
+            if ok and not g.get("viewpoint_rollback"):
                 self.session.commit()
             else:
                 self.session.rollback()
@@ -138,6 +141,11 @@ class Database:
         if session.in_transaction():
             session.commit()  # ends the read transaction (nothing was written)
         session.connection(execution_options={IMMEDIATE: True})
+
+    @staticmethod
+    def keep_on_error() -> None:
+        """Commit this request's writes even though it answers with an error status."""
+        g.viewpoint_keep_on_error = True
 
     @staticmethod
     def _shared(session: Session) -> bool:
@@ -168,3 +176,4 @@ class Database:
 db = Database()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()

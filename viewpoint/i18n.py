@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, get_locale, pgettext
+from flask_babel import format_date, format_datetime, get_locale, pgettext
 
 from .extensions import babel
 
@@ -73,7 +73,8 @@ def translate_in_context(context: str, message: str) -> str:
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations_dir()))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(format_date=format_date, language_name=language_name)
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
+                                 language_name=language_name)
 
     @app.context_processor
     def _language_context() -> dict[str, object]:

@@ -92,7 +92,8 @@ def issue_invitation(session: Session, catalogue: Catalogue, child: Child, *,
                      review: Review | None = None, questionnaire_id: str | None = None,
                      band: str | None = None, language: str | None = None,
                      issued_by: User | None = None, days: int | None = None,
-                     offered_languages: tuple[str, ...] = ("en",)) -> Issued:
+                     offered_languages: tuple[str, ...] = ("en",),
+                     request_key: str | None = None) -> Issued:
     """Invite ``child`` to answer a questionnaire before ``review`` (default: their next one).
 
     Raises :class:`InvitationError` when there is no review to invite for, the questionnaire
@@ -125,10 +126,30 @@ def issue_invitation(session: Session, catalogue: Catalogue, child: Child, *,
     code = generate_code()
     invitation = Invitation(child=child, review=review, questionnaire_key=questionnaire.id,
                             band=band, language=language, code_hash=hash_code(code),
-                            issued_by=issued_by, expires_at=utcnow() + timedelta(days=days))
+                            issued_by=issued_by, expires_at=utcnow() + timedelta(days=days),
+                            request_key=request_key)
     session.add(invitation)
     session.flush()
     return Issued(invitation, code)
+
+
+def reissue_code(invitation: Invitation, days: int | None = None) -> str:
+    """A new code for the same invitation: the old code and any tablet still using it stop
+    working, the answers so far are kept, and the new code works for the usual time.
+
+    Raises :class:`InvitationError` if the child has already sent their answers or the
+    invitation was cancelled (send a new one instead).
+    """
+    if invitation.state is InvitationState.SUBMITTED:
+        raise InvitationError("The child has already sent their answers.")
+    if invitation.state is InvitationState.CANCELLED:
+        raise InvitationError("This invitation was cancelled; send a new one.")
+    days = days if days is not None else current_app.config.get("INVITATION_DAYS", 14)
+    code = generate_code()
+    invitation.code_hash = hash_code(code)
+    invitation.expires_at = utcnow() + timedelta(days=days)
+    invitation.session_generation += 1
+    return code
 
 
 def cancel_invitation(invitation: Invitation) -> None:

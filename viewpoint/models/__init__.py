@@ -13,17 +13,20 @@ from .child import (
     PlanKind,
     Review,
 )
+from .feedback import Feedback
 from .invitation import Invitation, InvitationState
+from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, HelpedBy, Response
-from .staff import Role, Team, User, normalise_email
+from .staff import Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
 __all__ = [
     "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
-    "AuditLogIsAppendOnly", "Base", "Child", "EthnicityGroup", "Gender", "HelpedBy",
-    "Invitation", "InvitationState", "PlacementType", "Plan", "PlanKind",
-    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "Role", "Team", "User",
+    "AuditLogIsAppendOnly", "Base", "Child", "EthnicityGroup", "Feedback", "Gender", "HelpedBy",
+    "Invitation", "InvitationState", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
+    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "Role", "StaffSession",
+    "Team", "User",
     "normalise_email",
     "utcnow",
 ]

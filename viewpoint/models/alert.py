@@ -45,6 +45,11 @@ class Alert(Base):
     summary: Mapped[str] = mapped_column(String(500))
     #: When it was raised.
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Someone must acknowledge it by this moment (one working day after it was raised);
+    #: after that it shows as overdue to the manager.
+    acknowledge_by: Mapped[datetime | None] = mapped_column(index=True)
+    #: When the manager was emailed that it was overdue (so they are told once).
+    overdue_notified_at: Mapped[datetime | None]
     #: When someone first said they had seen it.
     acknowledged_at: Mapped[datetime | None]
     #: Who acknowledged it.

@@ -46,6 +46,9 @@ class Invitation(Base):
     #: Where it is in its life.
     state: Mapped[InvitationState] = mapped_column(
         enum_column(InvitationState, "invitation_state"), default=InvitationState.ISSUED)
+    #: The one-time key of the worker's form that issued it, so a double-clicked "send"
+    #: issues one code, not two.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Bumped when the child stops for now or finishes, so that any copy of an earlier
     #: session cookie (on a shared tablet) stops working at once.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column, utcnow
@@ -52,6 +52,9 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     #: argon2id hash of the password; empty until a password is set.
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Set when an administrator gives a temporary password: the person must choose their
+    #: own before they can do anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: A disabled account cannot sign in and its sessions end.
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the account was created.
@@ -59,8 +62,47 @@ class User(Base):
 
     team: Mapped[Team | None] = relationship(back_populates="members")
 
+    # Flask-Login's interface. The id Flask-Login keeps in the cookie is the token of the
+    # server-side StaffSession (set at sign-in), never the user's id, so that ending the
+    # session row ends every copy of the cookie.
+    _session_token = None
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str | None:
+        return self._session_token
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class StaffSession(Base):
+    """One signed-in browser. Signing out, going idle, a disabled account or a changed
+    password end it on the server, so a copied cookie stops working at once."""
+
+    __tablename__ = "staff_session"
+    __table_args__ = (Index("ix_staff_session_user_open", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the random token in the browser's cookie (the token itself is not stored).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Who signed in.
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    #: When they signed in.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The last request made with it (updated at most once a minute).
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When it ended; empty while it can still be used.
+    ended_at: Mapped[datetime | None]
+    #: Why it ended ("signed_out", "idle", "expired", "disabled", "password_changed").
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    #: The address it was started from.
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffSession {self.id} user {self.user_id}>"
 
 
 def normalise_email(email: str) -> str:

@@ -1,0 +1,47 @@
+"""The audit trail: every look at a child's record and every sign-in, in one call.
+
+Views call :func:`record` for what they show or do; the row joins the request's
+transaction, so an action that is rolled back leaves no claim that it happened.
+Rows never hold a child's answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import AuditEvent, User
+
+
+def record(action: str, *, child_id: int | None = None, subject: Any = None,
+           actor: User | None = None, detail: dict[str, Any] | None = None,
+           session: Session | None = None) -> AuditEvent:
+    """Write one audit row: ``actor`` (default: whoever is signed in) did ``action``.
+
+    ``subject`` is the record touched (a Response, an Alert...); its table and id are kept.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        child_id=child_id,
+        subject_type=subject.__tablename__ if subject is not None else None,
+        subject_id=subject.id if subject is not None else None,
+        remote_addr=request.remote_addr if has_request_context() else None,
+        detail=detail,
+    )
+    (session or db.session).add(event)
+    return event
+
+
+def events_for_child(session: Session, child_id: int, limit: int = 500) -> list[AuditEvent]:
+    """The newest events about one child (for a manager's "who has looked" page)."""
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.child_id == child_id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)))

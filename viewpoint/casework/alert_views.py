@@ -1,0 +1,63 @@
+"""Safeguarding alerts: the list, one alert, acknowledging it, closing it with what was done."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import audit
+from ..auth.permissions import alert_or_404, require
+from ..extensions import db
+from . import bp, services
+from .forms import CloseAlertForm, ConfirmForm
+
+
+@bp.route("/alerts")
+def alerts():  # type: ignore[no-untyped-def]
+    return render_template("casework/alerts.html",
+                           open_alerts=services.open_alerts(db.session, current_user),
+                           closed=services.recently_closed_alerts(db.session, current_user),
+                           is_overdue=services.is_overdue)
+
+
+@bp.route("/alerts/<int:alert_id>")
+def alert(alert_id: int):  # type: ignore[no-untyped-def]
+    record = alert_or_404(db.session, alert_id)
+    audit.record("alert.viewed", child_id=record.child_id, subject=record)
+    return _page(record, CloseAlertForm())
+
+
+def _page(record, form: CloseAlertForm, status: int = 200):  # type: ignore[no-untyped-def]
+    managers = services.team_managers(db.session, record.child.team_id)
+    return render_template("casework/alert.html", alert=record, form=form,
+                           confirm=ConfirmForm(), managers=managers,
+                           overdue=services.is_overdue(record)), status
+
+
+@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@require("casework.act")
+def acknowledge_alert(alert_id: int):  # type: ignore[no-untyped-def]
+    record = alert_or_404(db.session, alert_id)
+    if ConfirmForm().validate_on_submit() and services.acknowledge_alert(record, current_user):
+        audit.record("alert.acknowledged", child_id=record.child_id, subject=record)
+        flash(_("Alert acknowledged. Close it when you have acted, saying what was done."))
+    return redirect(url_for("casework.alert", alert_id=record.id))
+
+
+@bp.route("/alerts/<int:alert_id>/close", methods=["POST"])
+@require("casework.act")
+def close_alert(alert_id: int):  # type: ignore[no-untyped-def]
+    record = alert_or_404(db.session, alert_id)
+    form = CloseAlertForm()
+    if record.closed_at is not None:
+        # A second click, or someone else closed it first: nothing to do, nothing lost.
+        flash(_("This alert was already closed."))
+        return redirect(url_for("casework.alert", alert_id=record.id))
+    if not form.validate_on_submit():
+        return _page(record, form, 400)
+    services.close_alert(record, current_user, form.action_taken.data or "")
+    audit.record("alert.closed", child_id=record.child_id, subject=record)
+    flash(_("Alert closed. What was done is recorded on the child's timeline."))
+    return redirect(request.args.get("next") == "list" and url_for("casework.alerts")
+                    or url_for("casework.alert", alert_id=record.id))

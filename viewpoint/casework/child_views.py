@@ -1,0 +1,244 @@
+"""Caseloads and children's records: plans, reviews and everything about the child's views."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..auth.permissions import (
+    child_or_404,
+    plan_or_404,
+    require,
+    review_or_404,
+)
+from ..extensions import db
+from ..models import Child, PlacementType, Plan, PlanKind, Review, Role, User
+from . import bp, services
+from .forms import (
+    ETHNICITY_LABELS,
+    GENDER_LABELS,
+    PLACEMENT_LABELS,
+    PLAN_KIND_LABELS,
+    ChildForm,
+    PlanForm,
+    ReviewForm,
+    language_label,
+)
+
+LABELS = {"plan_kind": PLAN_KIND_LABELS, "placement": PLACEMENT_LABELS,
+          "gender": GENDER_LABELS, "ethnicity": ETHNICITY_LABELS}
+
+
+@bp.app_context_processor
+def _casework_globals() -> dict[str, object]:
+    def open_alert_count() -> int:
+        if not current_user.is_authenticated or current_user.role not in (
+                Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER):
+            return 0
+        return services.count_open_alerts(db.session, current_user)
+
+    return {"open_alert_count": open_alert_count, "labels": LABELS,
+            "language_label": language_label}
+
+
+@bp.route("/")
+def caseload():  # type: ignore[no-untyped-def]
+    rows = services.caseload(db.session, current_user)
+    alerts = services.open_alerts(db.session, current_user)
+    return render_template("casework/caseload.html", rows=rows, alerts=alerts,
+                           today=date.today(), is_overdue=services.is_overdue)
+
+
+@bp.route("/children/<int:child_id>")
+def child(child_id: int):  # type: ignore[no-untyped-def]
+    record = child_or_404(db.session, child_id)
+    audit.record("child.viewed", child_id=record.id, subject=record)
+    plans = list(db.session.scalars(select(Plan).where(Plan.child_id == record.id)
+                                    .order_by(Plan.started_on.desc())))
+    views = {review.id: services.views_for_review(db.session, review)
+             for plan in plans for review in plan.reviews if review.held_on is None}
+    return render_template("casework/child.html", child=record, plans=plans, views=views,
+                           timeline=services.child_timeline(db.session, record),
+                           today=date.today(), is_overdue=services.is_overdue)
+
+
+def _worker_choices(team_id: int) -> list[tuple[int, str]]:
+    return [(0, _("Not allocated"))] + [
+        (worker.id, worker.display_name) for worker in services.team_workers(db.session, team_id)]
+
+
+def _fill_child(form: ChildForm, record: Child) -> None:
+    record.reference = form.reference.data.strip()
+    record.first_name = form.first_name.data.strip()
+    record.last_name = form.last_name.data.strip()
+    record.date_of_birth = form.date_of_birth.data
+    record.gender = form.gender.data
+    record.ethnicity_group = form.ethnicity_group.data
+    record.preferred_language = form.preferred_language.data
+    record.social_worker_id = form.social_worker_id.data or None
+
+
+def _reference_taken(reference: str, except_id: int | None = None) -> bool:
+    query = select(Child.id).where(Child.reference == reference.strip())
+    if except_id is not None:
+        query = query.where(Child.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+@require("casework.edit")
+def new_child():  # type: ignore[no-untyped-def]
+    team_id = current_user.team_id
+    if team_id is None:
+        abort(403)
+    form = ChildForm()
+    form.social_worker_id.choices = _worker_choices(team_id)
+    if request.method == "GET" and current_user.role is Role.SOCIAL_WORKER:
+        form.social_worker_id.data = current_user.id
+    if form.validate_on_submit():
+        if _reference_taken(form.reference.data):
+            form.reference.errors.append(_("A child with this reference is already in "
+                                           "viewpoint. Ask your manager to find the record."))
+        else:
+            record = Child(team_id=team_id)
+            _fill_child(form, record)
+            db.session.add(record)
+            db.session.flush()
+            audit.record("child.created", child_id=record.id, subject=record)
+            flash(_("%(name)s has been added. Add their plan next.", name=record.first_name))
+            return redirect(url_for("casework.new_plan", child_id=record.id))
+    return render_template("casework/child_form.html", form=form, child=None), \
+        400 if request.method == "POST" else 200
+
+
+@bp.route("/children/<int:child_id>/edit", methods=["GET", "POST"])
+@require("casework.edit")
+def edit_child(child_id: int):  # type: ignore[no-untyped-def]
+    record = child_or_404(db.session, child_id)
+    form = ChildForm(obj=record)
+    form.social_worker_id.choices = _worker_choices(record.team_id)
+    if request.method == "GET":
+        form.social_worker_id.data = record.social_worker_id or 0
+    if form.validate_on_submit():
+        if _reference_taken(form.reference.data, except_id=record.id):
+            form.reference.errors.append(_("Another child already has this reference."))
+        else:
+            _fill_child(form, record)
+            audit.record("child.edited", child_id=record.id, subject=record)
+            flash(_("Changes saved."))
+            return redirect(url_for("casework.child", child_id=record.id))
+    return render_template("casework/child_form.html", form=form, child=record), \
+        400 if request.method == "POST" else 200
+
+
+def _fill_plan(form: PlanForm, plan: Plan) -> None:
+    plan.kind = PlanKind(form.kind.data)
+    plan.placement_type = PlacementType(form.placement_type.data) \
+        if form.placement_type.data else None
+    plan.started_on = form.started_on.data
+    plan.ended_on = form.ended_on.data
+
+
+@bp.route("/children/<int:child_id>/plans/new", methods=["GET", "POST"])
+@require("casework.edit")
+def new_plan(child_id: int):  # type: ignore[no-untyped-def]
+    record = child_or_404(db.session, child_id)
+    form = PlanForm()
+    if form.validate_on_submit():
+        plan = Plan(child_id=record.id)
+        _fill_plan(form, plan)
+        db.session.add(plan)
+        db.session.flush()
+        audit.record("plan.created", child_id=record.id, subject=plan)
+        flash(_("Plan added. Add the date of its next review."))
+        return redirect(url_for("casework.new_review", plan_id=plan.id))
+    return render_template("casework/plan_form.html", form=form, child=record, plan=None), \
+        400 if request.method == "POST" else 200
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@require("casework.edit")
+def edit_plan(plan_id: int):  # type: ignore[no-untyped-def]
+    plan = plan_or_404(db.session, plan_id)
+    form = PlanForm(obj=plan)
+    if request.method == "GET":
+        form.kind.data = plan.kind.value
+        form.placement_type.data = plan.placement_type.value if plan.placement_type else ""
+    if form.validate_on_submit():
+        _fill_plan(form, plan)
+        audit.record("plan.edited", child_id=plan.child_id, subject=plan)
+        flash(_("Changes saved."))
+        return redirect(url_for("casework.child", child_id=plan.child_id))
+    return render_template("casework/plan_form.html", form=form, child=plan.child, plan=plan), \
+        400 if request.method == "POST" else 200
+
+
+def _chair_choices() -> list[tuple[int, str]]:
+    return [(0, _("Not yet known"))] + [
+        (user.id, user.display_name) for user in services.reviewing_officers(db.session)]
+
+
+def _check_review_dates(form: ReviewForm, plan: Plan) -> bool:
+    ok = True
+    if form.due_on.data and form.due_on.data < plan.started_on:
+        form.due_on.errors.append(_("A review cannot be due before the plan started."))
+        ok = False
+    if form.held_on.data and form.held_on.data > date.today():
+        form.held_on.errors.append(_("A review cannot have been held in the future."))
+        ok = False
+    return ok
+
+
+@bp.route("/plans/<int:plan_id>/reviews/new", methods=["GET", "POST"])
+@require("casework.edit")
+def new_review(plan_id: int):  # type: ignore[no-untyped-def]
+    plan = plan_or_404(db.session, plan_id)
+    form = ReviewForm()
+    form.chair_id.choices = _chair_choices()
+    if form.validate_on_submit() and _check_review_dates(form, plan):
+        review = Review(plan_id=plan.id, due_on=form.due_on.data, held_on=form.held_on.data,
+                        chair_id=form.chair_id.data or None)
+        db.session.add(review)
+        db.session.flush()
+        audit.record("review.created", child_id=plan.child_id, subject=review)
+        flash(_("Review added."))
+        return redirect(url_for("casework.child", child_id=plan.child_id))
+    return render_template("casework/review_form.html", form=form, plan=plan, review=None), \
+        400 if request.method == "POST" else 200
+
+
+@bp.route("/reviews/<int:review_id>/edit", methods=["GET", "POST"])
+@require("casework.edit_review")
+def edit_review(review_id: int):  # type: ignore[no-untyped-def]
+    review = review_or_404(db.session, review_id)
+    form = ReviewForm(obj=review)
+    form.chair_id.choices = _chair_choices()
+    if request.method == "GET":
+        form.chair_id.data = review.chair_id or 0
+    if form.validate_on_submit() and _check_review_dates(form, review.plan):
+        review.due_on = form.due_on.data
+        review.held_on = form.held_on.data
+        review.chair_id = form.chair_id.data or None
+        audit.record("review.edited", child_id=review.plan.child_id, subject=review)
+        flash(_("Changes saved."))
+        return redirect(url_for("casework.child", child_id=review.plan.child_id))
+    return render_template("casework/review_form.html", form=form, plan=review.plan,
+                           review=review), 400 if request.method == "POST" else 200
+
+
+@bp.route("/children/<int:child_id>/audit")
+@require("casework.audit")
+def child_audit(child_id: int):  # type: ignore[no-untyped-def]
+    record = child_or_404(db.session, child_id)
+    events = audit.events_for_child(db.session, record.id)
+    audit.record("audit.viewed", child_id=record.id, subject=record)
+    actor_ids = {event.actor_id for event in events if event.actor_id is not None}
+    actors = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    return render_template("casework/child_audit.html", child=record, events=events,
+                           actors=actors)

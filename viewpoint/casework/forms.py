@@ -1,0 +1,139 @@
+"""The forms staff fill in about children, plans, reviews, invitations and alerts."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..models import EthnicityGroup, Gender, PlacementType, PlanKind
+
+#: Languages a child may prefer (English, Welsh, and the languages most spoken by the
+#: council's children who do not read English). Whether a questionnaire is offered in
+#: the language yet depends on its translation; invitations fall back to English.
+CHILD_LANGUAGES = ("en", "cy", "ur", "pa", "bn", "pl", "ro", "sk", "ar", "fa", "ps", "ckb", "ti")
+
+PLAN_KIND_LABELS = {
+    PlanKind.CHILD_IN_NEED: _l("Child in need plan"),
+    PlanKind.CHILD_PROTECTION: _l("Child protection plan"),
+    PlanKind.CARE_PLAN: _l("Care plan (looked after)"),
+    PlanKind.PATHWAY_PLAN: _l("Pathway plan (care leaver)"),
+}
+PLACEMENT_LABELS = {
+    PlacementType.FOSTER: _l("Foster care"),
+    PlacementType.KINSHIP: _l("Kinship care (family and friends)"),
+    PlacementType.RESIDENTIAL: _l("Children's home"),
+    PlacementType.PLACED_WITH_PARENTS: _l("Placed with parents"),
+    PlacementType.SEMI_INDEPENDENT: _l("Semi-independent or supported lodgings"),
+    PlacementType.SECURE: _l("Secure"),
+    PlacementType.OTHER: _l("Other"),
+}
+GENDER_LABELS = {
+    Gender.GIRL: _l("Girl or young woman"),
+    Gender.BOY: _l("Boy or young man"),
+    Gender.ANOTHER: _l("Another gender"),
+    Gender.NOT_RECORDED: _l("Not recorded"),
+}
+ETHNICITY_LABELS = {
+    EthnicityGroup.WHITE: _l("White"),
+    EthnicityGroup.MIXED: _l("Mixed or multiple"),
+    EthnicityGroup.ASIAN: _l("Asian or Asian British"),
+    EthnicityGroup.BLACK: _l("Black or Black British"),
+    EthnicityGroup.OTHER: _l("Other ethnic group"),
+    EthnicityGroup.NOT_RECORDED: _l("Not recorded"),
+}
+
+
+def language_label(code: str) -> str:
+    """"Urdu (اردو)": the English name, for staff, and the language's own name."""
+    locale = Locale.parse(code)
+    english = locale.get_display_name("en") or code
+    own = locale.get_display_name(code) or english
+    return english if own == english else f"{english} ({own})"
+
+
+def _choices(labels: dict) -> list[tuple[str, object]]:
+    return [(key.value, label) for key, label in labels.items()]
+
+
+class ChildForm(FlaskForm):
+    reference = StringField(_l("Case reference"), validators=[
+        InputRequired(_l("Enter the child's reference from the case-management system.")),
+        Length(max=40), Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$",
+                               message=_l("Use letters, numbers and - / _ . only."))])
+    first_name = StringField(_l("First name (the name the child uses)"),
+                             validators=[InputRequired(_l("Enter a first name.")),
+                                         Length(max=80)])
+    last_name = StringField(_l("Last name"), validators=[InputRequired(_l("Enter a last name.")),
+                                                         Length(max=80)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[
+        InputRequired(_l("Enter the date of birth as a date."))])
+    gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS))
+    ethnicity_group = SelectField(_l("Ethnicity group"), choices=_choices(ETHNICITY_LABELS))
+    preferred_language = SelectField(_l("Language the child prefers to answer in"))
+    social_worker_id = SelectField(_l("Social worker"), coerce=int)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.preferred_language.choices = [(code, language_label(code))
+                                           for code in CHILD_LANGUAGES]
+
+    def validate_date_of_birth(self, field_: DateField) -> None:
+        from datetime import date
+
+        if field_.data and (field_.data > date.today() or field_.data.year < 1990):
+            raise ValidationError(_l("Enter a date of birth in the past."))
+
+
+class PlanForm(FlaskForm):
+    kind = SelectField(_l("Kind of plan"), choices=_choices(PLAN_KIND_LABELS))
+    placement_type = SelectField(_l("Where the child lives (care and pathway plans)"))
+    started_on = DateField(_l("Start date"), validators=[
+        InputRequired(_l("Enter the date the plan started."))])
+    ended_on = DateField(_l("End date (leave empty while the plan is open)"),
+                         validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.placement_type.choices = [("", _l("Not applicable")), *_choices(PLACEMENT_LABELS)]
+
+    def validate_placement_type(self, field_: SelectField) -> None:
+        needs = PlanKind(self.kind.data) in (PlanKind.CARE_PLAN, PlanKind.PATHWAY_PLAN)
+        if needs and not field_.data:
+            raise ValidationError(_l("Choose where the child lives: care and pathway plans "
+                                     "record the placement."))
+        if not needs and field_.data:
+            raise ValidationError(_l("Only care plans and pathway plans record a placement."))
+
+    def validate_ended_on(self, field_: DateField) -> None:
+        if field_.data and self.started_on.data and field_.data < self.started_on.data:
+            raise ValidationError(_l("The end date cannot be before the start date."))
+
+
+class ReviewForm(FlaskForm):
+    due_on = DateField(_l("Date of the review"), validators=[
+        InputRequired(_l("Enter the date the review is due."))])
+    held_on = DateField(_l("Date it was held (leave empty until then)"),
+                        validators=[Optional()])
+    chair_id = SelectField(_l("Chair (reviewing officer)"), coerce=int)
+
+
+class InviteForm(FlaskForm):
+    questionnaire = SelectField(_l("Questionnaire"))
+    band = SelectField(_l("Age band"))
+    language = SelectField(_l("Language it opens in"))
+    #: One key per form shown, so a double-clicked "send" issues one code.
+    request_key = HiddenField(validators=[InputRequired(), Length(min=16, max=64)])
+
+
+class CloseAlertForm(FlaskForm):
+    action_taken = TextAreaField(_l("What was done"), validators=[
+        InputRequired(_l("Say what was done before closing the alert.")),
+        Length(min=10, max=4000, message=_l("Say what was done in a sentence or more "
+                                            "(at least 10 characters)."))])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change something."""
