@@ -28,6 +28,7 @@ from .forms import (
     PlanForm,
     ReviewForm,
     language_label,
+    options,
 )
 
 LABELS = {"plan_kind": PLAN_KIND_LABELS, "placement": PLACEMENT_LABELS,
@@ -67,9 +68,9 @@ def child(child_id: int):  # type: ignore[no-untyped-def]
                            today=date.today(), is_overdue=services.is_overdue)
 
 
-def _worker_choices(team_id: int) -> list[tuple[int, str]]:
-    return [(0, _("Not allocated"))] + [
-        (worker.id, worker.display_name) for worker in services.team_workers(db.session, team_id)]
+def _worker_choices(team_id: int) -> list:  # type: ignore[type-arg]
+    return options([(0, _("Not allocated"))] + [
+        (worker.id, worker.display_name) for worker in services.team_workers(db.session, team_id)])
 
 
 def _fill_child(form: ChildForm, record: Child) -> None:
@@ -178,9 +179,9 @@ def edit_plan(plan_id: int):  # type: ignore[no-untyped-def]
         400 if request.method == "POST" else 200
 
 
-def _chair_choices() -> list[tuple[int, str]]:
-    return [(0, _("Not yet known"))] + [
-        (user.id, user.display_name) for user in services.reviewing_officers(db.session)]
+def _chair_choices() -> list:  # type: ignore[type-arg]
+    return options([(0, _("Not yet known"))] + [
+        (user.id, user.display_name) for user in services.reviewing_officers(db.session)])
 
 
 def _check_review_dates(form: ReviewForm, plan: Plan) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..models import EthnicityGroup, Gender, PlacementType, PlanKind
@@ -54,8 +54,13 @@ def language_label(code: str) -> str:
     return english if own == english else f"{english} ({own})"
 
 
-def _choices(labels: dict) -> list[tuple[str, object]]:
-    return [(key.value, label) for key, label in labels.items()]
+def options(pairs: object) -> list[SelectChoice]:
+    """Choices for a SelectField from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return options((key.value, label) for key, label in labels.items())
 
 
 class ChildForm(FlaskForm):
@@ -77,8 +82,8 @@ class ChildForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.preferred_language.choices = [(code, language_label(code))
-                                           for code in CHILD_LANGUAGES]
+        self.preferred_language.choices = options((code, language_label(code))
+                                                  for code in CHILD_LANGUAGES)
 
     def validate_date_of_birth(self, field_: DateField) -> None:
         from datetime import date
@@ -97,7 +102,8 @@ class PlanForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.placement_type.choices = [("", _l("Not applicable")), *_choices(PLACEMENT_LABELS)]
+        self.placement_type.choices = [SelectChoice("", _l("Not applicable")),
+                                       *_choices(PLACEMENT_LABELS)]
 
     def validate_placement_type(self, field_: SelectField) -> None:
         needs = PlanKind(self.kind.data) in (PlanKind.CARE_PLAN, PlanKind.PATHWAY_PLAN)

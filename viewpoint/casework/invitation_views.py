@@ -28,7 +28,7 @@ from ..invitations import (
 from ..models import Invitation, InvitationState
 from ..questionnaires import Catalogue
 from . import bp
-from .forms import ConfirmForm, InviteForm, language_label
+from .forms import ConfirmForm, InviteForm, language_label, options
 
 #: The band choice that means "work it out from the child's date of birth".
 BAND_FROM_AGE = "age"
@@ -59,14 +59,14 @@ def _form_for(review, form: InviteForm | None = None) -> InviteForm:  # type: ig
     questionnaires = suggested + [q for q in catalogue.questionnaires.values()
                                   if q not in suggested]
     form = form or InviteForm()
-    form.questionnaire.choices = [(q.id, q.staff_title) for q in questionnaires]
+    form.questionnaire.choices = options((q.id, q.staff_title) for q in questionnaires)
     chosen = catalogue.get(form.questionnaire.data or "") or (suggested or questionnaires)[0]
     on = max(review.due_on, date.today())
-    form.band.choices = [(BAND_FROM_AGE, _("From date of birth: ages %(band)s",
-                                           band=band_for(child, chosen, on)))] + [
-        (band, _("Ages %(band)s", band=band)) for band in chosen.bands]
+    form.band.choices = options([(BAND_FROM_AGE, _("From date of birth: ages %(band)s",
+                                                   band=band_for(child, chosen, on)))] + [
+        (band, _("Ages %(band)s", band=band)) for band in chosen.bands])
     offered = available_languages()
-    form.language.choices = [(code, language_label(code)) for code in offered]
+    form.language.choices = options((code, language_label(code)) for code in offered)
     if request.method == "GET":
         form.questionnaire.data = chosen.id
         form.band.data = BAND_FROM_AGE
