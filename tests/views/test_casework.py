@@ -356,3 +356,17 @@ def test_manager_sees_who_has_looked_at_a_childs_record(app, session, council) -
     manager = sign_in(app.test_client(), council["manager"], session)
     page = _page(manager, f"/casework/children/{child.id}/audit")
     assert "Ash Worker" in page and "child.viewed" in page
+
+
+def test_viewing_and_closing_an_alert_are_audited_with_who_and_where(client, session, council) -> None:  # type: ignore[no-untyped-def]
+    alert = raise_talk_to_someone(session, council["child"], None)
+    sign_in(client, council["manager"], session)
+    _page(client, f"/casework/alerts/{alert.id}")
+    post(client, f"/casework/alerts/{alert.id}/close",
+         {"action_taken": "Manager phoned the child's school and the worker visited."})
+    events = list(session.scalars(select(AuditEvent).where(
+        AuditEvent.subject_type == "alert", AuditEvent.subject_id == alert.id)
+        .order_by(AuditEvent.id)))
+    assert [(e.action, e.actor_id, e.child_id, e.remote_addr) for e in events] == [
+        ("alert.viewed", council["manager"].id, council["child"].id, "127.0.0.1"),
+        ("alert.closed", council["manager"].id, council["child"].id, "127.0.0.1")]

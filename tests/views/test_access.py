@@ -1,0 +1,170 @@
+"""Who reaches what: every URL in the app, for every role and for nobody signed in.
+
+The table below is the access policy written out from the issue, independently of the
+code that enforces it. A new page fails this test until someone decides who may see it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from tests.factories import make_child, make_team, make_user
+from tests.staff import sign_in
+from viewpoint.alerts import raise_talk_to_someone
+from viewpoint.invitations import issue_invitation
+from viewpoint.models import Role
+from viewpoint.respond.services import start_response
+
+SW, TM, IRO, PANEL, ADMIN = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER,
+                             Role.PANEL_MEMBER, Role.ADMINISTRATOR)
+CASEWORK = {SW, TM, IRO}
+EVERYONE = set(Role)
+PUBLIC = "public"  # anyone, signed in or not
+CHILD = "child"  # the child's pages: their own access code, whatever staff session exists
+
+#: endpoint -> who may open it with GET (roles), or PUBLIC / CHILD. POST-only endpoints are
+#: listed too: their GET answers 405 for those allowed through the sign-in check.
+POLICY: dict[str, object] = {
+    "static": PUBLIC, "health.healthz": PUBLIC, "auth.signin": PUBLIC,
+    "auth.home": EVERYONE, "auth.change_password": EVERYONE, "auth.signout": EVERYONE,
+    "preview.index": EVERYONE, "preview.questionnaire": EVERYONE,
+    "casework.caseload": CASEWORK, "casework.child": CASEWORK, "casework.alerts": CASEWORK,
+    "casework.alert": CASEWORK, "casework.response": CASEWORK,
+    "casework.response_pdf": CASEWORK,
+    "casework.edit_review": CASEWORK,
+    "casework.acknowledge_alert": CASEWORK, "casework.close_alert": CASEWORK,
+    "casework.write_feedback": CASEWORK,
+    "casework.new_child": {SW, TM}, "casework.edit_child": {SW, TM},
+    "casework.new_plan": {SW, TM}, "casework.edit_plan": {SW, TM},
+    "casework.new_review": {SW, TM},
+    "casework.invite": {SW, TM}, "casework.reissue_invitation": {SW, TM},
+    "casework.cancel_invitation": {SW, TM},
+    "casework.import_children": {TM}, "casework.import_example": {TM},
+    "casework.child_audit": {TM},
+    "admin.users": {ADMIN}, "admin.user": {ADMIN}, "admin.new_user": {ADMIN},
+    "admin.edit_user": {ADMIN}, "admin.disable_user": {ADMIN}, "admin.enable_user": {ADMIN},
+    "admin.reset_password": {ADMIN}, "admin.teams": {ADMIN}, "admin.new_team": {ADMIN},
+    "admin.rename_team": {ADMIN},
+}
+
+
+def _rules(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+
+
+@pytest.fixture()
+def world(app, session):  # type: ignore[no-untyped-def]
+    """One team with one of every role, a child with a plan, review, code, response and
+    alert, so that every URL has something real to point at."""
+    team = make_team(session, "Access Team")
+    people = {role: make_user(session, role, team if role in (SW, TM) else None)
+              for role in Role}
+    child = make_child(session, team=team, worker=people[SW])
+    review = child.plans[0].reviews[0]
+    review.chair_id = people[IRO].id
+    catalogue = app.extensions["viewpoint.questionnaires"]
+    invitation = issue_invitation(session, catalogue, child).invitation
+    response = start_response(session, catalogue, invitation)
+    alert = raise_talk_to_someone(session, child, response)
+    session.flush()
+    values = {"child_id": child.id, "plan_id": child.plans[0].id, "review_id": review.id,
+              "invitation_id": invitation.id, "response_id": response.id,
+              "alert_id": alert.id, "user_id": people[SW].id, "team_id": team.id,
+              "questionnaire_id": invitation.questionnaire_key, "band": "8-11",
+              "filename": "css/staff.css", "key": "q1"}
+    return people, values
+
+
+def _url(rule: Rule, values: dict[str, object]) -> str:
+    url = rule.rule
+    for argument in rule.arguments:
+        converter = rule._converters[argument].__class__.__name__.lower()  # noqa: SLF001
+        prefix = "int:" if "integer" in converter else "path:" if "path" in converter else ""
+        url = url.replace(f"<{prefix}{argument}>", str(values[argument]))
+    return url
+
+
+def test_every_endpoint_has_a_decided_policy(app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    undecided = {e for e in endpoints if e not in POLICY and not e.startswith("respond.")}
+    assert undecided == set(), f"decide who may reach: {sorted(undecided)}"
+    assert set(POLICY) - endpoints == set(), "policy lists pages that no longer exist"
+
+
+def _expected(rule: Rule, who: Role | None) -> set[int]:
+    policy = POLICY[rule.endpoint]
+    if "GET" not in (rule.methods or set()):
+        return {405}  # routing refuses the method before anything is looked at
+    if rule.endpoint == "auth.signin":
+        return {200} if who is None else {302}  # signed in: on to their home page
+    if policy == PUBLIC:
+        return {200}
+    if who is None:  # signed out: sent to sign in, never shown anything
+        return {302}
+    if who not in policy:  # type: ignore[operator]
+        return {403}
+    return {302} if rule.endpoint == "auth.home" else {200}
+
+
+@pytest.mark.parametrize("who", [None, *Role], ids=lambda r: r.value if r else "signed_out")
+def test_every_url_answers_as_the_policy_says_for_every_role(app, session, world, who) -> None:  # type: ignore[no-untyped-def]
+    people, values = world
+    client = app.test_client()
+    if who is not None:
+        sign_in(client, people[who], session)
+    wrong = []
+    for rule in _rules(app):
+        if rule.endpoint.startswith("respond."):
+            continue
+        url = _url(rule, values)
+        with client.get(url) as response:
+            status = response.status_code
+        if status not in _expected(rule, who):
+            wrong.append((rule.endpoint, url, status, sorted(_expected(rule, who))))
+        if who is None and status == 302:
+            with client.get(url) as response:
+                assert response.headers["Location"].startswith("/staff/signin")
+    assert wrong == []
+
+
+def test_a_staff_sign_in_opens_none_of_the_childs_pages(app, session, world) -> None:  # type: ignore[no-untyped-def]
+    people, values = world
+    anonymous = app.test_client()
+    worker = sign_in(app.test_client(), people[SW], session)
+    for rule in _rules(app):
+        if not rule.endpoint.startswith("respond.") or "GET" not in (rule.methods or ()):
+            continue
+        url = _url(rule, values)
+        assert worker.get(url).status_code == anonymous.get(url).status_code, url
+
+
+def test_every_state_changing_request_without_a_csrf_token_is_refused(app, session, world) -> None:  # type: ignore[no-untyped-def]
+    """Signed in as someone allowed to do each thing, a POST without the token changes
+    nothing and answers 400; the child's pages answer as they do for a stale form (back to
+    the start page, kindly worded, or 401 for the JSON autosave)."""
+    people, values = world
+    checked = 0
+    clients: dict[Role, object] = {}
+    for rule in _rules(app):
+        if "POST" not in (rule.methods or set()) or rule.endpoint == "auth.signin":
+            continue
+        policy = POLICY.get(rule.endpoint, CHILD)
+        role = SW if policy in (CHILD, PUBLIC) or SW in policy else next(iter(policy))  # type: ignore[operator]
+        if role not in clients:
+            clients[role] = sign_in(app.test_client(), people[role], session)
+        client = clients[role]
+        response = client.post(_url(rule, values),  # type: ignore[attr-defined]
+                               data={"action_taken": "x" * 20})
+        if rule.endpoint.startswith("respond."):
+            assert response.status_code == 401 or (
+                response.status_code == 302 and "why=stale" in response.headers["Location"]), \
+                (rule.endpoint, response.status_code)
+        else:
+            assert response.status_code == 400, (rule.endpoint, response.status_code)
+        checked += 1
+    anonymous = app.test_client()
+    assert anonymous.post("/staff/signin", data={"email": "a@b.c", "password": "x"}) \
+        .status_code == 400
+    assert checked >= 20
