@@ -17,8 +17,13 @@ from viewpoint.invitations import issue_invitation
 from viewpoint.models import Role
 from viewpoint.respond.services import start_response
 
-SW, TM, IRO, PANEL, ADMIN = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER,
-                             Role.PANEL_MEMBER, Role.ADMINISTRATOR)
+SW, TM, IRO, PANEL, ADMIN = (
+    Role.SOCIAL_WORKER,
+    Role.TEAM_MANAGER,
+    Role.REVIEWING_OFFICER,
+    Role.PANEL_MEMBER,
+    Role.ADMINISTRATOR,
+)
 CASEWORK = {SW, TM, IRO}
 EVERYONE = set(Role)
 PUBLIC = "public"  # anyone, signed in or not
@@ -27,25 +32,44 @@ CHILD = "child"  # the child's pages: their own access code, whatever staff sess
 #: endpoint -> who may open it with GET (roles), or PUBLIC / CHILD. POST-only endpoints are
 #: listed too: their GET answers 405 for those allowed through the sign-in check.
 POLICY: dict[str, object] = {
-    "static": PUBLIC, "health.healthz": PUBLIC, "auth.signin": PUBLIC,
-    "auth.home": EVERYONE, "auth.change_password": EVERYONE, "auth.signout": EVERYONE,
-    "preview.index": EVERYONE, "preview.questionnaire": EVERYONE,
-    "casework.caseload": CASEWORK, "casework.child": CASEWORK, "casework.alerts": CASEWORK,
-    "casework.alert": CASEWORK, "casework.response": CASEWORK,
+    "static": PUBLIC,
+    "health.healthz": PUBLIC,
+    "auth.signin": PUBLIC,
+    "auth.home": EVERYONE,
+    "auth.change_password": EVERYONE,
+    "auth.signout": EVERYONE,
+    "preview.index": EVERYONE,
+    "preview.questionnaire": EVERYONE,
+    "casework.caseload": CASEWORK,
+    "casework.child": CASEWORK,
+    "casework.alerts": CASEWORK,
+    "casework.alert": CASEWORK,
+    "casework.response": CASEWORK,
     "casework.response_pdf": CASEWORK,
     "casework.edit_review": CASEWORK,
-    "casework.acknowledge_alert": CASEWORK, "casework.close_alert": CASEWORK,
+    "casework.acknowledge_alert": CASEWORK,
+    "casework.close_alert": CASEWORK,
     "casework.write_feedback": CASEWORK,
-    "casework.new_child": {SW, TM}, "casework.edit_child": {SW, TM},
-    "casework.new_plan": {SW, TM}, "casework.edit_plan": {SW, TM},
+    "casework.new_child": {SW, TM},
+    "casework.edit_child": {SW, TM},
+    "casework.new_plan": {SW, TM},
+    "casework.edit_plan": {SW, TM},
     "casework.new_review": {SW, TM},
-    "casework.invite": {SW, TM}, "casework.reissue_invitation": {SW, TM},
+    "casework.invite": {SW, TM},
+    "casework.reissue_invitation": {SW, TM},
     "casework.cancel_invitation": {SW, TM},
-    "casework.import_children": {TM}, "casework.import_example": {TM},
+    "casework.import_children": {TM},
+    "casework.import_example": {TM},
     "casework.child_audit": {TM},
-    "admin.users": {ADMIN}, "admin.user": {ADMIN}, "admin.new_user": {ADMIN},
-    "admin.edit_user": {ADMIN}, "admin.disable_user": {ADMIN}, "admin.enable_user": {ADMIN},
-    "admin.reset_password": {ADMIN}, "admin.teams": {ADMIN}, "admin.new_team": {ADMIN},
+    "admin.users": {ADMIN},
+    "admin.user": {ADMIN},
+    "admin.new_user": {ADMIN},
+    "admin.edit_user": {ADMIN},
+    "admin.disable_user": {ADMIN},
+    "admin.enable_user": {ADMIN},
+    "admin.reset_password": {ADMIN},
+    "admin.teams": {ADMIN},
+    "admin.new_team": {ADMIN},
     "admin.rename_team": {ADMIN},
 }
 
@@ -59,8 +83,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
     """One team with one of every role, a child with a plan, review, code, response and
     alert, so that every URL has something real to point at."""
     team = make_team(session, "Access Team")
-    people = {role: make_user(session, role, team if role in (SW, TM) else None)
-              for role in Role}
+    people = {role: make_user(session, role, team if role in (SW, TM) else None) for role in Role}
     child = make_child(session, team=team, worker=people[SW])
     review = child.plans[0].reviews[0]
     review.chair_id = people[IRO].id
@@ -69,11 +92,20 @@ def world(app, session):  # type: ignore[no-untyped-def]
     response = start_response(session, catalogue, invitation)
     alert = raise_talk_to_someone(session, child, response)
     session.flush()
-    values = {"child_id": child.id, "plan_id": child.plans[0].id, "review_id": review.id,
-              "invitation_id": invitation.id, "response_id": response.id,
-              "alert_id": alert.id, "user_id": people[SW].id, "team_id": team.id,
-              "questionnaire_id": invitation.questionnaire_key, "band": "8-11",
-              "filename": "css/staff.css", "key": "q1"}
+    values = {
+        "child_id": child.id,
+        "plan_id": child.plans[0].id,
+        "review_id": review.id,
+        "invitation_id": invitation.id,
+        "response_id": response.id,
+        "alert_id": alert.id,
+        "user_id": people[SW].id,
+        "team_id": team.id,
+        "questionnaire_id": invitation.questionnaire_key,
+        "band": "8-11",
+        "filename": "css/staff.css",
+        "key": "q1",
+    }
     return people, values
 
 
@@ -155,16 +187,19 @@ def test_every_state_changing_request_without_a_csrf_token_is_refused(app, sessi
         if role not in clients:
             clients[role] = sign_in(app.test_client(), people[role], session)
         client = clients[role]
-        response = client.post(_url(rule, values),  # type: ignore[attr-defined]
-                               data={"action_taken": "x" * 20})
+        response = client.post(
+            _url(rule, values),  # type: ignore[attr-defined]
+            data={"action_taken": "x" * 20},
+        )
         if rule.endpoint.startswith("respond."):
             assert response.status_code == 401 or (
-                response.status_code == 302 and "why=stale" in response.headers["Location"]), \
-                (rule.endpoint, response.status_code)
+                response.status_code == 302 and "why=stale" in response.headers["Location"]
+            ), (rule.endpoint, response.status_code)
         else:
             assert response.status_code == 400, (rule.endpoint, response.status_code)
         checked += 1
     anonymous = app.test_client()
-    assert anonymous.post("/staff/signin", data={"email": "a@b.c", "password": "x"}) \
-        .status_code == 400
+    assert (
+        anonymous.post("/staff/signin", data={"email": "a@b.c", "password": "x"}).status_code == 400
+    )
     assert checked >= 20

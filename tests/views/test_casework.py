@@ -42,12 +42,13 @@ def council(session):  # type: ignore[no-untyped-def]
         "panel": make_user(session, Role.PANEL_MEMBER),
         "admin": make_user(session, Role.ADMINISTRATOR),
     }
-    people["child"] = make_child(session, team=north, worker=people["worker"],
-                                 first_name="Wren")
-    people["colleagues_child"] = make_child(session, team=north, worker=people["colleague"],
-                                            first_name="Rowan")
-    people["south_child"] = make_child(session, team=south, worker=people["south_worker"],
-                                       first_name="Linden")
+    people["child"] = make_child(session, team=north, worker=people["worker"], first_name="Wren")
+    people["colleagues_child"] = make_child(
+        session, team=north, worker=people["colleague"], first_name="Rowan"
+    )
+    people["south_child"] = make_child(
+        session, team=south, worker=people["south_worker"], first_name="Linden"
+    )
     review = people["child"].plans[0].reviews[0]
     review.chair_id = people["iro"].id
     session.flush()
@@ -85,32 +86,60 @@ def test_panel_members_and_administrators_see_no_child(client, session, council,
     assert client.get(f"/casework/children/{council['child'].id}").status_code == 403
 
 
-def test_worker_cannot_open_or_change_another_teams_child_plan_review_or_alert(client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_worker_cannot_open_or_change_another_teams_child_plan_review_or_alert(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     other = council["south_child"]
     plan = other.plans[0]
     review = plan.reviews[0]
     alert = raise_talk_to_someone(session, other, None)
     sign_in(client, council["worker"], session)
-    for url in (f"/casework/children/{other.id}", f"/casework/children/{other.id}/edit",
-                f"/casework/plans/{plan.id}/edit", f"/casework/reviews/{review.id}/edit",
-                f"/casework/reviews/{review.id}/invite", f"/casework/alerts/{alert.id}",
-                f"/casework/children/{other.id}/plans/new",
-                f"/casework/plans/{plan.id}/reviews/new"):
+    for url in (
+        f"/casework/children/{other.id}",
+        f"/casework/children/{other.id}/edit",
+        f"/casework/plans/{plan.id}/edit",
+        f"/casework/reviews/{review.id}/edit",
+        f"/casework/reviews/{review.id}/invite",
+        f"/casework/alerts/{alert.id}",
+        f"/casework/children/{other.id}/plans/new",
+        f"/casework/plans/{plan.id}/reviews/new",
+    ):
         assert client.get(url).status_code == 404, url
     before = other.last_name
-    assert post(client, f"/casework/children/{other.id}/edit", {
-        "reference": other.reference, "first_name": "Changed", "last_name": "Changed",
-        "date_of_birth": "2015-01-01", "gender": "girl", "ethnicity_group": "white",
-        "preferred_language": "en", "social_worker_id": "0"}).status_code == 404
-    assert post(client, f"/casework/alerts/{alert.id}/close",
-                {"action_taken": "Closed by someone with no business here"}).status_code == 404
+    assert (
+        post(
+            client,
+            f"/casework/children/{other.id}/edit",
+            {
+                "reference": other.reference,
+                "first_name": "Changed",
+                "last_name": "Changed",
+                "date_of_birth": "2015-01-01",
+                "gender": "girl",
+                "ethnicity_group": "white",
+                "preferred_language": "en",
+                "social_worker_id": "0",
+            },
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client,
+            f"/casework/alerts/{alert.id}/close",
+            {"action_taken": "Closed by someone with no business here"},
+        ).status_code
+        == 404
+    )
     assert post(client, f"/casework/reviews/{review.id}/invite", {}).status_code == 404
     session.refresh(other)
     session.refresh(alert)
     assert other.last_name == before and alert.closed_at is None
 
 
-def test_a_child_that_does_not_exist_and_one_you_may_not_see_look_the_same(client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_a_child_that_does_not_exist_and_one_you_may_not_see_look_the_same(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, council["worker"], session)
     missing = client.get("/casework/children/999999")
     hidden = client.get(f"/casework/children/{council['south_child'].id}")
@@ -126,27 +155,46 @@ def test_child_page_shows_plans_reviews_and_is_audited(client, session, council)
     assert "Send questionnaire" in page and "Not asked yet" in page
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "child.viewed"))
     assert (event.actor_id, event.child_id, event.remote_addr) == (
-        council["worker"].id, child.id, "127.0.0.1")
+        council["worker"].id,
+        child.id,
+        "127.0.0.1",
+    )
 
 
 def test_worker_adds_a_child_a_plan_and_a_review(client, session, council) -> None:  # type: ignore[no-untyped-def]
     worker = council["worker"]
     sign_in(client, worker, session)
-    response = post(client, "/casework/children/new", {
-        "reference": "NEW-001", "first_name": "Juniper", "last_name": "Oak",
-        "date_of_birth": "2014-03-02", "gender": "girl", "ethnicity_group": "mixed",
-        "preferred_language": "pl", "social_worker_id": str(worker.id)})
+    response = post(
+        client,
+        "/casework/children/new",
+        {
+            "reference": "NEW-001",
+            "first_name": "Juniper",
+            "last_name": "Oak",
+            "date_of_birth": "2014-03-02",
+            "gender": "girl",
+            "ethnicity_group": "mixed",
+            "preferred_language": "pl",
+            "social_worker_id": str(worker.id),
+        },
+    )
     assert response.status_code == 302
     child = session.scalar(select(Child).where(Child.reference == "NEW-001"))
     assert child.team_id == worker.team_id and child.social_worker_id == worker.id
     assert response.headers["Location"] == f"/casework/children/{child.id}/plans/new"
-    response = post(client, f"/casework/children/{child.id}/plans/new", {
-        "kind": "care_plan", "placement_type": "residential", "started_on": "2025-01-10"})
+    response = post(
+        client,
+        f"/casework/children/{child.id}/plans/new",
+        {"kind": "care_plan", "placement_type": "residential", "started_on": "2025-01-10"},
+    )
     assert response.status_code == 302
     plan = session.scalar(select(Plan).where(Plan.child_id == child.id))
     due = date.today() + timedelta(days=20)
-    response = post(client, f"/casework/plans/{plan.id}/reviews/new", {
-        "due_on": due.isoformat(), "chair_id": str(council["iro"].id)})
+    response = post(
+        client,
+        f"/casework/plans/{plan.id}/reviews/new",
+        {"due_on": due.isoformat(), "chair_id": str(council["iro"].id)},
+    )
     assert response.status_code == 302
     review = session.scalar(select(Review).where(Review.plan_id == plan.id))
     assert review.due_on == due and review.chair_id == council["iro"].id
@@ -154,17 +202,35 @@ def test_worker_adds_a_child_a_plan_and_a_review(client, session, council) -> No
     assert {"child.created", "plan.created", "review.created"} <= actions
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"kind": "child_in_need", "placement_type": "foster", "started_on": "2025-01-10"},
-     "Only care plans and pathway plans record a placement"),
-    ({"kind": "care_plan", "placement_type": "", "started_on": "2025-01-10"},
-     "Choose where the child lives"),
-    ({"kind": "child_protection", "placement_type": "", "started_on": "2025-01-10",
-      "ended_on": "2024-01-01"}, "cannot be before the start date"),
-    ({"kind": "child_protection", "placement_type": "", "started_on": "not a date"},
-     "Not a valid date value"),
-])
-def test_a_wrong_plan_is_refused_with_a_clear_message(client, session, council, data, message) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            {"kind": "child_in_need", "placement_type": "foster", "started_on": "2025-01-10"},
+            "Only care plans and pathway plans record a placement",
+        ),
+        (
+            {"kind": "care_plan", "placement_type": "", "started_on": "2025-01-10"},
+            "Choose where the child lives",
+        ),
+        (
+            {
+                "kind": "child_protection",
+                "placement_type": "",
+                "started_on": "2025-01-10",
+                "ended_on": "2024-01-01",
+            },
+            "cannot be before the start date",
+        ),
+        (
+            {"kind": "child_protection", "placement_type": "", "started_on": "not a date"},
+            "Not a valid date value",
+        ),
+    ],
+)
+def test_a_wrong_plan_is_refused_with_a_clear_message(
+    client, session, council, data, message
+) -> None:  # type: ignore[no-untyped-def]
     child = council["child"]
     sign_in(client, council["worker"], session)
     response = post(client, f"/casework/children/{child.id}/plans/new", data)
@@ -175,24 +241,42 @@ def test_a_wrong_plan_is_refused_with_a_clear_message(client, session, council, 
 
 def test_duplicate_reference_is_refused(client, session, council) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, council["worker"], session)
-    response = post(client, "/casework/children/new", {
-        "reference": council["south_child"].reference, "first_name": "A", "last_name": "B",
-        "date_of_birth": "2014-03-02", "gender": "girl", "ethnicity_group": "white",
-        "preferred_language": "en", "social_worker_id": "0"})
+    response = post(
+        client,
+        "/casework/children/new",
+        {
+            "reference": council["south_child"].reference,
+            "first_name": "A",
+            "last_name": "B",
+            "date_of_birth": "2014-03-02",
+            "gender": "girl",
+            "ethnicity_group": "white",
+            "preferred_language": "en",
+            "social_worker_id": "0",
+        },
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "already in viewpoint" in page and "Linden" not in page
 
 
-def test_reviewing_officer_can_record_the_review_but_not_edit_the_child(client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_reviewing_officer_can_record_the_review_but_not_edit_the_child(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     child = council["child"]
     review = child.plans[0].reviews[0]
     sign_in(client, council["iro"], session)
     assert client.get(f"/casework/children/{child.id}/edit").status_code == 403
     assert client.get(f"/casework/reviews/{review.id}/invite").status_code == 403
-    response = post(client, f"/casework/reviews/{review.id}/edit", {
-        "due_on": review.due_on.isoformat(), "held_on": date.today().isoformat(),
-        "chair_id": str(council["iro"].id)})
+    response = post(
+        client,
+        f"/casework/reviews/{review.id}/edit",
+        {
+            "due_on": review.due_on.isoformat(),
+            "held_on": date.today().isoformat(),
+            "chair_id": str(council["iro"].id),
+        },
+    )
     assert response.status_code == 302
     session.refresh(review)
     assert review.held_on == date.today()
@@ -206,16 +290,25 @@ def _send(client, review_id: int, **data: str):  # type: ignore[no-untyped-def]
     return client.post(f"/casework/reviews/{review_id}/invite", data=form), form
 
 
-def test_sending_suggests_the_plans_questionnaire_and_the_childs_band(client, session, council) -> None:  # type: ignore[no-untyped-def]
-    child = make_child(session, age=15, kind=PlanKind.CHILD_PROTECTION,
-                       team=council["worker"].team, worker=council["worker"])
+def test_sending_suggests_the_plans_questionnaire_and_the_childs_band(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
+    child = make_child(
+        session,
+        age=15,
+        kind=PlanKind.CHILD_PROTECTION,
+        team=council["worker"].team,
+        worker=council["worker"],
+    )
     sign_in(client, council["worker"], session)
     page = _page(client, f"/casework/reviews/{child.plans[0].reviews[0].id}/invite")
     assert re.search(r'<option selected value="before-cp-review">', page)
     assert "From date of birth: ages 12-17" in page
 
 
-def test_worker_sends_a_code_the_child_can_use_and_it_is_shown_once(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_worker_sends_a_code_the_child_can_use_and_it_is_shown_once(
+    app, client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     review = council["child"].plans[0].reviews[0]
     sign_in(client, council["worker"], session)
     response, _form = _send(client, review.id)
@@ -239,17 +332,21 @@ def test_double_clicked_send_issues_one_code(client, session, council) -> None: 
     first, form = _send(client, review.id)
     again = client.post(f"/casework/reviews/{review.id}/invite", data=form)
     assert first.status_code == 201 and again.status_code == 302
-    assert len(session.scalars(select(Invitation).where(
-        Invitation.review_id == review.id)).all()) == 1
+    assert (
+        len(session.scalars(select(Invitation).where(Invitation.review_id == review.id)).all()) == 1
+    )
 
 
-def test_worker_chooses_band_and_language_and_a_wrong_band_is_refused(client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_worker_chooses_band_and_language_and_a_wrong_band_is_refused(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     review = council["child"].plans[0].reviews[0]
     sign_in(client, council["worker"], session)
     response, _ = _send(client, review.id, band="12-17")
     assert response.status_code == 201
-    assert session.scalar(select(Invitation.band).where(Invitation.review_id == review.id)) \
-        == "12-17"
+    assert (
+        session.scalar(select(Invitation.band).where(Invitation.review_id == review.id)) == "12-17"
+    )
     refused, _ = _send(client, review.id, band="99-100")
     assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
 
@@ -271,8 +368,12 @@ def test_new_code_keeps_the_answers_and_stops_the_old_code(app, client, session,
 def func_count_invitations(review_id: int):  # type: ignore[no-untyped-def]
     from sqlalchemy import func
 
-    return select(func.count()).select_from(Invitation).where(
-        Invitation.review_id == review_id).scalar_subquery()
+    return (
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.review_id == review_id)
+        .scalar_subquery()
+    )
 
 
 def test_cancelled_code_stops_working(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
@@ -309,8 +410,10 @@ def test_closing_an_alert_needs_what_was_done(client, session, council) -> None:
     session.refresh(alert)
     assert alert.closed_at is None
     done = "Rang the carer, visited the same afternoon and spoke with Wren alone."
-    assert post(client, f"/casework/alerts/{alert.id}/close",
-                {"action_taken": done}).status_code == 302
+    assert (
+        post(client, f"/casework/alerts/{alert.id}/close", {"action_taken": done}).status_code
+        == 302
+    )
     session.refresh(alert)
     assert alert.closed_at is not None and alert.action_taken == done
     assert alert.closed_by_id == council["worker"].id and alert.acknowledged_at is not None
@@ -327,16 +430,25 @@ def test_acknowledging_an_alert_is_recorded(client, session, council) -> None:  
     assert post(client, f"/casework/alerts/{alert.id}/acknowledge").status_code == 302
     session.refresh(alert)
     assert alert.acknowledged_by_id == council["worker"].id
-    actions = list(session.scalars(select(AuditEvent.action).where(
-        AuditEvent.subject_type == "alert", AuditEvent.subject_id == alert.id)))
+    actions = list(
+        session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.subject_type == "alert", AuditEvent.subject_id == alert.id
+            )
+        )
+    )
     assert "alert.acknowledged" in actions
 
 
 def test_unacknowledged_alert_becomes_overdue_for_the_manager(client, session, council) -> None:  # type: ignore[no-untyped-def]
     fresh = raise_talk_to_someone(session, council["child"], None)
-    old = Alert(child_id=council["colleagues_child"].id, source="talk_to_someone",
-                summary="Asked to talk to someone", raised_at=utcnow() - timedelta(days=4),
-                acknowledge_by=utcnow() - timedelta(days=3))
+    old = Alert(
+        child_id=council["colleagues_child"].id,
+        source="talk_to_someone",
+        summary="Asked to talk to someone",
+        raised_at=utcnow() - timedelta(days=4),
+        acknowledge_by=utcnow() - timedelta(days=3),
+    )
     session.add(old)
     session.flush()
     sign_in(client, council["manager"], session)
@@ -358,15 +470,25 @@ def test_manager_sees_who_has_looked_at_a_childs_record(app, session, council) -
     assert "Ash Worker" in page and "child.viewed" in page
 
 
-def test_viewing_and_closing_an_alert_are_audited_with_who_and_where(client, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_viewing_and_closing_an_alert_are_audited_with_who_and_where(
+    client, session, council
+) -> None:  # type: ignore[no-untyped-def]
     alert = raise_talk_to_someone(session, council["child"], None)
     sign_in(client, council["manager"], session)
     _page(client, f"/casework/alerts/{alert.id}")
-    post(client, f"/casework/alerts/{alert.id}/close",
-         {"action_taken": "Manager phoned the child's school and the worker visited."})
-    events = list(session.scalars(select(AuditEvent).where(
-        AuditEvent.subject_type == "alert", AuditEvent.subject_id == alert.id)
-        .order_by(AuditEvent.id)))
+    post(
+        client,
+        f"/casework/alerts/{alert.id}/close",
+        {"action_taken": "Manager phoned the child's school and the worker visited."},
+    )
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == "alert", AuditEvent.subject_id == alert.id)
+            .order_by(AuditEvent.id)
+        )
+    )
     assert [(e.action, e.actor_id, e.child_id, e.remote_addr) for e in events] == [
         ("alert.viewed", council["manager"].id, council["child"].id, "127.0.0.1"),
-        ("alert.closed", council["manager"].id, council["child"].id, "127.0.0.1")]
+        ("alert.closed", council["manager"].id, council["child"].id, "127.0.0.1"),
+    ]

@@ -20,8 +20,9 @@ def worker(session):  # type: ignore[no-untyped-def]
 
 def _signin_form(client, email: str, password: str):  # type: ignore[no-untyped-def]
     page = client.get("/staff/signin").get_data(as_text=True)
-    return client.post("/staff/signin", data={"email": email, "password": password,
-                                              "csrf_token": token_from(page)})
+    return client.post(
+        "/staff/signin", data={"email": email, "password": password, "csrf_token": token_from(page)}
+    )
 
 
 def _events(session, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
@@ -34,7 +35,9 @@ def test_signed_out_staff_pages_send_you_to_sign_in(client) -> None:  # type: ig
     assert response.headers["Location"].startswith("/staff/signin?next=/casework/")
 
 
-def test_worker_signs_in_with_email_in_any_case_and_lands_on_caseload(client, session, worker) -> None:  # type: ignore[no-untyped-def]
+def test_worker_signs_in_with_email_in_any_case_and_lands_on_caseload(
+    client, session, worker
+) -> None:  # type: ignore[no-untyped-def]
     give_password(worker, session)
     response = _signin_form(client, "  " + worker.email.upper(), PASSWORD)
     assert response.status_code == 302 and response.headers["Location"] == "/casework/"
@@ -44,7 +47,9 @@ def test_worker_signs_in_with_email_in_any_case_and_lands_on_caseload(client, se
     assert event.actor_id == worker.id and event.remote_addr == "127.0.0.1"
 
 
-def test_wrong_password_is_refused_the_same_way_as_an_unknown_account(client, session, worker) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_password_is_refused_the_same_way_as_an_unknown_account(
+    client, session, worker
+) -> None:  # type: ignore[no-untyped-def]
     give_password(worker, session)
     wrong = _signin_form(client, worker.email, "not the password at all")
     unknown = _signin_form(client, "nobody@example.test", PASSWORD)
@@ -53,7 +58,9 @@ def test_wrong_password_is_refused_the_same_way_as_an_unknown_account(client, se
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
     failures = _events(session, "signin.failed")
     assert [(e.actor_id, e.detail["reason"]) for e in failures] == [
-        (worker.id, "wrong_password"), (None, "no_account")]
+        (worker.id, "wrong_password"),
+        (None, "no_account"),
+    ]
     assert client.get("/casework/").status_code == 302
 
 
@@ -67,8 +74,10 @@ def test_disabled_account_cannot_sign_in(client, session, worker) -> None:  # ty
 
 def test_failed_signins_are_throttled_per_account_not_for_everyone(app, client, session) -> None:  # type: ignore[no-untyped-def]
     team = make_team(session)
-    target, colleague = make_user(session, Role.SOCIAL_WORKER, team), \
-        make_user(session, Role.SOCIAL_WORKER, team)
+    target, colleague = (
+        make_user(session, Role.SOCIAL_WORKER, team),
+        make_user(session, Role.SOCIAL_WORKER, team),
+    )
     give_password(target, session)
     give_password(colleague, session)
     limit = app.config["SIGNIN_FAILURES_PER_ACCOUNT"]
@@ -82,7 +91,9 @@ def test_failed_signins_are_throttled_per_account_not_for_everyone(app, client, 
     assert _signin_form(other, colleague.email, PASSWORD).status_code == 302
 
 
-def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(app, client, session, worker) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(
+    app, client, session, worker
+) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, worker, session)
     cookie = client.get_cookie("session")
     assert cookie is not None
@@ -113,8 +124,7 @@ def test_signing_in_starts_a_new_session(client, session, worker) -> None:  # ty
 
 def test_idle_session_ends_and_says_why(client, session, worker) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, worker, session)
-    session.execute(update(StaffSession).values(
-        last_seen_at=utcnow() - timedelta(minutes=31)))
+    session.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
     response = client.get("/casework/")
     assert response.status_code == 302 and "ended=idle" in response.headers["Location"]
     ended = session.scalar(select(StaffSession).where(StaffSession.user_id == worker.id))
@@ -125,8 +135,11 @@ def test_idle_session_ends_and_says_why(client, session, worker) -> None:  # typ
 
 def test_busy_session_still_ends_at_its_absolute_lifetime(client, session, worker) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, worker, session)
-    session.execute(update(StaffSession).values(created_at=utcnow() - timedelta(hours=10),
-                                                last_seen_at=utcnow()))
+    session.execute(
+        update(StaffSession).values(
+            created_at=utcnow() - timedelta(hours=10), last_seen_at=utcnow()
+        )
+    )
     response = client.get("/casework/")
     assert "ended=expired" in response.headers["Location"]
 
@@ -138,12 +151,20 @@ def test_disabling_a_user_ends_their_session_at_once(client, session, worker) ->
     assert "ended=disabled" in client.get("/casework/").headers["Location"]
 
 
-def test_changing_password_signs_out_other_browsers_but_not_this_one(app, client, session, worker) -> None:  # type: ignore[no-untyped-def]
+def test_changing_password_signs_out_other_browsers_but_not_this_one(
+    app, client, session, worker
+) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, worker, session)
     laptop = sign_in(app.test_client(), worker, session)
-    response = post(client, "/staff/password", {
-        "current": PASSWORD, "new": "plum tractor whistle fjord",
-        "confirm": "plum tractor whistle fjord"})
+    response = post(
+        client,
+        "/staff/password",
+        {
+            "current": PASSWORD,
+            "new": "plum tractor whistle fjord",
+            "confirm": "plum tractor whistle fjord",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/casework/").status_code == 200
     assert "ended=password_changed" in laptop.get("/casework/").headers["Location"]
@@ -151,12 +172,15 @@ def test_changing_password_signs_out_other_browsers_but_not_this_one(app, client
     assert _events(session, "password.changed")
 
 
-@pytest.mark.parametrize("password, problem", [
-    ("short pass", "at least 12"),
-    ("passwordpassword", "too easy to guess"),
-    ("123456789012", "too easy to guess"),
-    ("qwertyuiopasdf", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("short pass", "at least 12"),
+        ("passwordpassword", "too easy to guess"),
+        ("123456789012", "too easy to guess"),
+        ("qwertyuiopasdf", "too easy to guess"),
+    ],
+)
 def test_weak_new_passwords_are_refused_with_the_reason(password: str, problem: str, app) -> None:  # type: ignore[no-untyped-def]
     with app.test_request_context():
         assert any(problem in text for text in password_problems(password))
@@ -176,16 +200,25 @@ def test_temporary_password_must_be_changed_before_anything_else(client, session
     worker.must_change_password = True
     sign_in(client, worker, session)
     assert client.get("/casework/").headers["Location"] == "/staff/password"
-    post(client, "/staff/password", {"current": PASSWORD, "new": "plum tractor whistle fjord",
-                                     "confirm": "plum tractor whistle fjord"})
+    post(
+        client,
+        "/staff/password",
+        {
+            "current": PASSWORD,
+            "new": "plum tractor whistle fjord",
+            "confirm": "plum tractor whistle fjord",
+        },
+    )
     assert client.get("/casework/").status_code == 200
 
 
 def test_sign_in_never_redirects_off_the_site(client, session, worker) -> None:  # type: ignore[no-untyped-def]
     give_password(worker, session)
     page = client.get("/staff/signin?next=https://evil.example/").get_data(as_text=True)
-    response = client.post("/staff/signin?next=https://evil.example/", data={
-        "email": worker.email, "password": PASSWORD, "csrf_token": token_from(page)})
+    response = client.post(
+        "/staff/signin?next=https://evil.example/",
+        data={"email": worker.email, "password": PASSWORD, "csrf_token": token_from(page)},
+    )
     assert response.headers["Location"] == "/casework/"
 
 
