@@ -10,12 +10,39 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import AuditEvent, User
+
+#: What each action means, for the people who read the trail.
+ACTION_LABELS = {
+    "child.viewed": _l("Opened the child's record"),
+    "child.created": _l("Added the child"),
+    "child.edited": _l("Changed the child's details"),
+    "plan.created": _l("Added a plan"),
+    "plan.edited": _l("Changed a plan"),
+    "review.created": _l("Added a review"),
+    "review.edited": _l("Changed a review"),
+    "invitation.issued": _l("Sent a questionnaire"),
+    "invitation.reissued": _l("Gave a new code"),
+    "invitation.cancelled": _l("Cancelled a code"),
+    "response.viewed": _l("Read the child's answers"),
+    "response.pdf": _l("Downloaded the answers as a PDF"),
+    "feedback.written": _l("Wrote back to the child"),
+    "alert.viewed": _l("Opened an alert"),
+    "alert.acknowledged": _l("Acknowledged an alert"),
+    "alert.closed": _l("Closed an alert"),
+    "audit.viewed": _l("Looked at who has seen the record"),
+    "import.applied": _l("Imported from the case-management system"),
+}
+
+
+def label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 def record(action: str, *, child_id: int | None = None, subject: Any = None,

@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
-KEYWORDS = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "pgettext:1c,2",
+KEYWORDS = ["_", "_l", "gettext", "ngettext:1,2", "lazy_gettext", "pgettext:1c,2",
             "npgettext:1c,2,3", "lazy_pgettext:1c,2"]
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")

@@ -73,7 +73,7 @@ def test_pip_install_then_demo_and_run_serve_the_app(tmp_path: Path) -> None:
                     raise
                 time.sleep(0.2)
         assert status == 200 and b'"status":"ok"' in body.replace(b" ", b"")
-        status, page = _get(f"http://127.0.0.1:{port}/questionnaires/before-cin-review/8-11")
+        status, page = _get(f"http://127.0.0.1:{port}/staff/signin")
         assert status == 200 and b"staff.css" in page
         status, css = _get(f"http://127.0.0.1:{port}/static/css/staff.css")
         assert status == 200 and b"--ink" in css

@@ -29,6 +29,8 @@ ENDED_MESSAGES = {
     "idle": _l("You were signed out because the page was left for a while. Please sign in again."),
     "expired": _l("Your session reached its time limit. Please sign in again."),
     "disabled": _l("Your account has been switched off. Ask an administrator if this is wrong."),
+    "role_changed": _l("Your role has changed, so you were signed out. Sign in again to see "
+                       "what your new role shows."),
     "password_changed": _l("Your password was changed, so you were signed out everywhere. "
                            "Sign in with the new password."),
     "signed_out": _l("You have signed out."),

@@ -44,7 +44,7 @@ def _casework_globals() -> dict[str, object]:
         return services.count_open_alerts(db.session, current_user)
 
     return {"open_alert_count": open_alert_count, "labels": LABELS,
-            "language_label": language_label}
+            "language_label": language_label, "audit_label": audit.label}
 
 
 @bp.route("/")

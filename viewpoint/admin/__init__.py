@@ -1,0 +1,1 @@
+"""Administration: staff accounts, roles and teams. No child-level data."""
