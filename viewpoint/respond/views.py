@@ -35,6 +35,7 @@ from wtforms.validators import InputRequired
 
 from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
+from ..casework.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..extensions import db, locks_late
 from ..invitations import find_invitation, is_expired, looks_like_a_code
 from ..models import (
@@ -266,12 +267,22 @@ def welcome():  # type: ignore[no-untyped-def]
         "respond/welcome.html", respondent=respondent, child=respondent.child,
         worker=_worker_name(respondent), review=review,
         has_started=respondent.response is not None and bool(
-            services.answers_of(db.session, respondent.response)))
+            services.answers_of(db.session, respondent.response)),
+        # "You said, we did": what workers wrote back since the child last answered.
+        feedback=unseen_feedback_for_child(db.session, respondent.child.id))
 
 
 @bp.post("/start")
 def begin():  # type: ignore[no-untyped-def]
     respondent = _require_respondent()
+    # What was written back to the child is marked seen here, not when the welcome page is
+    # shown: GET pages on the child's side never write, so that many children opening their
+    # questionnaires at once never queue for SQLite's single write lock just to read. This
+    # POST already holds that lock (taken at BEGIN for every write request), and it marks
+    # only the notes the welcome page listed, so a note written in between is still shown.
+    mark_feedback_seen(db.session, respondent.child.id,
+                       (int(i) for i in request.form.getlist("seen_feedback")
+                        if i.isascii() and i.isdigit()))
     response = respondent.response or services.start_response(
         db.session, _catalogue(), respondent.invitation)
     return redirect(_resume_url(response))
