@@ -1,5 +1,6 @@
 """Safeguarding alerts: raised the moment a worrying answer is saved, or when a child asks
-to talk to someone. Acting on them is casework's job; raising them is here, in one place."""
+to talk to someone. Acting on them is casework's job; raising them is here, in one place,
+with emailing staff about them (through the outbox) and noticing when one is overdue."""
 
 from __future__ import annotations
 
@@ -117,13 +118,14 @@ def email_new_alert(session: Session, alert: Alert) -> int:
         .where(Child.id == alert.child_id, User.is_active)
         .order_by(User.id)).all()
     has_worker = any(row.allocated for row in rows)
+    queued = 0
     for row in rows:
         subject, body = _new_alert_email(alert, row.reference, to_worker=bool(row.allocated),
                                          has_worker=has_worker)
-        outbox.queue(session, row.email, subject, body, alert=alert)
-    if not rows:
+        queued += _queue(session, row.email, subject, body, alert)
+    if not queued:
         log.warning("Alert %s: no active social worker or team manager to email", alert.id)
-    return len(rows)
+    return queued
 
 
 def is_overdue(alert: Alert, now: datetime) -> bool:
@@ -182,12 +184,22 @@ def notify_overdue(session: Session, now: datetime | None = None) -> int:
                         alert.id, team_id)
             continue
         subject, body = _overdue_email(alert, reference)
-        for email in managers[team_id]:
-            outbox.queue(session, email, subject, body, alert=alert)
-        alert.overdue_notified_at = now
-        told += 1
+        if sum(_queue(session, email, subject, body, alert) for email in managers[team_id]):
+            alert.overdue_notified_at = now
+            told += 1
     session.flush()
     return told
+
+
+def _queue(session: Session, to: str, subject: str, body: str, alert: Alert) -> int:
+    """1 if queued; 0 (logged) for an address no email can go to. A bad staff address must
+    never stop a child's answer from being saved."""
+    try:
+        outbox.queue(session, to, subject, body, alert=alert)
+    except ValueError:
+        log.warning("Alert %s: cannot email staff address %r", alert.id, to)
+        return 0
+    return 1
 
 
 def alert_link(alert: Alert) -> str | None:

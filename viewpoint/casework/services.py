@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import alerts as alerts_rules
 from ..auth.permissions import visible_children
 from ..models import (
     Alert,
@@ -71,7 +72,7 @@ def caseload(session: Session, user: User, today: date | None = None) -> list[Ca
         next_reviews.setdefault(child_id, review)
     views = _views_for_reviews(session, [r.id for r in next_reviews.values()])
     alerts: dict[int, tuple[int, int]] = {}
-    overdue = Alert.acknowledged_at.is_(None) & (Alert.acknowledge_by < now)
+    overdue = alerts_rules.overdue_condition(now)
     for child_id, open_count, overdue_count in session.execute(
             select(Alert.child_id, func.count(),
                    func.count().filter(overdue))
@@ -173,9 +174,7 @@ def count_open_alerts(session: Session, user: User) -> int:
 
 def is_overdue(alert: Alert, now: datetime | None = None) -> bool:
     """Open, nobody has acknowledged it, and the working day it had has passed."""
-    now = now or utcnow()
-    return (alert.closed_at is None and alert.acknowledged_at is None
-            and alert.acknowledge_by is not None and alert.acknowledge_by < now)
+    return alerts_rules.is_overdue(alert, now or utcnow())
 
 
 def acknowledge_alert(alert: Alert, user: User) -> bool:
