@@ -65,6 +65,20 @@ def language_name(code: str) -> str:
         return code
 
 
+def language_in_english(code: str) -> str:
+    """A language's name in English ("Polish" for "pl"), or the code if Babel does not know it."""
+    try:
+        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
+def language_label(code: str) -> str:
+    """"Urdu (اردو)" for staff: the English name, and the language's own name when it differs."""
+    english, own = language_in_english(code), language_name(code)
+    return english if own in (english, code) else f"{english} ({own})"
+
+
 def translate_in_context(context: str, message: str) -> str:
     """Questionnaire text in the request's language (extracted with its context)."""
     return pgettext(context, message)

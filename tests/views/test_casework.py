@@ -151,7 +151,7 @@ def test_child_page_shows_plans_reviews_and_is_audited(client, session, council)
     child = council["child"]
     sign_in(client, council["worker"], session)
     page = _page(client, f"/casework/children/{child.id}")
-    assert "Care plan (looked after)" in page and "Foster care" in page
+    assert "Care plan (looked-after child)" in page and "Foster care" in page
     assert "Send questionnaire" in page and "Not asked yet" in page
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "child.viewed"))
     assert (event.actor_id, event.child_id, event.remote_addr) == (

@@ -17,6 +17,7 @@ from ..auth.permissions import (
     review_or_404,
 )
 from ..extensions import db
+from ..i18n import language_label
 from ..models import Child, PlacementType, Plan, PlanKind, Review, Role, User
 from . import bp, services
 from .forms import (
@@ -27,7 +28,6 @@ from .forms import (
     ChildForm,
     PlanForm,
     ReviewForm,
-    language_label,
     options,
 )
 

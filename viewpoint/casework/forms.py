@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..i18n import language_label
 from ..models import EthnicityGroup, Gender, PlacementType, PlanKind
 
 #: Languages a child may prefer (English, Welsh, and the languages most spoken by the
@@ -18,7 +18,7 @@ CHILD_LANGUAGES = ("en", "cy", "ur", "pa", "bn", "pl", "ro", "sk", "ar", "fa", "
 PLAN_KIND_LABELS = {
     PlanKind.CHILD_IN_NEED: _l("Child in need plan"),
     PlanKind.CHILD_PROTECTION: _l("Child protection plan"),
-    PlanKind.CARE_PLAN: _l("Care plan (looked after)"),
+    PlanKind.CARE_PLAN: _l("Care plan (looked-after child)"),
     PlanKind.PATHWAY_PLAN: _l("Pathway plan (care leaver)"),
 }
 PLACEMENT_LABELS = {
@@ -44,14 +44,6 @@ ETHNICITY_LABELS = {
     EthnicityGroup.OTHER: _l("Other ethnic group"),
     EthnicityGroup.NOT_RECORDED: _l("Not recorded"),
 }
-
-
-def language_label(code: str) -> str:
-    """"Urdu (اردو)": the English name, for staff, and the language's own name."""
-    locale = Locale.parse(code)
-    english = locale.get_display_name("en") or code
-    own = locale.get_display_name(code) or english
-    return english if own == english else f"{english} ({own})"
 
 
 def options(pairs: object) -> list[SelectChoice]:

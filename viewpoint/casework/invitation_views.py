@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .. import audit
 from ..auth.permissions import invitation_or_404, require, review_or_404
 from ..extensions import db
-from ..i18n import available_languages
+from ..i18n import available_languages, language_label
 from ..invitations import (
     InvitationError,
     band_for,
@@ -28,7 +28,7 @@ from ..invitations import (
 from ..models import Invitation, InvitationState
 from ..questionnaires import Catalogue
 from . import bp
-from .forms import ConfirmForm, InviteForm, language_label, options
+from .forms import ConfirmForm, InviteForm, options
 
 #: The band choice that means "work it out from the child's date of birth".
 BAND_FROM_AGE = "age"

@@ -18,16 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..alerts import alerts_for_response
+from ..i18n import language_in_english
 from ..models import Alert, AlertSource, Answer, HelpedBy, PlanKind, Response
 from ..questionnaires import Catalogue, Condition
 from ..respond.flow import visible_questions
+from .forms import PLAN_KIND_LABELS
 
 
 class AnswerState(enum.StrEnum):
@@ -59,13 +60,6 @@ class IndicatorState(enum.StrEnum):
     SKIPPED = "skipped"
 
 
-PLAN_KIND_LABELS = {
-    PlanKind.CHILD_IN_NEED: _l("Child in need plan"),
-    PlanKind.CHILD_PROTECTION: _l("Child protection plan"),
-    PlanKind.CARE_PLAN: _l("Care plan (looked-after child)"),
-    PlanKind.PATHWAY_PLAN: _l("Pathway plan (care leaver)"),
-}
-
 HELPED_BY_LABELS = {
     HelpedBy.NOBODY: _l("Nobody: answered on their own"),
     HelpedBy.CARER: _l("Their carer"),
@@ -79,14 +73,6 @@ INDICATOR_LABELS = {
     IndicatorState.DECLINED: _l("Rather not say"),
     IndicatorState.SKIPPED: _l("Not answered"),
 }
-
-
-def language_in_english(code: str) -> str:
-    """A language's name in English ("Polish" for "pl"), or the code if Babel does not know it."""
-    try:
-        return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
-    except (UnknownLocaleError, ValueError):
-        return code
 
 
 def _is_english(code: str) -> bool:
