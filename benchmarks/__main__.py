@@ -10,6 +10,8 @@ Benchmarks (choose with --only / --skip):
            against a bare route doing one durable insert on the same server
   render   question page latency (GET /questions/<key>) under concurrent children
   weight   bytes a 4-7 child's tablet downloads for a question page (cache empty)
+  dashboards  the panel's dashboard page and each of its queries at 10k, 100k and 1M
+           responses, SQLite and PostgreSQL (builds each council first: about 40 minutes)
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
     return rows
 
 
-BENCHMARKS = ("demo", "answers", "render", "weight")
+BENCHMARKS = ("demo", "answers", "render", "weight", "dashboards")
 WEB = {"answers", "render", "weight"}
 
 
@@ -120,6 +122,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--demo-sizes", default=os.environ.get("BENCH_DEMO_SIZES", "10000"),
                         help="comma-separated response counts for the demo build benchmark "
                              "(default 10000; 10000,100000 takes about 2.5 minutes more)")
+    parser.add_argument("--dashboard-sizes",
+                        default=os.environ.get("BENCH_DASHBOARD_SIZES", "10000,100000,1000000"),
+                        help="comma-separated response counts for the dashboards benchmark "
+                             "(default 10000,100000,1000000)")
     web = parser.add_argument_group("web benchmarks (answers, render, weight)")
     web.add_argument("--clients", type=int, default=16,
                      help="concurrent clients, each a signed-in child (default 16)")
@@ -182,6 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         if "demo" in selected:
             with postgres_server() as server:
                 rows += bench_demo(sizes, server, Path(scratch))
+        if "dashboards" in selected:
+            from benchmarks.dashboards import bench_dashboards
+
+            with postgres_server() as server:
+                rows += bench_dashboards(
+                    [int(size) for size in args.dashboard_sizes.split(",") if size], server,
+                    Path(scratch))
         if selected & WEB:
             from benchmarks.web import ServerOptions, WebSettings, bench_web
 

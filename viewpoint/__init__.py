@@ -62,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from .auth import init_login
+    from .dashboards.totals import watch
     from .extensions import csrf, db
     from .i18n import init_babel
 
@@ -70,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     init_babel(app)
     init_login(app)
+    watch(db.session.session_factory.class_)
 
 
 def register_questionnaires(app: Flask) -> None:
@@ -90,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .casework import bp as casework_bp
+    from .dashboards import bp as dashboards_bp
     from .health.views import bp as health_bp
     from .preview.views import bp as preview_bp
     from .respond.views import bp as respond_bp
@@ -98,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(casework_bp)
+    app.register_blueprint(dashboards_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(respond_bp)
 

@@ -33,11 +33,14 @@ ACTION_LABELS = {
     "response.viewed": _l("Read the child's answers"),
     "response.pdf": _l("Downloaded the answers as a PDF"),
     "feedback.written": _l("Wrote back to the child"),
+    "feedback.shared": _l("Shared a note with the Children in Care Council"),
+    "feedback.unshared": _l("Stopped sharing a note with the Children in Care Council"),
     "alert.viewed": _l("Opened an alert"),
     "alert.acknowledged": _l("Acknowledged an alert"),
     "alert.closed": _l("Closed an alert"),
     "audit.viewed": _l("Looked at who has seen the record"),
     "import.applied": _l("Imported from the case-management system"),
+    "dashboards.no_views_list": _l("Listed the team's children with no views gathered lately"),
 }
 
 

@@ -35,6 +35,9 @@ def register_commands(app: Flask) -> None:
     from .admin.cli import admin_cli
 
     app.cli.add_command(admin_cli)
+    from .dashboards import dashboards_cli
+
+    app.cli.add_command(dashboards_cli)
 
 
 @click.command("invite")

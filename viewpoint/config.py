@@ -77,6 +77,9 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("SMTP_PASSWORD", str, None, "Mail server password, if it needs one."),
     ("SMTP_STARTTLS", _bool, False, "Upgrade the mail connection with STARTTLS."),
     ("MAIL_FROM", str, "viewpoint@localhost", "The sender address on emails."),
+    ("DASHBOARD_MIN_CHILDREN", int, 10,
+     "No dashboard figure rests on fewer children than this (at least 6, so counts from 1 to 5 "
+     "are never shown); smaller groups are withheld, with secondary suppression."),
 ]
 
 
@@ -110,6 +113,7 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS: bool = False
     MAIL_FROM: str = "viewpoint@localhost"
+    DASHBOARD_MIN_CHILDREN: int = 10
     #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -130,6 +134,8 @@ class Config:
                 values[name] = kind(raw)
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from exc
+        if int(values["DASHBOARD_MIN_CHILDREN"]) < 6:  # type: ignore[call-overload]
+            raise ValueError("DASHBOARD_MIN_CHILDREN: must be at least 6")
         return cls(**values)
 
     @property
@@ -173,6 +179,8 @@ class Config:
             problems.append("DATABASE_URL must be set (PostgreSQL is the production database)")
         elif make_url(normalise_database_url(self.DATABASE_URL)).get_backend_name() != "postgresql":
             problems.append("DATABASE_URL must point at PostgreSQL in production")
+        if self.DASHBOARD_MIN_CHILDREN < 10:
+            problems.append("DASHBOARD_MIN_CHILDREN cannot be below 10 in production")
         if self.SESSION_COOKIE_SECURE is False:
             problems.append("SESSION_COOKIE_SECURE cannot be switched off in production")
         if self.extra.get("WTF_CSRF_ENABLED") is False or self.extra.get("TESTING"):

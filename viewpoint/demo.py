@@ -26,17 +26,30 @@ from sqlalchemy import JSON, Connection, Table, func, select, text
 
 from .alerts import acknowledge_deadline
 from .auth.passwords import hash_password
+from .dashboards.periods import QUARTER, YEAR, quarter_of, uk_date
+from .dashboards.totals import (
+    NO_PLACEMENT,
+    Entry,
+    Tally,
+    coverage_status,
+    indicator_outcomes,
+    mark_latest,
+)
 from .extensions import IMMEDIATE, db
 from .i18n import available_languages
 from .models import (
     Alert,
     Answer,
     Child,
+    CoverageTotal,
+    DashboardEntry,
+    IndicatorTotal,
     Invitation,
     Plan,
     QuestionnaireVersion,
     Response,
     Review,
+    ReviewCoverage,
     Role,
     Team,
     User,
@@ -138,6 +151,9 @@ class DemoBuilder:
         self.ids: dict[str, int] = {}
         self.counts: dict[str, int] = {}
         self.versions: dict[tuple[str, str, str], int] = {}
+        self.contents: dict[int, dict[str, Any]] = {}
+        #: The dashboards' totals, counted as the council is built.
+        self.tally = Tally()
 
     # --- ids and buffered writes ---
 
@@ -174,6 +190,10 @@ class DemoBuilder:
                 writer.flush()
                 echo(f"  {index + 1} children, {self.counts.get('response', 0)} responses "
                      f"({time.perf_counter() - started:.0f} s)")
+        for table, rows in ((IndicatorTotal.__table__, self.tally.indicator_rows()),
+                            (CoverageTotal.__table__, self.tally.coverage_rows())):
+            for row in rows:
+                writer.add(table, row)
         writer.flush()
         writer.reset_sequences(self.ids)
         self.counts["seconds"] = round(time.perf_counter() - started)
@@ -220,6 +240,7 @@ class DemoBuilder:
                     version = snapshot_version(session, questionnaire, band, language)
                     session.flush()
                     self.versions[(questionnaire.id, band, language)] = version.id
+                    self.contents[version.id] = version.content
         session.commit()
         top = session.scalar(select(func.max(QuestionnaireVersion.id))) or 0
         # Keep our explicit ids clear of any other table's.
@@ -291,28 +312,49 @@ class DemoBuilder:
         number = 0
         due = _next_review(kind, started, number)
         horizon = self.today - timedelta(days=730)
+        profile = {"child_id": child_id, "plan_kind": kind, "gender": gender,
+                   "ethnicity_group": ethnicity, "placement": placement or NO_PLACEMENT,
+                   "team_id": team_id}
+        entries: list[Entry] = []
         while due <= self.today + timedelta(days=120):
             review_id = self.next_id("review")
             held = due - timedelta(days=rng.randint(0, 6)) if due < self.today else None
             writer.add(Review.__table__, {"id": review_id, "plan_id": plan_id, "due_on": due,
                                           "held_on": held, "chair_id": chair})
+            asked = None
             if definition is not None and due >= horizon:
-                self._invitation(writer, definition, child_id, born, language, plan_id, review_id,
-                                 due, worker, group)
+                asked = self._invitation(writer, definition, child_id, born, language, plan_id,
+                                         review_id, due, worker, group, profile, entries)
+            if held is not None:
+                status = coverage_status(held, *(asked or (None, None)))
+                key = (quarter_of(held).start, team_id, kind, status)
+                self.tally.count_review(*key)
+                writer.add(ReviewCoverage.__table__, dict(zip(
+                    ("review_id", "quarter_start", "team_id", "plan_kind", "status"),
+                    (review_id, *key), strict=True)))
             number += 1
             due = _next_review(kind, due, number)
             group.wellbeing += rng.gauss(0.05, 0.25)  # most children's lives improve a little
+        mark_latest(entries)
+        for entry in entries:
+            if entry.counted_in_quarter:
+                self.tally.count_entry(entry, QUARTER)
+            if entry.counted_in_year:
+                self.tally.count_entry(entry, YEAR)
+            writer.add(DashboardEntry.__table__, entry.row())
 
     def _invitation(self, writer: _Writer, definition: Questionnaire, child_id: int, born: date,
                     language: str, plan_id: int, review_id: int, due: date, worker: int,
-                    group: Group) -> None:
+                    group: Group, profile: dict[str, Any],
+                    entries: list[Entry]) -> tuple[datetime, datetime | None] | None:
+        """Maybe ask the child's views for a review: (issued, submitted) if a code was issued."""
         rng = self.rng
         issued = datetime.combine(due - timedelta(days=rng.randint(8, 20)), datetime.min.time(),
                                   UTC) + timedelta(hours=rng.randint(8, 17))
         if issued > self.now:
-            return
+            return None
         if rng.random() > 0.78 or self.counts.get("response", 0) >= self.target:
-            return  # views not sought for this review
+            return None  # views not sought for this review
         age = (issued.date() - born).days // 365
         band = definition.band_for_age(age) or definition.bands[-1]
         served_language = language if (definition.id, band, language) in self.versions else "en"
@@ -335,7 +377,7 @@ class DemoBuilder:
             "issued_by_id": worker, "issued_at": issued, "expires_at": expires, "state": state})
         self.counts["invitation"] = invitation_id
         if state != "submitted":
-            return
+            return issued, None
         started = issued + timedelta(hours=rng.randint(1, 24 * 9))
         submitted = started + timedelta(minutes=rng.randint(4, 35))
         response_id = self.next_id("response")
@@ -350,6 +392,7 @@ class DemoBuilder:
             "submitted_at": submitted})
         self.counts["response"] = response_id
         answers: dict[str, Any] = {}
+        given: dict[str, tuple[Any, bool]] = {}
         for question in definition.questions_for(band):
             if question.show_if is not None and not question.show_if.condition.matches(
                     answers.get(question.show_if.question)):
@@ -358,6 +401,7 @@ class DemoBuilder:
             if value is None and not declined:
                 continue  # skipped
             answers[question.key] = value
+            given[question.key] = (value, declined)
             writer.add(Answer.__table__, {
                 "id": self.next_id("answer"), "response_id": response_id,
                 "question_key": question.key, "value": None if declined else {"v": value},
@@ -378,6 +422,11 @@ class DemoBuilder:
                     "action_taken": ("Visited the same day, spoke with the child alone and "
                                      "agreed a safety plan with the carer.") if closed else None})
                 self.counts["alert"] = self.ids["alert"]
+        version_id = self.versions[(definition.id, band, served_language)]
+        entries.append(Entry(response_id=response_id, submitted_on=uk_date(submitted), band=band,
+                             outcomes=indicator_outcomes(self.contents[version_id], given),
+                             **profile))
+        return issued, submitted
 
     def _answer(self, question: Question, group: Group) -> tuple[Any, bool]:
         """(value, declined) for one question; (None, False) means skipped."""
@@ -448,7 +497,9 @@ class _Writer:
     """Buffers rows per table and writes them in dependency order, in big batches."""
 
     ORDER = ["team", "staff_user", "child", "plan", "review", "invitation", "response", "answer",
-             "alert"]
+             "alert", "dashboard_entry", "review_coverage", "indicator_total", "coverage_total"]
+    #: Tables with an id sequence (the dashboards' totals have natural keys instead).
+    WITH_IDS = [*ORDER[:ORDER.index("dashboard_entry")], "questionnaire_version"]
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -492,7 +543,7 @@ class _Writer:
         """PostgreSQL: move each id sequence past the ids written explicitly."""
         if self.connection.dialect.name != "postgresql":
             return
-        for name in self.ORDER + ["questionnaire_version"]:
+        for name in self.WITH_IDS:
             self.connection.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
                 f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {name}), 1))"))

@@ -8,24 +8,21 @@ under CI (where the environment variable ``CI`` is set).
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.browser.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    LOCAL_HOST,
     MANAGER_NAME,
     WORKER_NAME,
     Browsing,
     LiveServer,
+    serving,
 )
 from tests.support import make_config, migrate
 from viewpoint import create_app
@@ -53,17 +50,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     migrate(url)
     app = create_app(make_config(url, directory / "instance", WTF_CSRF_ENABLED=True))
     team_id, worker_id = _seed_staff(app)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(LOCAL_HOST, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://{LOCAL_HOST}:{server.server_port}", app, team_id, worker_id)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        app.extensions["viewpoint.engine"].dispose()
+    with serving(app) as base:
+        yield LiveServer(base, app, team_id, worker_id)
+    app.extensions["viewpoint.engine"].dispose()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from urllib.parse import urlparse
 
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from tests.factories import make_child
 from viewpoint.extensions import db
@@ -29,6 +32,21 @@ LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
 WORKER_NAME = "Sam Cobblestone"
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOCAL_HOST}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 MANAGER_NAME = "Priya Hartley"
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ code that enforces it. A new page fails this test until someone decides who may 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from werkzeug.routing import Rule
@@ -13,6 +15,7 @@ from werkzeug.routing import Rule
 from tests.factories import make_child, make_team, make_user
 from tests.staff import sign_in
 from viewpoint.alerts import raise_talk_to_someone
+from viewpoint.casework.feedback import write_feedback
 from viewpoint.invitations import issue_invitation
 from viewpoint.models import Role
 from viewpoint.respond.services import start_response
@@ -50,6 +53,8 @@ POLICY: dict[str, object] = {
     "casework.acknowledge_alert": CASEWORK,
     "casework.close_alert": CASEWORK,
     "casework.write_feedback": CASEWORK,
+    "casework.share_feedback": {TM},
+    "casework.stop_sharing_feedback": {TM},
     "casework.new_child": {SW, TM},
     "casework.edit_child": {SW, TM},
     "casework.new_plan": {SW, TM},
@@ -61,6 +66,10 @@ POLICY: dict[str, object] = {
     "casework.import_children": {TM},
     "casework.import_example": {TM},
     "casework.child_audit": {TM},
+    "dashboards.index": {TM, IRO, PANEL},
+    "dashboards.download": {TM, IRO, PANEL},
+    "dashboards.council": {TM, IRO, PANEL},
+    "dashboards.no_views": {TM},
     "admin.users": {ADMIN},
     "admin.user": {ADMIN},
     "admin.new_user": {ADMIN},
@@ -91,6 +100,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
     invitation = issue_invitation(session, catalogue, child).invitation
     response = start_response(session, catalogue, invitation)
     alert = raise_talk_to_someone(session, child, response)
+    note = write_feedback(session, response, people[SW], "We arranged more visits.").feedback
     session.flush()
     values = {
         "child_id": child.id,
@@ -105,6 +115,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "band": "8-11",
         "filename": "css/staff.css",
         "key": "q1",
+        "table": "headline",
+        "feedback_id": note.id,
     }
     return people, values
 
@@ -112,9 +124,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
 def _url(rule: Rule, values: dict[str, object]) -> str:
     url = rule.rule
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__.lower()  # noqa: SLF001
-        prefix = "int:" if "integer" in converter else "path:" if "path" in converter else ""
-        url = url.replace(f"<{prefix}{argument}>", str(values[argument]))
+        url = re.sub(rf"<(?:[^<>]*:)?{argument}>", str(values[argument]), url)
     return url
 
 

@@ -9,7 +9,8 @@ person's caseload answers 404 exactly like one that does not exist.
 - A social worker sees the children allocated to them.
 - A team manager sees their team's children.
 - An independent reviewing officer sees the children whose reviews they chair.
-- Panel members and administrators see no child-level data at all.
+- Panel members and administrators see no child-level data at all; panel members,
+  managers and reviewing officers see the anonymised dashboards.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "casework.import": frozenset({Role.TEAM_MANAGER}),
     # See who has looked at a child's record.
     "casework.audit": frozenset({Role.TEAM_MANAGER}),
+    # Approve a "you said, we did" note (in anonymised words) for the Children in Care Council.
+    "casework.share_feedback": frozenset({Role.TEAM_MANAGER}),
+    # Read the anonymised dashboards (totals only, small numbers withheld).
+    "dashboards.view": frozenset({Role.PANEL_MEMBER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER}),
+    # The Children in Care Council's view: plain words, big charts, approved examples.
+    "dashboards.council": frozenset({Role.PANEL_MEMBER, Role.TEAM_MANAGER,
+                                     Role.REVIEWING_OFFICER}),
+    # A manager's list of their team's children with no views gathered lately (names).
+    "dashboards.no_views": frozenset({Role.TEAM_MANAGER}),
     # Manage staff accounts and teams.
     "admin.manage": frozenset({Role.ADMINISTRATOR}),
     # Read the questionnaires as children see them (no child data).
@@ -181,5 +191,5 @@ def home_endpoint(user: User) -> str:
         return "casework.caseload"
     if user.role is Role.ADMINISTRATOR:
         return "admin.users"
-    return "preview.index"
+    return "dashboards.index"
 

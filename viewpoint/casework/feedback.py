@@ -3,18 +3,25 @@ the next time they open a questionnaire.
 
 Workers write here; the child's welcome page reads :func:`unseen_feedback_for_child` and the
 child's next step marks what they were shown with :func:`mark_feedback_seen`.
+
+A team manager may approve a note, in words rewritten so that nobody can be recognised,
+for the Children in Care Council (:func:`share_feedback`, :func:`stop_sharing`); the
+council's dashboard reads the approved words through :func:`shared_examples`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Feedback, Response, User, utcnow
+from ..auth.permissions import can, visible_children
+from ..models import Child, Feedback, Response, User, utcnow
 
 #: Fewer characters than this cannot say what was done.
 MIN_LENGTH = 10
@@ -23,6 +30,13 @@ MAX_LENGTH = 2000
 #: The same words from the same worker about the same response within this time are one
 #: message sent twice (a double click, a resent form), not two messages.
 DUPLICATE_WINDOW = timedelta(minutes=1)
+
+#: Words shared with the Children in Care Council: enough to say what changed...
+SHARE_MIN_LENGTH = 10
+#: ...and short enough to read among a dozen others on their dashboard.
+SHARE_MAX_LENGTH = 400
+#: The council's months are the months on its wall (as the dashboards' periods are).
+_UK = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
@@ -115,3 +129,163 @@ def mark_feedback_seen(session: Session, child_id: int, feedback_ids: Iterable[i
         update(table).where(table.c.id.in_(ids), table.c.child_id == child_id,
                             table.c.seen_at.is_(None))
         .values(seen_at=now or utcnow())).rowcount
+
+
+# --- sharing with the Children in Care Council ---------------------------------------------
+
+class NotShareable(ValueError):
+    """These words cannot be shared with the Children in Care Council as they are."""
+
+
+class WrongLength(NotShareable):
+    """Shorter than :data:`SHARE_MIN_LENGTH` or longer than :data:`SHARE_MAX_LENGTH`."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"shared words must be {SHARE_MIN_LENGTH} to {SHARE_MAX_LENGTH} "
+                         f"characters, not {length}")
+        self.length = length
+
+
+class NamesFound(NotShareable):
+    """The words name the child or the worker who wrote the note."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        super().__init__("shared words must not name anyone: remove " + ", ".join(words))
+        #: The words to take out, as they were written, in the order they appear.
+        self.words = words
+
+
+@dataclass(frozen=True)
+class Shared:
+    feedback: Feedback
+    #: False when the note was already shared in exactly these words: nothing was stored.
+    changed: bool
+
+
+@dataclass(frozen=True)
+class SharedExample:
+    """One approved "you said, we did" for the council's dashboard: no names, no ids."""
+
+    text: str
+    #: The first day of the month (UK time) it was approved.
+    month: date
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def _name_words(*names: str | None) -> set[str]:
+    """Each word of each name (split at spaces and hyphens), as matched: folded case."""
+    words: set[str] = set()
+    for name in names:
+        for word in re.split(r"[\s\-\u2010\u2011]+", (name or "").translate(_APOSTROPHES)):
+            word = word.strip(".,;:()\"")
+            # A lone initial ("J.") would refuse every sentence with that letter in it.
+            if sum(character.isalpha() for character in word) >= 2:
+                words.add(word.lower())
+    return words
+
+
+def identifying_words(feedback: Feedback, text: str) -> tuple[str, ...]:
+    """The words in ``text`` that name the child (first or last name) or the worker who
+    wrote ``feedback``: whole words, any case, each once, as written, in order of appearance.
+    """
+    names = _name_words(feedback.child.first_name, feedback.child.last_name,
+                        feedback.written_by.display_name if feedback.written_by else None)
+    if not names:
+        return ()
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(name) for name in
+                               sorted(names, key=len, reverse=True)) + r")(?!\w)",
+        re.IGNORECASE)
+    found: dict[str, str] = {}
+    for match in pattern.finditer(text.translate(_APOSTROPHES)):
+        found.setdefault(match.group(1).casefold(), text[match.start(1):match.end(1)])
+    return tuple(found.values())
+
+
+def check_shareable(feedback: Feedback, text: str) -> str:
+    """The words as they would be shared (see :func:`clean_body`).
+
+    Raises :class:`WrongLength` if they are shorter than :data:`SHARE_MIN_LENGTH` or longer
+    than :data:`SHARE_MAX_LENGTH` characters, and :class:`NamesFound` if they contain the
+    child's first or last name or the name of the worker who wrote the note (whole words,
+    any case). Both are ``ValueError``.
+    """
+    cleaned = clean_body(text)
+    if not SHARE_MIN_LENGTH <= len(cleaned) <= SHARE_MAX_LENGTH:
+        raise WrongLength(len(cleaned))
+    words = identifying_words(feedback, cleaned)
+    if words:
+        raise NamesFound(words)
+    return cleaned
+
+
+def _check_manager(session: Session, feedback: Feedback, manager: User) -> None:
+    if not can(manager, "casework.share_feedback") or session.scalar(
+            select(Child.id).where(Child.id == feedback.child_id,
+                                   visible_children(manager))) is None:
+        raise PermissionError("only a manager of the child's team may share their notes")
+
+
+def _locked(session: Session, feedback: Feedback) -> Feedback:
+    # Two submits racing each other on PostgreSQL queue on the note's row here, and the
+    # second reads what the first wrote. (SQLite's write lock, taken at BEGIN, already does.)
+    return session.scalars(
+        select(Feedback).where(Feedback.id == feedback.id).with_for_update()
+        .execution_options(populate_existing=True)).one()
+
+
+def share_feedback(session: Session, feedback: Feedback, manager: User, text: str,
+                   now: datetime | None = None) -> Shared:
+    """Approve ``text`` (the note rewritten so that nobody could be recognised) for the
+    Children in Care Council, as ``manager``.
+
+    Sharing a note already shared in exactly these words changes nothing (a double submit);
+    different words replace the shared ones, with a new approver and date.
+
+    Raises :class:`WrongLength` or :class:`NamesFound` (both ``ValueError``) if the words
+    cannot be shared (see :func:`check_shareable`), and ``PermissionError`` if ``manager``
+    is not a team manager of the child's team. Nothing is changed when it raises.
+    """
+    _check_manager(session, feedback, manager)
+    cleaned = check_shareable(feedback, text)
+    feedback = _locked(session, feedback)
+    if feedback.shared_at is not None and feedback.shared_text == cleaned:
+        return Shared(feedback, changed=False)
+    feedback.shared_text = cleaned
+    feedback.shared_by_id = manager.id
+    feedback.shared_at = now or utcnow()
+    session.flush()
+    return Shared(feedback, changed=True)
+
+
+def stop_sharing(session: Session, feedback: Feedback, manager: User) -> bool:
+    """Withdraw ``feedback`` from the Children in Care Council: its shared words, approver
+    and date are cleared. Returns False if it was not shared (a second click): nothing changed.
+
+    Raises ``PermissionError`` if ``manager`` is not a team manager of the child's team.
+    """
+    _check_manager(session, feedback, manager)
+    feedback = _locked(session, feedback)
+    if feedback.shared_at is None and feedback.shared_text is None:
+        return False
+    feedback.shared_text = None
+    feedback.shared_by_id = None
+    feedback.shared_at = None
+    session.flush()
+    return True
+
+
+def shared_examples(session: Session, limit: int = 12) -> list[SharedExample]:
+    """The most recently approved words across every team, newest first, each with the month
+    it was approved: nothing else (no names, no ids), for the council's dashboard."""
+    rows = session.execute(
+        select(Feedback.shared_text, Feedback.shared_at)
+        .where(Feedback.shared_at.is_not(None), Feedback.shared_text.is_not(None))
+        .order_by(Feedback.shared_at.desc(), Feedback.id.desc()).limit(limit))
+    examples = []
+    for text, shared_at in rows:
+        local = shared_at.astimezone(_UK)
+        examples.append(SharedExample(text=text, month=date(local.year, local.month, 1)))
+    return examples

@@ -284,12 +284,6 @@ def _english(text: Mapping[str, str] | None) -> str | None:
     return text.get("en") if text else None
 
 
-def _condition(rule: Mapping[str, Any]) -> Condition:
-    any_of = rule.get("any_of")
-    return Condition(any_of=frozenset(any_of) if any_of is not None else None,
-                     at_least=rule.get("at_least"), at_most=rule.get("at_most"))
-
-
 def _scale_text(scale: Mapping[str, Any], value: int) -> tuple[str, str | None]:
     low, high = _english(scale.get("low")), _english(scale.get("high"))
     if scale["min"] == 0:
@@ -381,7 +375,7 @@ def _indicator_state(question: Mapping[str, Any], answer: ShownAnswer) -> Indica
         return IndicatorState.DECLINED
     if answer.state is not AnswerState.ANSWERED or not question.get("positive"):
         return IndicatorState.SKIPPED
-    positive = _condition(question["positive"]).matches(answer.value)
+    positive = Condition.from_dict(question["positive"]).matches(answer.value)
     return IndicatorState.POSITIVE if positive else IndicatorState.NOT_POSITIVE
 
 

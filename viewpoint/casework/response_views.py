@@ -3,6 +3,9 @@
 
 Every look at a child's answers is recorded in the audit trail, the page and the PDF
 alike. A response outside the signed-in person's caseload answers 404.
+
+A team manager may also share a note, in words nobody could be recognised from, with the
+Children in Care Council, and stop sharing it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, flash, make_response, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -22,16 +25,23 @@ from wtforms.validators import DataRequired, ValidationError
 from .. import audit
 from ..auth.permissions import can, require, response_or_404
 from ..extensions import db
-from ..models import Response
+from ..models import Feedback, Response
 from ..questionnaires import Catalogue
 from . import bp
 from .feedback import (
     MAX_LENGTH,
     MIN_LENGTH,
+    SHARE_MAX_LENGTH,
+    SHARE_MIN_LENGTH,
+    NamesFound,
+    WrongLength,
     clean_body,
     feedback_for_response,
+    share_feedback,
+    stop_sharing,
     write_feedback,
 )
+from .forms import ConfirmForm
 from .pdf import response_pdf
 from .reading import AnswerState, Change, read_response
 
@@ -57,18 +67,56 @@ class FeedbackForm(FlaskForm):
                     _feedback_length])
 
 
+def _share_length(_form: FlaskForm, field: TextAreaField) -> None:
+    length = len(clean_body(field.data or ""))
+    if length < SHARE_MIN_LENGTH:
+        raise ValidationError(ngettext(
+            "Write at least %(num)d character, so that the council can tell what changed.",
+            "Write at least %(num)d characters, so that the council can tell what changed.",
+            SHARE_MIN_LENGTH))
+    if length > SHARE_MAX_LENGTH:
+        raise ValidationError(ngettext(
+            "Keep it to %(num)d character or fewer (this is %(length)d).",
+            "Keep it to %(num)d characters or fewer (this is %(length)d).",
+            SHARE_MAX_LENGTH, length=length))
+
+
+class ShareForm(FlaskForm):
+    """The words a manager approves for the Children in Care Council, one form per note
+    (its prefix, ``share-<id>``, keeps the fields of the notes on one page apart)."""
+
+    text = TextAreaField(
+        _l("Words to share"),
+        validators=[DataRequired(_l("Write the words to share with the Children in Care "
+                                    "Council.")),
+                    _share_length])
+
+
+def _share_form(note: Feedback) -> ShareForm:
+    """A fresh form for ``note``: the words already shared, or else the note to rewrite."""
+    form = ShareForm(prefix=f"share-{note.id}", formdata=None)
+    form.text.data = note.shared_text or note.body
+    return form
+
+
 def _catalogue() -> Catalogue:
     return current_app.extensions["viewpoint.questionnaires"]
 
 
-def _show(found: Response, form: FeedbackForm, status: int = 200) -> Any:
+def _show(found: Response, form: FeedbackForm, status: int = 200,
+          share_form: ShareForm | None = None, shared_note: int | None = None) -> Any:
     reading = read_response(db.session, _catalogue(), found)
     audit.record("response.viewed", child_id=found.child_id, subject=found)
+    feedback = feedback_for_response(db.session, found)
+    may_share = can(current_user, "casework.share_feedback")
+    share_forms = {note.id: share_form if share_form is not None and note.id == shared_note
+                   else _share_form(note) for note in feedback} if may_share else {}
     return render_template(
-        "casework/response.html", reading=reading, form=form,
-        feedback=feedback_for_response(db.session, found),
-        may_write=can(current_user, "casework.act"), AnswerState=AnswerState,
-        Change=Change, min_length=MIN_LENGTH, max_length=MAX_LENGTH), status
+        "casework/response.html", reading=reading, form=form, feedback=feedback,
+        may_write=can(current_user, "casework.act"), may_share=may_share,
+        share_forms=share_forms, AnswerState=AnswerState,
+        Change=Change, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+        share_min_length=SHARE_MIN_LENGTH, share_max_length=SHARE_MAX_LENGTH), status
 
 
 @bp.get("/responses/<int:response_id>", endpoint="response")
@@ -117,3 +165,68 @@ def post_feedback(response_id: int):  # type: ignore[no-untyped-def]
             name=found.child.first_name))
     return redirect(url_for("casework.response", response_id=found.id,
                             _anchor="you-said-we-did"))
+
+
+def _note_or_404(found: Response, feedback_id: int) -> Feedback:
+    note = db.session.get(Feedback, feedback_id)
+    if note is None or note.response_id != found.id:
+        abort(404)
+    return note
+
+
+def _back_to(note: Feedback) -> Any:
+    return redirect(url_for("casework.response", response_id=note.response_id,
+                            _anchor=f"feedback-{note.id}"))
+
+
+@bp.post("/responses/<int:response_id>/feedback/<int:feedback_id>/share",
+         endpoint="share_feedback")
+@require("casework.share_feedback")
+def post_share(response_id: int, feedback_id: int):  # type: ignore[no-untyped-def]
+    """A manager approves a note, in words nobody could be recognised from, for the
+    Children in Care Council's dashboard."""
+    found = response_or_404(db.session, response_id)
+    note = _note_or_404(found, feedback_id)
+    form = ShareForm(prefix=f"share-{note.id}")
+    if form.validate_on_submit():
+        try:
+            shared = share_feedback(db.session, note, current_user, form.text.data or "")
+        except NamesFound as refused:
+            form.text.errors = [ngettext(
+                "Take out the name %(words)s: a name could let someone recognise who this "
+                "is about.",
+                "Take out the names %(words)s: names could let someone recognise who this "
+                "is about.", len(refused.words),
+                words=", ".join(f"“{word}”" for word in refused.words))]
+        except WrongLength:  # the form's own check agrees, so this is not expected
+            form.text.errors = [_("Write between %(min)d and %(max)d characters.",
+                                  min=SHARE_MIN_LENGTH, max=SHARE_MAX_LENGTH)]
+        else:
+            if shared.changed:
+                audit.record("feedback.shared", child_id=note.child_id, subject=note)
+                flash(_("Shared with the Children in Care Council. They will see these "
+                        "words, with no names, on their dashboard."))
+            else:
+                flash(_("These words were already shared with the Children in Care Council."))
+            return _back_to(note)
+    # The page is shown again with the answers on it, so that look is recorded too.
+    db.keep_on_error()
+    return _show(found, FeedbackForm(formdata=None), status=400, share_form=form,
+                 shared_note=note.id)
+
+
+@bp.post("/responses/<int:response_id>/feedback/<int:feedback_id>/stop-sharing",
+         endpoint="stop_sharing_feedback")
+@require("casework.share_feedback")
+def post_stop_sharing(response_id: int, feedback_id: int):  # type: ignore[no-untyped-def]
+    """A manager withdraws a note from the Children in Care Council's dashboard."""
+    found = response_or_404(db.session, response_id)
+    note = _note_or_404(found, feedback_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if stop_sharing(db.session, note, current_user):
+        audit.record("feedback.unshared", child_id=note.child_id, subject=note)
+        flash(_("No longer shared with the Children in Care Council."))
+    else:
+        flash(_("This note was not shared with the Children in Care Council."))
+    return _back_to(note)

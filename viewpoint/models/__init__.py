@@ -13,6 +13,7 @@ from .child import (
     PlanKind,
     Review,
 )
+from .dashboard import CoverageTotal, DashboardEntry, IndicatorTotal, ReviewCoverage
 from .feedback import Feedback
 from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
@@ -23,10 +24,11 @@ from .throttle import RateLimitBucket
 
 __all__ = [
     "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
-    "AuditLogIsAppendOnly", "Base", "Child", "EthnicityGroup", "Feedback", "Gender", "HelpedBy",
-    "Invitation", "InvitationState", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
-    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "Role", "StaffSession",
-    "Team", "User",
+    "AuditLogIsAppendOnly", "Base", "Child", "CoverageTotal", "DashboardEntry",
+    "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
+    "InvitationState", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
+    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "ReviewCoverage", "Role",
+    "StaffSession", "Team", "User",
     "normalise_email",
     "utcnow",
 ]

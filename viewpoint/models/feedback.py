@@ -31,10 +31,17 @@ class Feedback(Base):
     written_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When the child first saw it; empty until then.
     seen_at: Mapped[datetime | None]
+    #: The words a manager approved for the Children in Care Council's "you said, we did"
+    #: (edited so that nobody can be recognised); empty unless approved.
+    shared_text: Mapped[str | None] = mapped_column(Text)
+    #: The manager who approved sharing, and when; empty unless approved.
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    shared_at: Mapped[datetime | None] = mapped_column(index=True)
 
     response: Mapped[Response] = relationship()
     child: Mapped[Child] = relationship()
-    written_by: Mapped[User | None] = relationship()
+    written_by: Mapped[User | None] = relationship(foreign_keys=[written_by_id])
+    shared_by: Mapped[User | None] = relationship(foreign_keys=[shared_by_id])
 
     def __repr__(self) -> str:
         return f"<Feedback {self.id}>"

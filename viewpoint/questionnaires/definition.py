@@ -7,6 +7,7 @@ file documents the YAML.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,13 @@ class Condition:
         if self.at_least is not None and value < self.at_least:
             return False
         return not (self.at_most is not None and value > self.at_most)
+
+    @classmethod
+    def from_dict(cls, rule: Mapping[str, Any]) -> Condition:
+        """The condition a snapshot stored with :meth:`as_dict`."""
+        any_of = rule.get("any_of")
+        return cls(any_of=frozenset(any_of) if any_of is not None else None,
+                   at_least=rule.get("at_least"), at_most=rule.get("at_most"))
 
     def as_dict(self) -> dict[str, Any]:
         if self.any_of is not None:

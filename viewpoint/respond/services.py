@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import alerts
+from ..dashboards.totals import count_response
 from ..invitations import band_for
 from ..models import (
     Alert,
@@ -189,6 +190,8 @@ def submit_response(session: Session, response: Response, helped_by: str | None)
     invitation.state = InvitationState.SUBMITTED
     invitation.session_generation += 1
     session.flush()
+    # The anonymised totals learn of it in the same transaction: never half counted.
+    count_response(session, response)
     return response
 
 

@@ -1,0 +1,133 @@
+"""The panel's dashboards in a real browser: charts drawn from the vendored plotly bundle
+under the strict security policy, filters, the group comparison, CSV downloads, printing,
+the Children in Care Council's view, and axe-core on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.childpages import assert_accessible
+from tests.browser.harness import LAPTOP, Browsing, serving
+from tests.support import make_config, migrate
+from viewpoint import create_app
+from viewpoint.demo import DEMO_DOMAIN, DemoBuilder
+
+pytestmark = pytest.mark.slow
+
+TODAY = "2026-11-21"
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A demo council of about 1,500 responses on its own live server; (base URL, passwords)."""
+    directory = tmp_path_factory.mktemp("dashboards")
+    url = f"sqlite:///{directory / 'viewpoint.sqlite3'}"
+    migrate(url)
+    app = create_app(make_config(url, directory / "instance", WTF_CSRF_ENABLED=True))
+    result = app.test_cli_runner().invoke(args=["demo", "--today", TODAY, "--responses", "1500"],
+                                          catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    builder = DemoBuilder(app.extensions["viewpoint.questionnaires"], responses=0, seed=2026,
+                          today=date.fromisoformat(TODAY), languages=("en",))
+    passwords = {email: password for email, _role, password in builder.sign_ins()}
+    with serving(app) as base:
+        yield base, passwords
+    app.extensions["viewpoint.engine"].dispose()
+
+
+def sign_in(page: Page, base: str, passwords: dict[str, str], who: str) -> None:
+    email = f"{who}@{DEMO_DOMAIN}"
+    page.goto(base + "/staff/signin")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(passwords[email])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+
+
+def charts_drawn(page: Page, count: int) -> None:
+    expect(page.locator("[data-drawn=true]")).to_have_count(count)
+    # plotly drew real bars or lines into each chart, not an empty frame.
+    assert page.locator(".plot .main-svg").count() >= count
+
+
+def test_the_panel_lands_on_the_dashboard_and_every_chart_is_drawn(
+        council, browsing: Browsing, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "panel")
+    expect(page).to_have_url(base + "/dashboards/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What children tell us")
+    charts_drawn(page, 4)  # headline, trend, breakdown, coverage
+    # Each chart has a summary sentence and its table.
+    assert page.locator(".chart-summary").count() >= 4
+    expect(page.locator("table.figures").first).to_be_visible()
+    assert_accessible(page, "the dashboard")
+
+    # Compare children's homes with everyone else, for children in care.
+    page.get_by_label("Plans").select_option("in_care")
+    page.get_by_label("Compare one group with everyone else").select_option(
+        "placement:residential")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("load")
+    assert "group=placement%3Aresidential" in page.url and "plans=in_care" in page.url
+    expect(page.get_by_role("heading", name="One group against everyone else")).to_be_visible()
+    charts_drawn(page, 5)
+    expect(page.locator("#group-summary")).to_contain_text("Children's home")
+    assert_accessible(page, "the dashboard with a group compared")
+
+    # The group's table downloads as CSV, withheld figures marked [c].
+    with page.expect_download() as waiting:
+        page.locator("#group-summary").locator("..").get_by_role(
+            "link", name="Download this table (CSV)").click()
+    saved = tmp_path / "group.csv"
+    waiting.value.save_as(saved)
+    text = saved.read_text()
+    assert text.splitlines()[0].startswith("Measure,Children's home: share (%)")
+    assert len(text.splitlines()) == 17  # the header and every measure
+
+    # Printed: no filters or download links, every section still there.
+    page.emulate_media(media="print")
+    expect(page.locator("form.filters")).to_be_hidden()
+    expect(page.locator(".download").first).to_be_hidden()
+    expect(page.locator("#coverage-heading")).to_be_visible()
+
+
+def test_a_bad_filter_in_the_address_is_explained_not_an_error(council, browsing) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "manager1")
+    page.goto(base + "/dashboards/?period=1999-00&plans=everyone&by=shoe-size")
+    expect(page.locator(".notice")).to_contain_text("There are no figures for that period")
+    expect(page.locator(".notice")).to_contain_text("That choice of plans is not on offer")
+    charts_drawn(page, 4)
+
+
+def test_the_children_in_care_council_view_is_plain_and_big(council, browsing) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "panel")
+    page.goto(base + "/dashboards/council")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What you told us")
+    items = page.locator(".big-numbers li")
+    expect(items).to_have_count(6)
+    expect(items.first).to_contain_text("in 10")
+    charts_drawn(page, 1)
+    font = page.locator(".big-numbers").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert font >= 20
+    assert_accessible(page, "the Children in Care Council's view")
+
+
+def test_a_manager_sees_their_children_with_no_views_lately(council, browsing) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "manager1")
+    page.get_by_role("link", name="No views lately").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Children with no views gathered lately")
+    expect(page.locator("table.data tbody tr").first).to_be_visible()
+    assert_accessible(page, "the no-views list")

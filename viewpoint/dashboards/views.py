@@ -1,0 +1,208 @@
+"""Dashboard pages: the panel's dashboard, its CSV files, the Children in Care Council's view
+and a manager's list of children with no views gathered lately."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import audit
+from ..auth.permissions import require
+from ..extensions import db
+from ..questionnaires import Catalogue
+from . import bp, figures, services, tables
+from .measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, PLAN_SETS, Measures
+from .periods import YEAR, Period, parse_period, year_of
+
+#: The indicators the Children in Care Council's view shows, in its own words.
+COUNCIL_MEASURES = {
+    "safe_home": "feel safe where you live",
+    "settled_home": "feel settled where you live",
+    "trusted_adult": "have an adult you trust",
+    "listened_to": "feel listened to",
+    "worker_knows_me": "feel your worker knows you",
+    "happiness": "are happy (7 or more out of 10)",
+}
+
+
+def _catalogue() -> Catalogue:
+    return current_app.extensions["viewpoint.questionnaires"]
+
+
+def _measures() -> Measures:
+    return Measures(db.session, _catalogue(), current_app.config["DASHBOARD_MIN_CHILDREN"])
+
+
+@dataclass
+class Filters:
+    """What the dashboard shows, from the address; anything unusable falls back, said so."""
+
+    period: Period
+    plans: str = "all"
+    indicator: str = "safe_home"
+    by: str = "placement"
+    group: tuple[str, str] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def args(self, **changes: Any) -> dict[str, str]:
+        values = {"period": self.period.key, "plans": self.plans, "indicator": self.indicator,
+                  "by": self.by}
+        if self.group:
+            values["group"] = f"{self.group[0]}:{self.group[1]}"
+        values.update(changes)
+        return values
+
+
+def parse_filters(args: Mapping[str, str], periods: list[Period],
+                  catalogue: Catalogue) -> Filters:
+    default = next((p for p in periods if p.kind == YEAR), year_of(date.today()))
+    filters = Filters(period=default)
+    if "period" in args:
+        chosen = parse_period(args["period"])
+        if chosen is None or chosen not in periods:
+            filters.problems.append(_("There are no figures for that period; showing %(period)s.",
+                                      period=default.label))
+        else:
+            filters.period = chosen
+    plans = args.get("plans", "all")
+    if plans in PLAN_SETS:
+        filters.plans = plans
+    else:
+        filters.problems.append(_("That choice of plans is not on offer; showing all plans."))
+    indicator = args.get("indicator", filters.indicator)
+    if indicator in catalogue.indicators:
+        filters.indicator = indicator
+    else:
+        filters.indicator = next(iter(catalogue.indicators))
+        filters.problems.append(_("That measure is not on offer; showing the first one."))
+    by = args.get("by", filters.by)
+    if by in BREAKDOWNS:
+        filters.by = by
+    else:
+        filters.problems.append(_("That breakdown is not on offer; showing where they live."))
+    group = args.get("group", "")
+    if group:
+        dimension, _colon, value = group.partition(":")
+        if dimension in BREAKDOWNS and value and len(value) <= 32:
+            filters.group = (dimension, value)
+        else:
+            filters.problems.append(_("That group is not on offer."))
+    return filters
+
+
+def _dashboard(measures: Measures, filters: Filters) -> dict[str, Any]:
+    """Every table and chart on the dashboard for these filters."""
+    period, plans = filters.period, filters.plans
+    plans_label = str(PLAN_SET_LABELS[plans])
+    indicator_label = _catalogue().indicators[filters.indicator].label
+    headline = measures.headline(period, plans)
+    trend = [(quarter.label, figure)
+             for quarter, figure in measures.trend(period, plans, filters.indicator)]
+    bars = [(measures.value_label(filters.by, value), figure) for value, figure in
+            measures.breakdown(period, plans, filters.indicator, filters.by)]
+    coverage = measures.coverage(period, plans)
+    result: dict[str, Any] = {
+        "headline": tables.headline_table(headline, period.label, plans_label),
+        "headline_chart": figures.headline_chart(headline),
+        "trend": tables.trend_table(trend, indicator_label),
+        "trend_chart": figures.trend_chart(trend),
+        "breakdown": tables.breakdown_table(bars, indicator_label,
+                                            str(BREAKDOWN_LABELS[filters.by])),
+        "breakdown_chart": figures.breakdown_chart(bars),
+        "coverage_team": tables.coverage_table(coverage, period.label, plans_label, "team"),
+        "coverage_kind": (tables.coverage_table(coverage, period.label, plans_label, "kind")
+                          if coverage.by_kind else None),
+        "coverage_chart": figures.coverage_chart(
+            [(coverage.team_names.get(team, team), figure) for team, figure in coverage.by_team]
+            + [(_("All teams"), coverage.total)]),
+        "group": None,
+    }
+    if filters.group:
+        dimension, value = filters.group
+        label = measures.value_label(dimension, value)
+        rows = measures.group_against_rest(period, plans, dimension, value)
+        result["group"] = tables.group_table(rows, label)
+        result["group_chart"] = figures.group_chart(rows, label)
+    return result
+
+
+def _group_choices(measures: Measures, filters: Filters) -> list[tuple[str, list[tuple[str, str]]]]:
+    lattice = measures.lattice(filters.period, filters.indicator)
+    choices = []
+    for dimension in BREAKDOWNS:
+        values = lattice.values(dimension)
+        choices.append((str(BREAKDOWN_LABELS[dimension]),
+                        [(f"{dimension}:{value}", measures.value_label(dimension, value))
+                         for value in values]))
+    return choices
+
+
+@bp.route("/")
+@require("dashboards.view")
+def index():  # type: ignore[no-untyped-def]
+    measures = _measures()
+    periods = measures.periods_with_data()
+    filters = parse_filters(request.args, periods, _catalogue())
+    return render_template(
+        "dashboards/index.html", filters=filters, periods=periods,
+        dashboard=_dashboard(measures, filters), group_choices=_group_choices(measures, filters),
+        indicators=_catalogue().indicators, plan_sets=PLAN_SET_LABELS,
+        breakdowns=BREAKDOWN_LABELS, threshold=measures.threshold)
+
+
+#: The tables that can be downloaded, by the name in their address.
+DOWNLOADS = ("headline", "trend", "breakdown", "group", "coverage-team", "coverage-kind")
+
+
+@bp.route("/<any(" + ", ".join(f'"{name}"' for name in DOWNLOADS) + "):table>.csv")
+@require("dashboards.view")
+def download(table: str):  # type: ignore[no-untyped-def]
+    measures = _measures()
+    filters = parse_filters(request.args, measures.periods_with_data(), _catalogue())
+    found = _dashboard(measures, filters).get(table.replace("-", "_"))
+    if found is None:
+        return Response(_("Choose a group to compare first.") + "\n", status=404,
+                        mimetype="text/plain")
+    name = f"viewpoint-{table}-{filters.period.key}-{filters.plans}.csv"
+    return Response(found.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/council")
+@require("dashboards.council")
+def council():  # type: ignore[no-untyped-def]
+    """The Children in Care Council's view: children in care and care leavers, the latest year,
+    in plain words, with "you said, we did" examples a manager approved."""
+    measures = _measures()
+    periods = measures.periods_with_data()
+    filters = parse_filters(request.args, periods, _catalogue())
+    filters.plans = "in_care"
+    period = filters.period
+    bars = []
+    for indicator, words in COUNCIL_MEASURES.items():
+        if indicator in _catalogue().indicators:
+            bars.append((indicator, words, measures.lattice(period, indicator).figure("in_care")))
+    coverage = measures.coverage(period, "in_care")
+    return render_template(
+        "dashboards/council.html", period=period, periods=[p for p in periods if p.kind == YEAR],
+        filters=filters, bars=bars,
+        chart=figures.council_chart([(words.capitalize(), figure)
+                                     for _key, words, figure in bars]),
+        coverage=coverage.total, examples=services.shared_examples(db.session),
+        threshold=measures.threshold)
+
+
+@bp.route("/no-views")
+@require("dashboards.no_views")
+def no_views():  # type: ignore[no-untyped-def]
+    """A manager's own team: children with an open plan and no views gathered in six months."""
+    since = date.today() - timedelta(days=183)
+    page = services.children_without_views(db.session, current_user.team_id, since)
+    audit.record("dashboards.no_views_list", detail={"children": page.total})
+    return render_template("dashboards/no_views.html", page=page, since=since)
