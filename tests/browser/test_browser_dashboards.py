@@ -69,7 +69,7 @@ def test_the_panel_lands_on_the_dashboard_and_every_chart_is_drawn(
     assert_accessible(page, "the dashboard")
 
     # Compare children's homes with everyone else, for children in care.
-    page.get_by_label("Plans").select_option("in_care")
+    page.get_by_label("Plans", exact=True).select_option("in_care")
     page.get_by_label("Compare one group with everyone else").select_option(
         "placement:residential")
     page.get_by_role("button", name="Show").click()
