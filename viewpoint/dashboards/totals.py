@@ -18,7 +18,7 @@ Both are additive: :class:`Tally` collects changes, then writes them in one stat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,6 +52,7 @@ NO_PLACEMENT = "none"
 COVERAGE_STATUSES = ("views_before", "asked_no_views", "not_asked")
 
 _INDICATOR_COUNTS = (*OUTCOMES, "scale_sum", "scale_count")
+_OUTCOME_INDEX = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 _COVERAGE_COUNTS = ("held", *COVERAGE_STATUSES)
 
 
@@ -65,25 +66,47 @@ def indicator_outcomes(content: Mapping[str, Any],
     """
     given = {key: value for key, (value, _declined) in answers.items()}
     result: dict[str, list[Any]] = {}
-    for question in content["questions"]:
-        indicator = question.get("indicator")
-        if not indicator or indicator in result:
+    for indicator, key, kind, show_if, positive in _indicator_questions(content):
+        if indicator in result:
             continue
-        show_if = question.get("show_if")
-        if show_if and not Condition.from_dict(show_if).matches(given.get(show_if["question"])):
+        if show_if and not show_if[1].matches(given.get(show_if[0])):
             continue
-        if question["key"] not in answers:
+        if key not in answers:
             result[indicator] = ["skipped", None]
             continue
-        value, declined = answers[question["key"]]
+        value, declined = answers[key]
         if declined:
             result[indicator] = ["declined", None]
             continue
-        rule = question.get("positive")
-        positive = bool(rule) and Condition.from_dict(rule).matches(value)
-        scale = value if question["type"] == "scale" and isinstance(value, int) else None
-        result[indicator] = ["positive" if positive else "not_positive", scale]
+        good = positive is not None and positive.matches(value)
+        scale = value if kind == "scale" and isinstance(value, int) else None
+        result[indicator] = ["positive" if good else "not_positive", scale]
     return result
+
+
+#: Parsed indicator questions per snapshot (content dicts are never changed once loaded).
+_PARSED: dict[int, tuple[Mapping[str, Any], list[tuple[Any, ...]]]] = {}
+
+
+def _indicator_questions(content: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """(indicator, question key, type, (show_if question, condition) or None, positive
+    condition or None) for each indicator question in a snapshot, parsed once."""
+    found = _PARSED.get(id(content))
+    if found is not None and found[0] is content:
+        return found[1]
+    parsed = []
+    for question in content["questions"]:
+        if not question.get("indicator"):
+            continue
+        show_if = question.get("show_if")
+        parsed.append((question["indicator"], question["key"], question["type"],
+                       (show_if["question"], Condition.from_dict(show_if)) if show_if else None,
+                       Condition.from_dict(question["positive"]) if question.get("positive")
+                       else None))
+    if len(_PARSED) > 1000:
+        _PARSED.clear()
+    _PARSED[id(content)] = (content, parsed)
+    return parsed
 
 
 @dataclass
@@ -116,13 +139,9 @@ class Entry:
             "ethnicity_group", "placement", "team_id", "outcomes", "counted_in_quarter",
             "counted_in_year")})
 
-    def breakdowns(self) -> Iterator[tuple[str, str]]:
-        yield "all", "all"
-        yield "band", self.band
-        yield "gender", self.gender
-        yield "ethnicity_group", self.ethnicity_group
-        yield "placement", self.placement
-        yield "team", str(self.team_id)
+    def breakdown_values(self) -> tuple[str, ...]:
+        """The entry's value in each of :data:`DIMENSIONS`, in order."""
+        return (self.band, self.gender, self.ethnicity_group, self.placement, str(self.team_id))
 
 
 def mark_latest(entries: list[Entry]) -> None:
@@ -137,25 +156,42 @@ def mark_latest(entries: list[Entry]) -> None:
 
 
 class Tally:
-    """Additions to the totals, keyed like the tables' primary keys."""
+    """Additions to the totals, keyed like the tables' primary keys.
+
+    Entries are first added up by the child's whole profile (period, plan kind, band,
+    gender, ethnicity, placement, team), and spread over the breakdowns only when the rows
+    are written: a million responses share a few thousand profiles.
+    """
 
     def __init__(self) -> None:
-        self.indicators: dict[tuple[Any, ...], list[int]] = defaultdict(
-            lambda: [0] * len(_INDICATOR_COUNTS))
+        self.profiles: dict[tuple[Any, ...], dict[str, list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0] * len(_INDICATOR_COUNTS)))
         self.coverage: dict[tuple[Any, ...], list[int]] = defaultdict(
             lambda: [0] * len(_COVERAGE_COUNTS))
 
     def count_entry(self, entry: Entry, kind: str, sign: int = 1) -> None:
         """Add (or with ``sign=-1`` take away) one entry's outcomes for one period kind."""
-        start = period_of(kind, entry.submitted_on).start
+        profile = self.profiles[(kind, period_of(kind, entry.submitted_on).start,
+                                 entry.plan_kind, *entry.breakdown_values())]
         for indicator, (outcome, scale) in entry.outcomes.items():
-            for dimension, value in entry.breakdowns():
-                counts = self.indicators[(kind, start, indicator, entry.plan_kind, dimension,
-                                          value)]
-                counts[OUTCOMES.index(outcome)] += sign
-                if scale is not None:
-                    counts[4] += sign * scale
-                    counts[5] += sign
+            counts = profile[indicator]
+            counts[_OUTCOME_INDEX[outcome]] += sign
+            if scale is not None:
+                counts[4] += sign * scale
+                counts[5] += sign
+
+    def indicator_totals(self) -> dict[tuple[Any, ...], list[int]]:
+        """The profiles spread over "all" and every breakdown."""
+        totals: dict[tuple[Any, ...], list[int]] = defaultdict(
+            lambda: [0] * len(_INDICATOR_COUNTS))
+        for (kind, start, plan_kind, *values), indicators in self.profiles.items():
+            cells = [("all", "all"), *zip(DIMENSIONS, values, strict=True)]
+            for indicator, counts in indicators.items():
+                for dimension, value in cells:
+                    total = totals[(kind, start, indicator, plan_kind, dimension, value)]
+                    for index, count in enumerate(counts):
+                        total[index] += count
+        return totals
 
     def count_review(self, quarter_start: date, team_id: int, plan_kind: str, status: str,
                      sign: int = 1) -> None:
@@ -167,7 +203,7 @@ class Tally:
         names = ("period_kind", "period_start", "indicator", "plan_kind", "dimension", "value")
         return [dict(zip(names, key, strict=True)) | dict(zip(_INDICATOR_COUNTS, counts,
                                                               strict=True))
-                for key, counts in sorted(self.indicators.items()) if any(counts)]
+                for key, counts in sorted(self.indicator_totals().items()) if any(counts)]
 
     def coverage_rows(self) -> list[dict[str, Any]]:
         names = ("quarter_start", "team_id", "plan_kind")
