@@ -258,6 +258,9 @@ def count_response(session: Session, response: Response) -> None:
     If the child already had a response counted in the same quarter or year, that one
     stops counting there: each child counts once per period, by what they said last.
     """
+    # Two tablets finishing for the same child at once (PostgreSQL) take turns here, so the
+    # second sees the first one's entry; SQLite's single writer already does.
+    session.execute(select(Child.id).where(Child.id == response.child_id).with_for_update())
     if session.get(DashboardEntry, response.id) is not None:
         return
     entry = entry_for(session, response)
@@ -328,6 +331,10 @@ def recount_reviews(session: Session, review_ids: Iterable[int]) -> None:
     ids = sorted(set(review_ids))
     if not ids:
         return
+    # A review recorded as held while the child submits for it (PostgreSQL): one transaction
+    # recounts after the other, never both from the same starting point.
+    session.execute(select(Review.id).where(Review.id.in_(ids)).order_by(Review.id)
+                    .with_for_update())
     now = review_statuses(session, ids)
     before = {row.review_id: row for row in session.execute(
         select(ReviewCoverage).where(ReviewCoverage.review_id.in_(ids))).scalars()}
