@@ -3,6 +3,7 @@ databases, and always agree with a rebuild from the source records."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from viewpoint.dashboards.totals import rebuild
 from viewpoint.extensions import db
 from viewpoint.invitations import issue_invitation
 from viewpoint.models import (
+    Child,
     CoverageTotal,
     DashboardEntry,
     IndicatorTotal,
@@ -178,4 +180,64 @@ def test_the_demo_council_counts_exactly_what_a_rebuild_counts(databases, tmp_pa
         assert counts["dashboard_entry"] == len(entries)
         assert (_totals(session), _coverage(session)) == built
         assert sorted(session.execute(select(DashboardEntry.__table__)).all()) == sorted(entries)
+    app.extensions["viewpoint.engine"].dispose()
+
+
+def test_two_tablets_finishing_for_one_child_at_once_count_the_child_once(  # type: ignore[no-untyped-def]
+        fresh_database: str, tmp_path: Path) -> None:
+    """Each round: one child, two codes for two reviews, both finished at the same moment
+    in separate transactions. The child is counted once in the quarter, whatever the order."""
+    migrate(fresh_database)
+    app = create_app(make_config(fresh_database, tmp_path))
+    catalogue = app.extensions["viewpoint.questionnaires"]
+    for _round in range(4):
+        with app.app_context():
+            with db.writing() as session:
+                child = make_child(session, age=9)
+                session.add(Review(plan=child.plans[0], due_on=date.today() + timedelta(days=60)))
+                session.flush()
+                reviews = sorted(child.plans[0].reviews, key=lambda review: review.due_on)
+                ids = []
+                for review in reviews:
+                    invitation = issue_invitation(session, catalogue, child, review=review,
+                                                  offered_languages=("en",)).invitation
+                    response = start_response(session, catalogue, invitation)
+                    record_answer(session, catalogue, response, "safe_home", "happy")
+                    ids.append(response.id)
+                child_id = child.id
+            db.session.remove()
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def finish(response_id: int, start: threading.Barrier = start,
+                   errors: list[BaseException] = errors) -> None:
+            try:
+                with app.app_context():
+                    start.wait()
+                    with db.writing() as session:
+                        submit_response(session, session.get(Response, response_id), None)
+                    db.session.remove()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=finish, args=(i,)) for i in ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors, errors
+        with app.app_context():
+            session = db.session
+            entries = session.scalars(select(DashboardEntry).where(
+                DashboardEntry.child_id == child_id)).all()
+            assert len(entries) == 2
+            assert sum(entry.counted_in_quarter for entry in entries) == 1
+            assert sum(entry.counted_in_year for entry in entries) == 1
+            team = str(session.get(Child, child_id).team_id)
+            rows = session.execute(select(IndicatorTotal).where(
+                IndicatorTotal.indicator == "safe_home", IndicatorTotal.dimension == "team",
+                IndicatorTotal.value == team)).scalars().all()
+            assert sorted((row.period_kind, row.positive) for row in rows) == [
+                ("quarter", 1), ("year", 1)]
+            db.session.remove()
     app.extensions["viewpoint.engine"].dispose()
