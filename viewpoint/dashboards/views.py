@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import audit
@@ -22,12 +23,13 @@ from .periods import YEAR, Period, parse_period, year_of
 
 #: The indicators the Children in Care Council's view shows, in its own words.
 COUNCIL_MEASURES = {
-    "safe_home": "feel safe where you live",
-    "settled_home": "feel settled where you live",
-    "trusted_adult": "have an adult you trust",
-    "listened_to": "feel listened to",
-    "worker_knows_me": "feel your worker knows you",
-    "happiness": "are happy (7 or more out of 10)",
+    # Translators: these end the sentence "About 7 in 10 of you said you ...".
+    "safe_home": _l("feel safe where you live"),
+    "settled_home": _l("feel settled where you live"),
+    "trusted_adult": _l("have an adult you trust"),
+    "listened_to": _l("feel listened to"),
+    "worker_knows_me": _l("feel your worker knows you"),
+    "happiness": _l("are happy (7 or more out of 10)"),
 }
 
 
@@ -187,7 +189,8 @@ def council():  # type: ignore[no-untyped-def]
     bars = []
     for indicator, words in COUNCIL_MEASURES.items():
         if indicator in _catalogue().indicators:
-            bars.append((indicator, words, measures.lattice(period, indicator).figure("in_care")))
+            bars.append((indicator, str(words),
+                         measures.lattice(period, indicator).figure("in_care")))
     coverage = measures.coverage(period, "in_care")
     return render_template(
         "dashboards/council.html", period=period, periods=[p for p in periods if p.kind == YEAR],
