@@ -125,11 +125,16 @@ class Figure:
             return cls(withheld=True)
         mean = (round(counts.scale_sum / counts.scale_count, 1) if counts.scale_count else None)
         return cls(withheld=False, answered=rounded(counts.answered),
-                   share=round(100 * counts.positive / counts.answered), mean=mean)
+                   share=percent(counts.positive, counts.answered), mean=mean)
 
     @property
     def shown(self) -> bool:
         return not self.withheld and bool(self.answered)
+
+
+def percent(part: int, whole: int) -> int:
+    """A whole percentage, halves rounded up (as people round, not as Python's round does)."""
+    return int(100 * part / whole + 0.5)
 
 
 Key = tuple[str, str, str]  # (plan set, dimension, value); ("all", "all") is everyone
@@ -479,7 +484,7 @@ def _protect_coverage(cells: Mapping[tuple[str, str], list[int]], teams: list[st
         shown = {q: None if (team, plan_set, q) in held_back else exact[(team, plan_set, q)]
                  for q in quantities}
         held = shown["held"]
-        shares = {q: (round(100 * shown[q] / held) if held and shown[q] is not None else None)
+        shares = {q: (percent(shown[q], held) if held and shown[q] is not None else None)
                   for q in COVERAGE_STATUSES}
         return CoverageFigure(**{q: None if v is None else rounded(v) for q, v in shown.items()},
                               shares=shares)
