@@ -14,7 +14,7 @@ happiness (0-10; 7 or more is positive), asked of the foster children only:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -97,18 +97,18 @@ def test_breakdown_and_group_against_everyone_else(app, session, council) -> Non
     assert (rows["safe_home"].group.share, rows["safe_home"].rest.share) == (56, 85)
 
 
-def test_the_trend_has_eight_quarters_with_this_one_filled(app, session, council) -> None:  # type: ignore[no-untyped-def]
+def test_the_trend_has_eight_quarters_ending_with_this_one(app, session, council) -> None:  # type: ignore[no-untyped-def]
     measures = _measures(app, session, threshold=1)
     this_quarter = quarter_of(date.today())
-    points = measures.trend(year_of(date.today()), "all", "safe_home")
-    assert len(points) == 8
-    by_period = dict(points)
-    if this_quarter in by_period:  # the year ends with the quarter that holds today
-        assert by_period[this_quarter].share == 73
-    quarter_points = measures.trend(this_quarter, "all", "safe_home")
-    assert quarter_points[-1][0] == this_quarter
-    assert quarter_points[-1][1].share == 73
-    assert all(point.answered == 0 for _quarter, point in quarter_points[:-1])
+    for last in (year_of(date.today()), this_quarter):
+        points = measures.trend(last, "all", "safe_home")
+        assert len(points) == 8
+        # The year has not ended: the trend stops at this quarter, not at empty future ones.
+        assert points[-1][0] == this_quarter
+        assert (points[-1][1].share, points[-1][1].answered) == (73, 20)
+        assert all(point.answered == 0 for _quarter, point in points[:-1])
+    finished = measures.trend(year_of(date.today()).previous(), "all", "safe_home")
+    assert finished[-1][0] == quarter_of(year_of(date.today()).start - timedelta(days=1))
 
 
 def test_small_groups_are_withheld_with_their_cover(app, session, council) -> None:  # type: ignore[no-untyped-def]

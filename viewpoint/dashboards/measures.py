@@ -17,7 +17,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -315,9 +315,12 @@ class Measures:
                                  for plans, value in exact.items()}
         return result
 
-    def trend(self, last: Period, plans: str, indicator: str) -> list[tuple[Period, Figure]]:
-        """The indicator in each of the :data:`TREND_QUARTERS` quarters up to ``last``."""
-        quarters = quarters_ending(quarter_of(last.end - timedelta(days=1)), TREND_QUARTERS)
+    def trend(self, last: Period, plans: str, indicator: str,
+              today: date | None = None) -> list[tuple[Period, Figure]]:
+        """The indicator in each of the :data:`TREND_QUARTERS` quarters up to the end of
+        ``last``, or up to this quarter if ``last`` has not ended (no empty future quarters)."""
+        final = min(last.end - timedelta(days=1), today or date.today())
+        quarters = quarters_ending(quarter_of(final), TREND_QUARTERS)
         self.lattices(quarters, [indicator])
         return [(quarter, self.lattice(quarter, indicator).figure(plans)) for quarter in quarters]
 
