@@ -383,6 +383,9 @@ def _note_reviews(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _recount_before_commit(session: Session) -> None:
+    if not (session.info.get(_PENDING) or session.info.get(_PENDING + ".new") or session.new
+            or session.dirty):
+        return  # nothing changed (a page that only reads): nothing to recount
     # Commit flushes after this event: flush first, so this transaction's changes are noted.
     session.flush()
     pending: set[int] = session.info.pop(_PENDING, set())
