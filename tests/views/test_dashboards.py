@@ -110,6 +110,11 @@ def test_unusable_filters_fall_back_and_say_so(app, client, session, council) ->
                     "offer", "That measure is not on offer", "That breakdown is not on offer",
                     "That group is not on offer"):
         assert message in text
+    # A group that does not exist is simply empty, whatever is typed in the address.
+    for group in ("team:not-a-number", "placement:spaceship", "plan_kind:x"):
+        answer = client.get(f"/dashboards/?group={group}")
+        assert answer.status_code == 200, group
+        assert client.get(f"/dashboards/group.csv?group={group}").status_code == 200
 
 
 def test_a_manager_lists_their_own_children_with_no_views_lately(app, client, session,  # type: ignore[no-untyped-def]

@@ -400,7 +400,8 @@ def value_label(session: Session, dimension: str, value: str) -> str:
             return str(_l("No placement (child in need or protection)"))
         return str(PLACEMENT_LABELS.get(value, value))
     if dimension == "team":
-        name = session.scalar(select(Team.name).where(Team.id == int(value)))
+        name = (session.scalar(select(Team.name).where(Team.id == int(value)))
+                if value.isdigit() else None)
         return name or value
     return value
 

@@ -11,7 +11,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .measures import Coverage, CoverageFigure, Figure, GroupRow, HeadlineRow
+from .measures import (
+    PLAN_SET_LABELS,
+    Coverage,
+    CoverageFigure,
+    Figure,
+    GroupRow,
+    HeadlineRow,
+)
 
 #: What a withheld figure reads as in a CSV file (the convention of official statistics).
 WITHHELD = "[c]"
@@ -187,8 +194,6 @@ def coverage_table(coverage: Coverage, period: str, plans: str, by: str) -> Tabl
         rows = [(coverage.team_names.get(team, team), *_coverage_cells(figure))
                 for team, figure in coverage.by_team]
     else:
-        from .measures import PLAN_SET_LABELS
-
         rows = [(str(PLAN_SET_LABELS[kind]), *_coverage_cells(figure))
                 for kind, figure in coverage.by_kind]
     rows.append((_("Total"), *_coverage_cells(total)))
