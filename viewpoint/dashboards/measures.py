@@ -250,6 +250,7 @@ class Measures:
         self.catalogue = catalogue
         self.threshold = threshold
         self._lattices: dict[tuple[Period, str], Lattice] = {}
+        self._team_names: dict[str, str] | None = None
 
     # --- periods ---
 
@@ -373,18 +374,27 @@ class Measures:
             for index, name in enumerate(("held", *COVERAGE_STATUSES)):
                 counts[index] += getattr(row, name)
         teams = sorted({team for team, _kind in cells}, key=lambda t: int(t))
-        names = dict(self.session.execute(select(Team.id, Team.name)).all())
         return _protect_coverage(cells, teams, plans, self.threshold,
-                                 {team: names.get(int(team), team) for team in teams})
+                                 {team: self.team_names().get(team, team) for team in teams})
 
     # --- labels ---
 
+    def team_names(self) -> dict[str, str]:
+        """Every team's name by its id as text, read once per page."""
+        if self._team_names is None:
+            self._team_names = {str(team_id): name for team_id, name in
+                                self.session.execute(select(Team.id, Team.name))}
+        return self._team_names
+
     def value_label(self, dimension: str, value: str) -> str:
-        return value_label(self.session, dimension, value)
+        """How a breakdown's value reads on the page."""
+        if dimension == "team":
+            return self.team_names().get(value, value)
+        return value_label(dimension, value)
 
 
-def value_label(session: Session, dimension: str, value: str) -> str:
-    """How a breakdown's value reads on the page."""
+def value_label(dimension: str, value: str) -> str:
+    """How a breakdown's value reads on the page (teams: see :meth:`Measures.value_label`)."""
     if (dimension, value) in GROUP_LABELS:
         return str(GROUP_LABELS[(dimension, value)])
     if dimension == "band":
@@ -399,10 +409,6 @@ def value_label(session: Session, dimension: str, value: str) -> str:
         if value == NO_PLACEMENT:
             return str(_l("No placement (child in need or protection)"))
         return str(PLACEMENT_LABELS.get(value, value))
-    if dimension == "team":
-        name = (session.scalar(select(Team.name).where(Team.id == int(value)))
-                if value.isdigit() else None)
-        return name or value
     return value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -59,19 +59,7 @@ def children_without_views(session: Session, team_id: int | None,
     workers = {user.id: user for user in session.scalars(select(User).where(
         User.id.in_({child.social_worker_id for child, _n, _l in rows if child.social_worker_id})))}
     return WithoutViewsPage(
-        [WithoutViews(child=child, next_review=_date(due), last_views=_moment(last),
+        [WithoutViews(child=child, next_review=due, last_views=last,
                       social_worker=workers.get(child.social_worker_id or 0))
          for child, due, last in rows], total)
 
-
-def _date(value: date | str | None) -> date | None:
-    # SQLite returns an aggregate over a date column as text.
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _moment(value: datetime | str | None) -> datetime | None:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value

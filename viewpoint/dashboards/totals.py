@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, inspect, select, update
@@ -309,21 +309,15 @@ def review_statuses(session: Session, review_ids: Iterable[int]) -> dict[int, tu
     return found
 
 
-def coverage_status(held_on: date, first_issued: Any, first_submitted: Any) -> str:
+def coverage_status(held_on: date, first_issued: datetime | None,
+                    first_submitted: datetime | None) -> str:
     """Whether the child's views were in by the end of the day the review was held."""
     deadline = uk_midnight_after(held_on)
-    if first_submitted is not None and _aware(first_submitted) < deadline:
+    if first_submitted is not None and first_submitted < deadline:
         return "views_before"
-    if first_issued is not None and _aware(first_issued) < deadline:
+    if first_issued is not None and first_issued < deadline:
         return "asked_no_views"
     return "not_asked"
-
-
-def _aware(moment: datetime | str) -> datetime:
-    # SQLite hands back an aggregate (min) as naive UTC text, bypassing the column type.
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def recount_reviews(session: Session, review_ids: Iterable[int]) -> None:

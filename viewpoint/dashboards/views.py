@@ -98,8 +98,9 @@ def parse_filters(args: Mapping[str, str], periods: list[Period],
     return filters
 
 
-def _dashboard(measures: Measures, filters: Filters) -> dict[str, Any]:
-    """Every table and chart on the dashboard for these filters."""
+def _dashboard(measures: Measures, filters: Filters, charts: bool = True) -> dict[str, Any]:
+    """Every table on the dashboard for these filters, and (unless ``charts`` is False, as
+    for a CSV download) every chart."""
     period, plans = filters.period, filters.plans
     plans_label = str(PLAN_SET_LABELS[plans])
     indicator_label = _catalogue().indicators[filters.indicator].label
@@ -111,26 +112,29 @@ def _dashboard(measures: Measures, filters: Filters) -> dict[str, Any]:
     coverage = measures.coverage(period, plans)
     result: dict[str, Any] = {
         "headline": tables.headline_table(headline, period.label, plans_label),
-        "headline_chart": figures.headline_chart(headline),
         "trend": tables.trend_table(trend, indicator_label),
-        "trend_chart": figures.trend_chart(trend),
         "breakdown": tables.breakdown_table(bars, indicator_label,
                                             str(BREAKDOWN_LABELS[filters.by])),
-        "breakdown_chart": figures.breakdown_chart(bars),
         "coverage_team": tables.coverage_table(coverage, period.label, plans_label, "team"),
         "coverage_kind": (tables.coverage_table(coverage, period.label, plans_label, "kind")
                           if coverage.by_kind else None),
-        "coverage_chart": figures.coverage_chart(
-            [(coverage.team_names.get(team, team), figure) for team, figure in coverage.by_team]
-            + [(_("All teams"), coverage.total)]),
         "group": None,
     }
+    group_rows, group_label = [], ""
     if filters.group:
         dimension, value = filters.group
-        label = measures.value_label(dimension, value)
-        rows = measures.group_against_rest(period, plans, dimension, value)
-        result["group"] = tables.group_table(rows, label)
-        result["group_chart"] = figures.group_chart(rows, label)
+        group_label = measures.value_label(dimension, value)
+        group_rows = measures.group_against_rest(period, plans, dimension, value)
+        result["group"] = tables.group_table(group_rows, group_label)
+    if charts:
+        result.update(
+            headline_chart=figures.headline_chart(headline),
+            trend_chart=figures.trend_chart(trend),
+            breakdown_chart=figures.breakdown_chart(bars),
+            coverage_chart=figures.coverage_chart(
+                [(coverage.team_names.get(team, team), figure)
+                 for team, figure in coverage.by_team] + [(_("All teams"), coverage.total)]),
+            group_chart=figures.group_chart(group_rows, group_label) if filters.group else None)
     return result
 
 
@@ -167,7 +171,7 @@ DOWNLOADS = ("headline", "trend", "breakdown", "group", "coverage-team", "covera
 def download(table: str):  # type: ignore[no-untyped-def]
     measures = _measures()
     filters = parse_filters(request.args, measures.periods_with_data(), _catalogue())
-    found = _dashboard(measures, filters).get(table.replace("-", "_"))
+    found = _dashboard(measures, filters, charts=False).get(table.replace("-", "_"))
     if found is None:
         return Response(_("Choose a group to compare first.") + "\n", status=404,
                         mimetype="text/plain")
