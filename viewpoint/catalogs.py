@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
@@ -28,6 +28,11 @@ KEYWORDS = ["_", "_l", "gettext", "ngettext:1,2", "lazy_gettext", "pgettext:1c,2
             "npgettext:1c,2,3", "lazy_pgettext:1c,2"]
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
+#: Where the words a child reads come from. Every language offered to children must
+#: translate every message used here; the rest (staff pages) only in the staff languages.
+CHILD_SOURCES = ("templates/respond/", "templates/errors/child.html", "viewpoint/respond/",
+                 "viewpoint/questionnaires/definitions/")
+_NOT_CHILD_SOURCES = ("viewpoint/questionnaires/definitions/indicators.yaml",)
 
 
 def _shown(path: Path) -> str:
@@ -63,6 +68,13 @@ def _read(path: Path) -> Catalog:
         return read_po(handle)
 
 
+def is_childs(message: Message) -> bool:
+    """Whether a child reads this message (any of its source references is a child's page,
+    or a questionnaire a child answers)."""
+    return any(path.startswith(CHILD_SOURCES) and not path.startswith(_NOT_CHILD_SOURCES)
+               for path, _line in message.locations)
+
+
 def _entries(catalog: Catalog) -> set[tuple[str | None, object]]:
     return {(message.context, message.id) for message in catalog if message.id}
 
@@ -84,8 +96,26 @@ def placeholders(text: str) -> tuple[list[str], list[str]]:
             sorted(_TAG.findall(text)))
 
 
+def _compiled(messages: Catalog) -> set[tuple[object, object, object]]:
+    def frozen(value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    return {(m.context, frozen(m.id), frozen(m.string)) for m in messages if m.id}
+
+
+def _missing(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+    return not all(string and string.strip() for string in strings)
+
+
 def check() -> list[str]:
-    """Every reason the catalogs are not ready to ship (empty when they are)."""
+    """Every reason the catalogs are not ready to ship (empty when they are): the template
+    out of date with the code and definitions; a language offered to children without a
+    catalog, or missing any message a child reads; a staff language missing any message; a
+    translation whose placeholders or tags differ from its source; a stale compiled file.
+    """
+    from .i18n import CHILD_LANGUAGES, STAFF_LANGUAGES
+
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "messages.pot"
@@ -97,20 +127,42 @@ def check() -> list[str]:
             problems.append(f"{_shown(POT)} is out of date "
                             f"({len(wanted - current)} new, {len(current - wanted)} gone): "
                             "run `make translations`")
-    for language in languages():
+    shipped = languages()
+    problems += [f"{language}: no catalog, but children are offered it: add "
+                 f"translations/{language}/LC_MESSAGES/messages.po"
+                 for language in CHILD_LANGUAGES if language != "en" and language not in shipped]
+    for language in shipped:
         po_path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
         catalog = _read(po_path)
         if _entries(catalog) != _entries(_read(POT)):
             problems.append(f"{language}: messages.po does not match messages.pot: "
                             "run `make translations`")
+        everything = language in STAFF_LANGUAGES
+        untranslated = [m for m in catalog if m.id and _missing(m)
+                        and (everything or is_childs(m))]
+        if untranslated:
+            first = untranslated[0]
+            where = "" if everything else " a child reads"
+            found_in = next((path for path, _line in first.locations
+                             if everything or path.startswith(CHILD_SOURCES)),
+                            first.locations[0][0])
+            problems.append(f"{language}: {len(untranslated)} messages{where} have no "
+                            f"translation, e.g. {first.id!r} ({found_in})")
         for message in catalog:
             if not message.id or not message.string:
                 continue
             sources = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            expected = placeholders(sources[-1])
+            strings = (tuple(message.string) if isinstance(message.string, (tuple, list))
+                       else (message.string,))
+            expected_names, expected_tags = placeholders(sources[-1])
             for string in strings:
-                if string and placeholders(string) != expected:
+                if not string:
+                    continue
+                names, tags = placeholders(string)
+                # A plural form may say "one" in words rather than "%(num)d".
+                names_ok = (set(names) <= set(expected_names) if len(strings) > 1
+                            else names == expected_names)
+                if not names_ok or tags != expected_tags:
                     problems.append(f"{language}: placeholders or tags differ in "
                                     f"{message.context + ': ' if message.context else ''}"
                                     f"{sources[0]!r}")
@@ -121,10 +173,9 @@ def check() -> list[str]:
         compiled = io.BytesIO()
         write_mo(compiled, catalog)
         with mo_path.open("rb") as handle:
-            shipped = read_mo(handle)
+            on_disk = read_mo(handle)
         compiled.seek(0)
-        if {(m.context, m.id, m.string) for m in read_mo(compiled) if m.id} != \
-                {(m.context, m.id, m.string) for m in shipped if m.id}:
+        if _compiled(read_mo(compiled)) != _compiled(on_disk):
             problems.append(f"{language}: messages.mo is out of date: run `make translations`")
     return problems
 

@@ -77,6 +77,10 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("SMTP_PASSWORD", str, None, "Mail server password, if it needs one."),
     ("SMTP_STARTTLS", _bool, False, "Upgrade the mail connection with STARTTLS."),
     ("MAIL_FROM", str, "viewpoint@localhost", "The sender address on emails."),
+    ("AUDIO_DIR", str, None,
+     "Folder of read-aloud audio: `generated/` (made by `viewpoint audio build`) and "
+     "`recorded/` (people's recordings, used instead), a folder per language in each. "
+     "Default: `audio/` in the instance folder."),
     ("DASHBOARD_MIN_CHILDREN", int, 10,
      "No dashboard figure rests on fewer children than this (at least 6, so counts from 1 to 5 "
      "are never shown); smaller groups are withheld, with secondary suppression."),
@@ -113,6 +117,7 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS: bool = False
     MAIL_FROM: str = "viewpoint@localhost"
+    AUDIO_DIR: str | None = None
     DASHBOARD_MIN_CHILDREN: int = 10
     #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
     extra: dict[str, object] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz")
 
 
-def _is_childs_page() -> bool:
+def is_childs_page() -> bool:
     if request.blueprint is not None:
         return request.blueprint == "respond"
     return not request.path.startswith(STAFF_PREFIXES)
@@ -19,7 +19,7 @@ def _render(error: HTTPException):  # type: ignore[no-untyped-def]
     code = error.code or 500
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return {"status": "error", "code": code, "message": error.name}, code
-    template = "errors/child.html" if _is_childs_page() else "errors/staff.html"
+    template = "errors/child.html" if is_childs_page() else "errors/staff.html"
     return render_template(template, code=code), code
 
 

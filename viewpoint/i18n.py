@@ -6,9 +6,12 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from flask import Flask, current_app, g, has_request_context, request, session
+from markupsafe import Markup, escape
 from flask_babel import format_date, format_datetime, get_locale, pgettext
 
+from .errors import is_childs_page
 from .extensions import babel
 
 
@@ -19,46 +22,103 @@ def translations_dir() -> Path:
     return resource_dir("translations")
 
 
+#: Every language a child can answer in, English first. Each needs a complete catalog on the
+#: child's side (``python -m viewpoint.catalogs check`` refuses to ship one that is not).
+CHILD_LANGUAGES = ("en", "cy", "ur", "pa", "bn", "pl", "ro", "sk", "ar", "fa", "ps", "ckb", "ti")
+#: Staff pages are offered in English and Welsh (the Welsh Language Standards).
+STAFF_LANGUAGES = ("en", "cy")
+#: Where a language's own name in Babel's data is not the one its speakers look for.
+#: Many Afghan children call Persian "Dari"; both names are shown so they find it.
+_OWN_NAMES = {"fa": "فارسی / دری", "ckb": "کوردی (سۆرانی)"}
+_ENGLISH_NAMES = {"fa": "Persian / Dari", "ckb": "Kurdish (Sorani)"}
+
+
 @cache
 def _languages_in(directory: str) -> tuple[str, ...]:
     found = {path.parent.parent.name
              for path in Path(directory).glob("*/LC_MESSAGES/messages.mo")}
-    return ("en", *sorted(found - {"en"}))
+    return tuple(code for code in CHILD_LANGUAGES if code == "en" or code in found)
 
 
 def available_languages() -> tuple[str, ...]:
-    """Language codes with a compiled catalog, English first."""
+    """The child's languages that have a compiled catalog, English first, in a fixed order."""
     return _languages_in(str(translations_dir()))
+
+
+def staff_languages() -> tuple[str, ...]:
+    offered = available_languages()
+    return tuple(code for code in STAFF_LANGUAGES if code in offered)
 
 
 def select_locale() -> str:
     """The one place that decides a request's language.
 
-    In order: a language the page has fixed (``g.locale``, set by the child's pages
-    from the child's own choice or the invitation), the language chosen in this
-    session, the browser's preferences, then the default.
+    On a child's pages, in order:
+
+    1. the language the child chose on any of their pages (kept for their session, and
+       through typing their code, because it was chosen by whoever is holding the tablet);
+    2. the language the worker set on the invitation (once the child has typed their code);
+    3. the browser's preferences, among the languages with a translation;
+    4. English.
+
+    Staff pages follow the same order without the invitation, among English and Welsh.
+    Commands and background work use the configured default.
     """
-    offered = available_languages()
-    if not has_request_context():  # commands and background work
+    if not has_request_context():
         return current_app.config.get("DEFAULT_LOCALE", "en")
-    fixed = g.get("locale")
-    if fixed in offered:
-        return fixed
-    chosen = session.get("language")
-    if chosen in offered:
-        return chosen
-    from_browser = request.accept_languages.best_match(offered)
-    return from_browser or current_app.config.get("DEFAULT_LOCALE", "en")
+    if is_childs_page():
+        offered = available_languages()
+        candidates = (session.get("language"), g.get("invitation_language"))
+    else:
+        offered = staff_languages()
+        candidates = (session.get("staff_language"),)
+    for choice in candidates:
+        if choice in offered:
+            return choice
+    return request.accept_languages.best_match(offered) or "en"
 
 
-def text_direction(locale: Locale | None = None) -> str:
-    """"rtl" or "ltr", from Babel's locale data rather than a hand-kept list."""
-    locale = locale or get_locale()
+def script_of(code: str) -> str:
+    """The script a language is written in ("Arab" for "ur"), from Babel's likely subtags."""
+    likely = get_global("likely_subtags").get(code, code)
+    parts = likely.split("_")
+    return next((part for part in parts[1:] if len(part) == 4 and part.istitle()), "Latn")
+
+
+#: The font each script needs on the child's pages (``static/fonts/<name>.css``); scripts not
+#: listed (Latin) use the tablet's own font. Urdu is read in Nastaliq, not Naskh.
+FONTS = {"Arab": "noto-naskh-arabic", "Beng": "noto-sans-bengali", "Guru": "noto-sans-gurmukhi",
+         "Ethi": "noto-sans-ethiopic"}
+LANGUAGE_FONTS = {"ur": "noto-nastaliq-urdu"}
+
+
+def font_for(code: str) -> str | None:
+    """The name of the font a language's pages load, or None for the tablet's own."""
+    return LANGUAGE_FONTS.get(code) or FONTS.get(script_of(code))
+
+
+def isolate(value: object, direction: str | None = None) -> Markup:
+    """A name, date or number set inside a sentence in another direction ("Amira" in Urdu):
+    isolated, so that neither reorders the other. Phone numbers and codes are set
+    left-to-right (``direction="ltr"``): "0800 1111" must not become "1111 0800".
+    """
+    if direction not in (None, "ltr", "rtl"):
+        raise ValueError(f"not a direction: {direction!r}")
+    opening = Markup(f'<bdi dir="{direction}">') if direction else Markup("<bdi>")
+    return opening + escape(value) + Markup("</bdi>")
+
+
+def text_direction(locale: Locale | str | None = None) -> str:
+    """"rtl" or "ltr" for a locale or language code (the request's by default), from Babel's
+    locale data rather than a hand-kept list."""
+    locale = Locale.parse(locale) if isinstance(locale, str) else (locale or get_locale())
     return "rtl" if locale is not None and locale.character_order == "right-to-left" else "ltr"
 
 
 def language_name(code: str) -> str:
     """A language's name in its own script ("اردو" for "ur")."""
+    if code in _OWN_NAMES:
+        return _OWN_NAMES[code]
     try:
         return Locale.parse(code).get_display_name(code) or code
     except (UnknownLocaleError, ValueError):
@@ -67,6 +127,8 @@ def language_name(code: str) -> str:
 
 def language_in_english(code: str) -> str:
     """A language's name in English ("Polish" for "pl"), or the code if Babel does not know it."""
+    if code in _ENGLISH_NAMES:
+        return _ENGLISH_NAMES[code]
     try:
         return Locale.parse(code.replace("-", "_")).get_display_name("en") or code
     except (UnknownLocaleError, ValueError):
@@ -88,10 +150,13 @@ def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations_dir()))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
-                                 language_name=language_name)
+                                 language_name=language_name, font_for=font_for,
+                                 staff_languages=staff_languages)
+    app.jinja_env.filters["bdi"] = isolate
 
     @app.context_processor
     def _language_context() -> dict[str, object]:
         locale = get_locale()
-        return {"html_lang": str(locale).replace("_", "-") if locale else "en",
-                "html_dir": text_direction(locale)}
+        code = str(locale) if locale else "en"
+        return {"html_lang": code.replace("_", "-"), "html_dir": text_direction(locale),
+                "html_font": font_for(code)}

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from tests.factories import make_child
 from viewpoint.extensions import db
+from viewpoint.i18n import available_languages
 from viewpoint.invitations import issue_invitation
 from viewpoint.models import PlanKind, Team, User
 
@@ -79,17 +80,18 @@ class LiveServer:
                 db.session.remove()
 
     def invite(self, first_name: str, age: int, *, plan_kind: PlanKind = PlanKind.CARE_PLAN,
-               band: str | None = None) -> Invited:
+               band: str | None = None, language: str = "en") -> Invited:
         """A new child of ``age`` on a plan of ``plan_kind`` with a review in two weeks,
-        and a code for them (the band from their age unless ``band`` is given)."""
+        and a code for them (the band from their age unless ``band`` is given), opening in
+        ``language``."""
         due = date.today() + timedelta(days=14)
         catalogue = self.app.extensions["viewpoint.questionnaires"]
         with self.app.app_context(), db.writing() as session:
             child = make_child(session, age=age, kind=plan_kind, first_name=first_name,
                                team=session.get(Team, self.team_id),
                                worker=session.get(User, self.worker_id), review_in_days=14)
-            issued = issue_invitation(session, catalogue, child, band=band,
-                                      offered_languages=("en",))
+            issued = issue_invitation(session, catalogue, child, band=band, language=language,
+                                      offered_languages=available_languages())
             child_id = child.id
             served_band = issued.invitation.band
         if served_band is None:

@@ -38,6 +38,7 @@ POLICY: dict[str, object] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
     "auth.signin": PUBLIC,
+    "auth.language": PUBLIC,
     "auth.home": EVERYONE,
     "auth.change_password": EVERYONE,
     "auth.signout": EVERYONE,
@@ -117,6 +118,9 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "key": "q1",
         "table": "headline",
         "feedback_id": note.id,
+        "kind": "generated",
+        "language": "en",
+        "name": "0123456789abcdef01234567.mp3",
     }
     return people, values
 

@@ -148,7 +148,7 @@ def test_feedback_appears_on_the_childs_next_welcome_page_once_and_is_marked_see
     tablet = open_questionnaire(app, session, child)
     welcome = tablet.get("/welcome").get_data(as_text=True)
     assert "Here's what happened" in welcome
-    assert "Sam wrote to you on" in welcome  # the worker's first name only
+    assert "<bdi>Sam</bdi> wrote to you on" in welcome  # the worker's first name only
     assert "Cobblestone" not in welcome
     assert "see your brother more.<br>From next month" in welcome
     assert "&lt;b&gt;Well done&lt;/b&gt;" in welcome and "<b>Well done" not in welcome

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..models import Alert, Child, Invitation, Plan, Response, Review, Role, User
 
 #: Endpoints anyone may reach without signing in. Keep this list short.
-PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin"})
+PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language"})
 #: Blueprints with their own way in (the child's access code), never a staff sign-in.
 PUBLIC_BLUEPRINTS = frozenset({"respond"})
 

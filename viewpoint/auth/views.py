@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from .. import audit, throttle
 from ..extensions import db
+from ..i18n import staff_languages
 from ..models import User, normalise_email
 from . import sessions
 from .passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -95,8 +96,12 @@ def signin():  # type: ignore[no-untyped-def]
             "That email address and password do not match an account that can sign in.")), 401
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    # A new session on sign-in: nothing from before (a child's session, an old token) survives.
+    # A new session on sign-in: nothing from before (a child's session, an old token) survives,
+    # except the language the person chose on the sign-in page.
+    language = cookie.get("staff_language")
     cookie.clear()
+    if language:
+        cookie["staff_language"] = language
     sessions.start_session(user)
     login_user(user)
     audit.record("signin", actor=user)
@@ -112,6 +117,16 @@ def signout():  # type: ignore[no-untyped-def]
     response = redirect(url_for("auth.signin", ended="signed_out"))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
+
+
+@bp.route("/language", methods=["POST"])
+def language():  # type: ignore[no-untyped-def]
+    """Staff pages in English or Welsh, for this browser session (signed in or not)."""
+    chosen = request.form.get("language")
+    if chosen not in staff_languages():
+        abort(400)
+    cookie["staff_language"] = chosen
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.signin"))
 
 
 @bp.route("/")

@@ -10,19 +10,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import get_template_attribute, render_template
+from flask import get_template_attribute, render_template, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from ..audio import library
+
 #: Stands in for the per-render save id in cached HTML.
 _SAVE_ID = "__viewpoint_save_id__"
-_FRAGMENTS: dict[tuple[str, str, str, str], str] = {}
+_FRAGMENTS: dict[tuple[str, str, str, str, int], str] = {}
 _LIMIT = 4096
 
 
+def audio_for(text: str | None, recorded: str | None = None) -> str | None:
+    """The address of ``text`` read aloud in the page's language: the questionnaire's own
+    recording of it if it names one, else a recording or generated file from the audio
+    folder, else None (the page then uses the tablet's voice, or says it cannot read aloud)."""
+    if recorded:
+        return url_for("static", filename=recorded)
+    found = library().file_for(str(get_locale()), text) if text else None
+    if found is None:
+        return None
+    kind, language, name = found.split("/")
+    return url_for("respond.audio", kind=kind, language=language, name=name)
+
+
 def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
-    key = (digest, question["key"], band.key, str(get_locale()))
+    locale = str(get_locale())
+    # The audio folder's version: audio built or recorded since is linked without a restart.
+    key = (digest, question["key"], band.key, locale, library().current_version(locale))
     html = _FRAGMENTS.get(key)
     if html is None:
         macro = get_template_attribute("respond/macros.html", "question_field")

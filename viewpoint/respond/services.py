@@ -83,8 +83,10 @@ def _upsert_answer(dialect: str) -> Any:
     return statement
 
 
-def start_response(session: Session, catalogue: Catalogue, invitation: Invitation) -> Response:
-    """The invitation's response, created (with the snapshot of its wording) on first use."""
+def start_response(session: Session, catalogue: Catalogue, invitation: Invitation,
+                   language: str | None = None) -> Response:
+    """The invitation's response, created (with the snapshot of its wording in ``language``,
+    by default the invitation's) on first use."""
     existing = session.scalar(select(Response).where(Response.invitation_id == invitation.id))
     if existing is not None:
         return existing
@@ -93,16 +95,35 @@ def start_response(session: Session, catalogue: Catalogue, invitation: Invitatio
         raise LookupError(f"questionnaire {invitation.questionnaire_key} is no longer served")
     today = utcnow().date()
     band = invitation.band or band_for(invitation.child, questionnaire, today)
-    version = snapshot_version(session, questionnaire, band, invitation.language)
+    language = language or invitation.language
+    version = snapshot_version(session, questionnaire, band, language)
     response = Response(invitation=invitation, child_id=invitation.child_id,
                         plan_id=invitation.review.plan_id, review_id=invitation.review_id,
                         questionnaire_version=version, questionnaire_key=questionnaire.id,
-                        band=band, language=invitation.language)
+                        band=band, language=language)
     session.add(response)
     if invitation.state is InvitationState.ISSUED:
         invitation.state = InvitationState.STARTED
     session.flush()
     return response
+
+
+def change_language(session: Session, catalogue: Catalogue, response: Response,
+                    language: str) -> None:
+    """Show the rest of the questions in ``language``: the response moves to the snapshot of
+    the same questionnaire and band in that language. Answers are kept by question, so none
+    is lost; the English beside every translation stays the same for the worker.
+
+    A response already sent keeps the words it was sent with.
+    """
+    if response.language == language or response.submitted_at is not None:
+        return
+    questionnaire = catalogue.get(response.questionnaire_key)
+    if questionnaire is None:
+        return
+    response.questionnaire_version = snapshot_version(session, questionnaire, response.band,
+                                                      language)
+    response.language = language
 
 
 def definition_question(catalogue: Catalogue, response: Response, key: str) -> Question:

@@ -7,6 +7,7 @@ URL, and every page works without JavaScript.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -35,8 +38,10 @@ from wtforms.validators import InputRequired
 
 from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
+from ..audio import audio_dir, library
 from ..casework.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..extensions import db, locks_late
+from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
 from ..invitations import find_invitation, is_expired, looks_like_a_code
 from ..models import (
     AlertSource,
@@ -49,9 +54,10 @@ from ..models import (
 )
 from ..questionnaires import BANDS, Catalogue
 from . import flow, services
-from .rendering import page_controls, page_messages, question_html
+from .rendering import audio_for, page_controls, page_messages, question_html
 
 bp = Blueprint("respond", __name__)
+bp.add_app_template_global(audio_for)
 
 SESSION_KEY = "respondent"
 
@@ -87,8 +93,26 @@ def _child_page_helpers() -> dict[str, Any]:
     return {"page_messages": page_messages, "page_controls": page_controls}
 
 
+@bp.before_app_request
+def _invitation_language() -> None:
+    # The invitation's language, kept in the child's session when they typed their code, so
+    # that every child page (help, errors) speaks it without a database query.
+    data = session.get(SESSION_KEY)
+    if data:
+        g.invitation_language = data.get("language")
+
+
+def _clear_session() -> None:
+    """Forget the child on this tablet, after pinning this request's language: the page
+    that says goodbye is still in the language the child chose."""
+    get_locale()
+    session.clear()
+
+
 @bp.after_request
 def _never_cache(response):  # type: ignore[no-untyped-def]
+    if request.endpoint == "respond.audio":  # the same for every child: fine to keep
+        return response
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
@@ -121,7 +145,7 @@ def _load_respondent() -> tuple[Respondent | None, str | None]:
     if now - data.get("seen", 0) >= 30:  # re-signing the cookie on every save costs; 30 s is plenty
         data["seen"] = now
         session.modified = True
-    g.locale = session.get("language") or invitation.language
+    g.invitation_language = invitation.language
     return Respondent(invitation, response, digest), None
 
 
@@ -232,10 +256,15 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
         minutes = -(-throttle.seconds_left(entry_window) // 60)
         return _code_message("busy", minutes=minutes), 429
     throttle.hit(db.session, code_key, entry_window)
-    # A new session: whoever used this tablet before (a child or a signed-in worker) is gone.
+    # A new session: whoever used this tablet before (a child or a signed-in worker) is gone,
+    # except the language chosen on the start page: that was the child holding it now.
+    chosen = session.get("language")
     session.clear()
+    if chosen in available_languages():
+        session["language"] = chosen
     session[SESSION_KEY] = {"invitation": invitation.id,
                             "generation": invitation.session_generation,
+                            "language": invitation.language,
                             "seen": int(time.time())}
     return None, 200
 
@@ -266,6 +295,7 @@ def welcome():  # type: ignore[no-untyped-def]
     return render_template(
         "respond/welcome.html", respondent=respondent, child=respondent.child,
         worker=_worker_name(respondent), review=review,
+        audio_available=library().has_language(str(get_locale())),
         has_started=respondent.response is not None and bool(
             services.answers_of(db.session, respondent.response)),
         # "You said, we did": what workers wrote back since the child last answered.
@@ -284,7 +314,7 @@ def begin():  # type: ignore[no-untyped-def]
                        (int(i) for i in request.form.getlist("seen_feedback")
                         if i.isascii() and i.isdigit()))
     response = respondent.response or services.start_response(
-        db.session, _catalogue(), respondent.invitation)
+        db.session, _catalogue(), respondent.invitation, str(get_locale()))
     return redirect(_resume_url(response))
 
 
@@ -320,6 +350,9 @@ def questions(key: str):  # type: ignore[no-untyped-def]
         return redirect(_resume_url(response))
     if request.method == "POST" and not problems:
         action = request.form.get("action", "next")
+        if action == "language":  # the page's answers are saved; choose, then come back here
+            return redirect(url_for("respond.language",
+                                    back=url_for("respond.questions", key=page.key)))
         if action == "back":
             target = pages[page.number - 2] if page.number > 1 else None
             return redirect(url_for("respond.questions", key=target.key) if target
@@ -341,6 +374,7 @@ def questions(key: str):  # type: ignore[no-untyped-def]
         band=BANDS[content["band"]], token=services.response_token(response),
         digest=respondent.digest, question_html=question_html,
         save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
+        audio_available=library().has_language(str(get_locale())),
         auto_read=session.get("auto_read", False)), 400 if problems else 200
 
 
@@ -422,7 +456,7 @@ def stop():  # type: ignore[no-untyped-def]
     respondent, _why = _load_respondent()
     if respondent is not None:
         services.end_session(respondent.invitation)
-    session.clear()
+    _clear_session()
     response = make_response(render_template("respond/stopped.html"))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
@@ -435,6 +469,45 @@ def read_aloud():  # type: ignore[no-untyped-def]
     session["auto_read"] = request.form.get("auto_read") == "on"
     return redirect(request.form.get("next") if _is_local(request.form.get("next"))
                     else url_for("respond.welcome"))
+
+
+@bp.route("/language", methods=["GET", "POST"])
+def language():  # type: ignore[no-untyped-def]
+    """Choose the language of every page, from any page: the child comes back to where they
+    were, with every answer kept, and the questions in the language they chose."""
+    back = request.values.get("back")
+    back = back if _is_local(back) else url_for("respond.start")
+    respondent, _why = _load_respondent()
+    offered = available_languages()
+    if request.method == "POST":
+        chosen = request.form.get("language")
+        if chosen not in offered:
+            return _language_page(offered, back, problem=True), 400
+        session["language"] = chosen
+        if respondent is not None and respondent.response is not None:
+            services.change_language(db.session, _catalogue(), respondent.response, chosen)
+        return redirect(back)
+    return _language_page(offered, back)
+
+
+def _language_page(offered: tuple[str, ...], back: str, problem: bool = False) -> str:
+    choices = [{"code": code, "name": language_name(code), "english": language_in_english(code),
+                "dir": text_direction(code), "font": font_for(code)} for code in offered]
+    return render_template("respond/language.html", choices=choices, back=back,
+                           current=str(get_locale()), problem=problem,
+                           fonts=sorted({c["font"] for c in choices if c["font"]}))
+
+
+_AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav)")
+
+
+@bp.get("/audio/<kind>/<language>/<name>")
+def audio(kind: str, language: str, name: str):  # type: ignore[no-untyped-def]
+    """A question or answer read aloud (files named by their words: see ``viewpoint.audio``)."""
+    if (kind not in ("recorded", "generated") or language not in available_languages()
+            or not _AUDIO_NAME.fullmatch(name)):
+        abort(404)
+    return send_from_directory(audio_dir() / kind / language, name, max_age=86400)
 
 
 def _is_local(target: str | None) -> bool:
@@ -461,7 +534,7 @@ def finish():  # type: ignore[no-untyped-def]
         worrying = [a for a in raised if a.source is AlertSource.ANSWER]
         asked_to_talk = any(a.source is AlertSource.TALK_TO_SOMEONE for a in raised)
         manager = _manager(respondent)
-        session.clear()
+        _clear_session()
         page = make_response(render_template(
             "respond/thanks.html", worker=_worker_name(respondent), review=response.review,
             alerts=worrying, asked_to_talk=asked_to_talk, manager=manager))
