@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint translations check-translations bench clean
+.PHONY: install run audio test lint translations check-translations bench clean
 
 $(STAMP): pyproject.toml
 	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
@@ -26,9 +26,20 @@ install: $(STAMP)
 ## Serve the demo council on http://$(HOST):$(PORT) (SQLite under instance/).
 run: install
 	$(BIN)/viewpoint db upgrade
+	@$(MAKE) --no-print-directory audio
 	$(BIN)/viewpoint demo --if-empty
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(BIN)/viewpoint run --host $(HOST) --port $(PORT)
+
+## Read-aloud audio for every question in every language (espeak-ng, from Debian's packages;
+## installed here when missing and we may). Only what is missing is made.
+audio: install
+	@if ! command -v espeak-ng >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing espeak-ng (Debian) to make read-aloud audio"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
+	fi
+	@if command -v espeak-ng >/dev/null 2>&1; then $(BIN)/viewpoint audio build; \
+	else echo "espeak-ng is not installed (apt-get install espeak-ng): pages will say there is no audio yet."; fi
 
 ## The whole suite: lint, catalogs, definitions, then every test on SQLite and PostgreSQL.
 test: install
