@@ -8,8 +8,8 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from flask import Flask, current_app, g, has_request_context, request, session
-from markupsafe import Markup, escape
 from flask_babel import format_date, format_datetime, get_locale, pgettext
+from markupsafe import Markup, escape
 
 from .errors import is_childs_page
 from .extensions import babel
@@ -102,10 +102,11 @@ def isolate(value: object, direction: str | None = None) -> Markup:
     isolated, so that neither reorders the other. Phone numbers and codes are set
     left-to-right (``direction="ltr"``): "0800 1111" must not become "1111 0800".
     """
-    if direction not in (None, "ltr", "rtl"):
+    openings = {None: Markup("<bdi>"), "ltr": Markup('<bdi dir="ltr">'),
+                "rtl": Markup('<bdi dir="rtl">')}
+    if direction not in openings:
         raise ValueError(f"not a direction: {direction!r}")
-    opening = Markup(f'<bdi dir="{direction}">') if direction else Markup("<bdi>")
-    return opening + escape(value) + Markup("</bdi>")
+    return openings[direction] + escape(value) + Markup("</bdi>")
 
 
 def text_direction(locale: Locale | str | None = None) -> str:

@@ -72,3 +72,63 @@ def test_a_stale_template_is_noticed(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_mismatched_placeholders_are_found() -> None:
     assert catalogs.placeholders("Hello %(name)s, <b>hi</b>") == (["name"], ["b", "b"])
     assert catalogs.placeholders("Bore da %(enw)s") != catalogs.placeholders("Hi %(name)s")
+
+
+def _copy_translations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    copied = tmp_path / "translations"
+    shutil.copytree(catalogs.TRANSLATIONS, copied)
+    monkeypatch.setattr(catalogs, "TRANSLATIONS", copied)
+    monkeypatch.setattr(catalogs, "POT", copied / "messages.pot")
+    return copied
+
+
+def _change(path: Path, msgid: str, new: str, context: str | None = None) -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    message = catalog.get(msgid, context=context)
+    assert message is not None, msgid
+    message.string = new
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100)
+    with path.with_suffix(".mo").open("wb") as handle:
+        write_mo(handle, catalog)
+
+
+def test_a_language_missing_a_childs_message_is_refused(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                      monkeypatch) -> None:
+    copied = _copy_translations(tmp_path, monkeypatch)
+    _change(copied / "ps" / "LC_MESSAGES" / "messages.po", "I'd rather not say", "")
+    problems = catalogs.check()
+    assert problems == ["ps: 1 messages a child reads have no translation, e.g. "
+                        "\"I'd rather not say\" (templates/respond/macros.html)"]
+
+
+def test_a_translation_with_a_different_placeholder_or_tag_is_refused(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch) -> None:
+    copied = _copy_translations(tmp_path, monkeypatch)
+    po = copied / "pl" / "LC_MESSAGES" / "messages.po"
+    _change(po, "Hi %(name)s!", "Cześć %(imie)s!")
+    _change(po, "Question %(num)d of %(total)d", "Pytanie <b>%(num)d</b> z %(total)d")
+    problems = catalogs.check()
+    assert sorted(problems) == [
+        "pl: placeholders or tags differ in 'Hi %(name)s!'",
+        "pl: placeholders or tags differ in 'Question %(num)d of %(total)d'"]
+
+
+def test_a_stale_compiled_catalog_and_a_missing_language_are_refused(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    import shutil
+
+    copied = _copy_translations(tmp_path, monkeypatch)
+    shutil.rmtree(copied / "ti")
+    (copied / "sk" / "LC_MESSAGES" / "messages.mo").write_bytes(
+        (copied / "ro" / "LC_MESSAGES" / "messages.mo").read_bytes())
+    problems = catalogs.check()
+    assert "ti: no catalog, but children are offered it: add " \
+           "translations/ti/LC_MESSAGES/messages.po" in problems
+    assert "sk: messages.mo is out of date: run `make translations`" in problems
