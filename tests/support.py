@@ -16,6 +16,7 @@ from alembic import command
 from viewpoint.config import Config, normalise_database_url
 from viewpoint.extensions import create_database_engine
 from viewpoint.migrations import alembic_config
+from viewpoint.models import PlanKind
 
 
 def make_config(database_url: str, instance: Path, **extra: object) -> Config:
@@ -84,3 +85,18 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+#: Every questionnaire in every band it offers: (id, plan kind, band, an age in the band).
+QUESTIONNAIRE_CASES = [
+    ("before-care-review", PlanKind.CARE_PLAN, "4-7", 6),
+    ("before-care-review", PlanKind.CARE_PLAN, "8-11", 9),
+    ("before-care-review", PlanKind.CARE_PLAN, "12-17", 14),
+    ("before-cin-review", PlanKind.CHILD_IN_NEED, "4-7", 5),
+    ("before-cin-review", PlanKind.CHILD_IN_NEED, "8-11", 10),
+    ("before-cin-review", PlanKind.CHILD_IN_NEED, "12-17", 15),
+    ("before-cp-review", PlanKind.CHILD_PROTECTION, "4-7", 7),
+    ("before-cp-review", PlanKind.CHILD_PROTECTION, "8-11", 8),
+    ("before-cp-review", PlanKind.CHILD_PROTECTION, "12-17", 13),
+    ("before-pathway-review", PlanKind.PATHWAY_PLAN, "16-25", 19),
+]

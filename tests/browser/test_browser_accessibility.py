@@ -21,22 +21,11 @@ from tests.browser.childpages import (
     wait_saved,
 )
 from tests.browser.harness import Browsing, LiveServer
+from tests.support import QUESTIONNAIRE_CASES as CASES
 from viewpoint.models import PlanKind
 
 pytestmark = pytest.mark.slow
 
-CASES = [
-    ("before-care-review", PlanKind.CARE_PLAN, "4-7", 6),
-    ("before-care-review", PlanKind.CARE_PLAN, "8-11", 9),
-    ("before-care-review", PlanKind.CARE_PLAN, "12-17", 14),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "4-7", 5),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "8-11", 10),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "12-17", 15),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "4-7", 7),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "8-11", 8),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "12-17", 13),
-    ("before-pathway-review", PlanKind.PATHWAY_PLAN, "16-25", 19),
-]
 
 
 @pytest.mark.parametrize(("questionnaire_id", "plan_kind", "band", "age"), CASES,

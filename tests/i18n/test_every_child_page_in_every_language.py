@@ -20,26 +20,14 @@ from flask.testing import FlaskClient
 
 from tests.factories import make_child
 from tests.i18n.english import childs_sources, english_left, readable
+from tests.support import QUESTIONNAIRE_CASES as CASES
 from tests.support import make_config
 from viewpoint import catalogs, create_app
 from viewpoint.extensions import babel
 from viewpoint.i18n import CHILD_LANGUAGES, available_languages, text_direction
 from viewpoint.invitations import issue_invitation
-from viewpoint.models import PlanKind
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-CASES = [
-    ("before-care-review", PlanKind.CARE_PLAN, "4-7", 6),
-    ("before-care-review", PlanKind.CARE_PLAN, "8-11", 9),
-    ("before-care-review", PlanKind.CARE_PLAN, "12-17", 14),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "4-7", 5),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "8-11", 10),
-    ("before-cin-review", PlanKind.CHILD_IN_NEED, "12-17", 15),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "4-7", 7),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "8-11", 8),
-    ("before-cp-review", PlanKind.CHILD_PROTECTION, "12-17", 13),
-    ("before-pathway-review", PlanKind.PATHWAY_PLAN, "16-25", 19),
-]
 TRANSLATED = [code for code in CHILD_LANGUAGES if code != "en"]
 
 
