@@ -85,6 +85,16 @@ def spoken_texts(catalogue: Catalogue, language: str) -> list[str]:
     return list(seen)
 
 
+def _files_in(folder: Path, suffixes: tuple[str, ...]) -> dict[str, str]:
+    """Digest -> file name, for the audio files in ``folder`` (none if it does not exist)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return {}
+    return {name.rsplit(".", 1)[0]: name for name in names
+            if name.endswith(suffixes) and not name.startswith(".")}
+
+
 @dataclass
 class _Shelf:
     """What audio one language has: digests to file names, read from the folders."""
@@ -106,15 +116,6 @@ class AudioLibrary:
         self.version = 0
 
     @staticmethod
-    def _listing(folder: Path, suffixes: tuple[str, ...]) -> dict[str, str]:
-        try:
-            names = os.listdir(folder)
-        except FileNotFoundError:
-            return {}
-        return {name.rsplit(".", 1)[0]: name for name in names
-                if name.endswith(suffixes) and not name.startswith(".")}
-
-    @staticmethod
     def _mtime(folder: Path) -> float:
         try:
             return folder.stat().st_mtime
@@ -131,8 +132,8 @@ class AudioLibrary:
                                    self.root / "generated" / language)
             stamp = (self._mtime(recorded), self._mtime(generated))
             if shelf is None or stamp != shelf.stamp:
-                shelf = _Shelf(self._listing(recorded, RECORDED_TYPES),
-                               self._listing(generated, (".mp3",)), stamp)
+                shelf = _Shelf(_files_in(recorded, RECORDED_TYPES),
+                               _files_in(generated, (".mp3",)), stamp)
                 self._shelves[language] = shelf
                 self.version += 1
             self._checked[language] = now
@@ -238,7 +239,7 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
         texts = {language: spoken_texts(catalogue, language) for language in chosen}
     jobs: list[tuple[str, str, Path]] = []
     for language in chosen:
-        recordings = AudioLibrary._listing(root / "recorded" / language, RECORDED_TYPES)
+        recordings = _files_in(root / "recorded" / language, RECORDED_TYPES)
         wanted = {digest(language, text): text for text in texts[language]}
         report.recorded[language] = sum(1 for key in wanted if key in recordings)
         voice = VOICES.get(language)
@@ -247,7 +248,7 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
             continue
         folder = root / "generated" / language
         folder.mkdir(parents=True, exist_ok=True)
-        made_before = AudioLibrary._listing(folder, (".mp3",))
+        made_before = _files_in(folder, (".mp3",))
         for stale in set(made_before) - set(wanted):
             (folder / made_before[stale]).unlink(missing_ok=True)
         report.removed[language] = len(set(made_before) - set(wanted))
@@ -279,7 +280,7 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
 def missing_recordings(app: Flask, language: str) -> Iterator[tuple[str, str]]:
     """(file name, text) for each text in ``language`` nobody has recorded yet."""
     catalogue: Catalogue = app.extensions["viewpoint.questionnaires"]
-    recordings = AudioLibrary._listing(audio_dir(app) / "recorded" / language, RECORDED_TYPES)
+    recordings = _files_in(audio_dir(app) / "recorded" / language, RECORDED_TYPES)
     with app.app_context():
         texts = spoken_texts(catalogue, language)
     for text in texts:

@@ -59,7 +59,7 @@ def select_locale() -> str:
        through typing their code, because it was chosen by whoever is holding the tablet);
     2. the language the worker set on the invitation (once the child has typed their code);
     3. the browser's preferences, among the languages with a translation;
-    4. English.
+    4. the configured default (``DEFAULT_LOCALE``), English unless set otherwise.
 
     Staff pages follow the same order without the invitation, among English and Welsh.
     Commands and background work use the configured default.
@@ -75,7 +75,9 @@ def select_locale() -> str:
     for choice in candidates:
         if choice in offered:
             return choice
-    return request.accept_languages.best_match(offered) or "en"
+    default = current_app.config.get("DEFAULT_LOCALE", "en")
+    return request.accept_languages.best_match(offered) or (default if default in offered
+                                                            else "en")
 
 
 def script_of(code: str) -> str:

@@ -7,13 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from ..i18n import language_label
+from ..i18n import CHILD_LANGUAGES, language_label
 from ..models import EthnicityGroup, Gender, PlacementType, PlanKind
-
-#: Languages a child may prefer (English, Welsh, and the languages most spoken by the
-#: council's children who do not read English). Whether a questionnaire is offered in
-#: the language yet depends on its translation; invitations fall back to English.
-CHILD_LANGUAGES = ("en", "cy", "ur", "pa", "bn", "pl", "ro", "sk", "ar", "fa", "ps", "ckb", "ti")
 
 PLAN_KIND_LABELS = {
     PlanKind.CHILD_IN_NEED: _l("Child in need plan"),

@@ -40,6 +40,7 @@ from .. import throttle
 from ..alerts import alerts_for_response, raise_talk_to_someone
 from ..audio import audio_dir, library
 from ..casework.feedback import mark_feedback_seen, unseen_feedback_for_child
+from ..errors import is_childs_page
 from ..extensions import db, locks_late
 from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
 from ..invitations import find_invitation, is_expired, looks_like_a_code
@@ -97,6 +98,8 @@ def _child_page_helpers() -> dict[str, Any]:
 def _invitation_language() -> None:
     # The invitation's language, kept in the child's session when they typed their code, so
     # that every child page (help, errors) speaks it without a database query.
+    if request.endpoint == "static" or not is_childs_page():
+        return
     data = session.get(SESSION_KEY)
     if data:
         g.invitation_language = data.get("language")
