@@ -87,8 +87,8 @@ def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
     from viewpoint import create_app
     from viewpoint.config import Config
     from viewpoint.extensions import db
-    from viewpoint.invitations import issue_invitation
     from viewpoint.models import Role, Team, User
+    from viewpoint.operations.invitations import issue_invitation
 
     migrate(url)
     app = create_app(Config.from_env(server_env(url, instance)))

@@ -12,24 +12,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config
+from .config import Config, resource_dir
 
 try:
     __version__ = version("viewpoint")
 except PackageNotFoundError:  # running from a checkout that was never installed
     __version__ = "0+unknown"
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def resource_dir(name: str) -> Path:
-    """Where ``templates``, ``static`` or ``translations`` are.
-
-    In a wheel they travel inside the package; in a checkout they sit at the top
-    of the repository, beside the package.
-    """
-    packaged = PACKAGE_DIR / name
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -62,9 +50,9 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from .auth import init_login
-    from .dashboards.totals import watch
     from .extensions import csrf, db
     from .i18n import init_babel
+    from .operations.totals import watch
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)

@@ -56,8 +56,8 @@ def invite_command(child_ref: str, questionnaire_id: str | None, band: str | Non
     from sqlalchemy import select
 
     from .i18n import available_languages
-    from .invitations import InvitationError, issue_invitation
     from .models import Child
+    from .operations.invitations import InvitationError, issue_invitation
 
     try:
         with db.writing() as session:
@@ -283,8 +283,8 @@ def _watch(app: Flask, seconds: int) -> None:
 def _send_once(app: Flask, *, quiet: bool = False,
                stop: Callable[[], bool] | None = None) -> str:
     """One pass of ``outbox send``, in its own app context (a fresh database session)."""
-    from .alerts import notify_overdue
     from .models import utcnow
+    from .operations.alerts import notify_overdue
     from .outbox import deliver
 
     with app.app_context():
@@ -328,7 +328,7 @@ def questionnaires_group() -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def questionnaires_check(directory: Path | None) -> None:
     """Check every definition (default: the ones the app serves) and list every mistake."""
-    from . import resource_dir
+    from .config import resource_dir
     from .questionnaires import check_definitions
 
     if directory is None:

@@ -15,6 +15,20 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+#: The package's own folder.
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """Where ``templates``, ``static`` or ``translations`` are.
+
+    In a wheel they travel inside the package; in a checkout they sit at the top
+    of the repository, beside the package.
+    """
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
+
+
 
 class UnsafeConfiguration(RuntimeError):
     """Raised when production would start with settings that put children's data at risk."""

@@ -24,17 +24,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
-from .alerts import acknowledge_deadline
 from .auth.passwords import hash_password
-from .dashboards.periods import QUARTER, YEAR, quarter_of, uk_date
-from .dashboards.totals import (
-    NO_PLACEMENT,
-    Entry,
-    Tally,
-    coverage_status,
-    indicator_outcomes,
-    mark_latest,
-)
 from .extensions import IMMEDIATE, db
 from .i18n import available_languages
 from .models import (
@@ -54,6 +44,16 @@ from .models import (
     Team,
     User,
 )
+from .operations.alerts import acknowledge_deadline
+from .operations.totals import (
+    NO_PLACEMENT,
+    Entry,
+    Tally,
+    coverage_status,
+    indicator_outcomes,
+    mark_latest,
+)
+from .periods import QUARTER, YEAR, quarter_of, uk_date
 from .questionnaires import Catalogue, Question, Questionnaire
 from .questionnaires.snapshot import snapshot_version
 

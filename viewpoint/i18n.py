@@ -17,7 +17,7 @@ from .extensions import babel
 
 @cache
 def translations_dir() -> Path:
-    from . import resource_dir
+    from .config import resource_dir
 
     return resource_dir("translations")
 

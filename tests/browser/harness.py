@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 from tests.factories import make_child
 from viewpoint.extensions import db
 from viewpoint.i18n import available_languages
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import PlanKind, Team, User
+from viewpoint.operations.invitations import issue_invitation
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

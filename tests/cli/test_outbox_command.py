@@ -19,9 +19,9 @@ from tests.factories import make_child
 from tests.mailserver import MailServer, mail_server
 from tests.support import make_config, migrate
 from viewpoint import create_app
-from viewpoint.alerts import raise_talk_to_someone
 from viewpoint.extensions import db
 from viewpoint.models import utcnow
+from viewpoint.operations.alerts import raise_talk_to_someone
 
 
 def _app(url: str, instance: Path, server: MailServer | None):  # type: ignore[no-untyped-def]

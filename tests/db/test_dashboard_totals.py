@@ -12,10 +12,7 @@ from sqlalchemy import select
 from tests.factories import make_child
 from tests.support import make_config, migrate
 from viewpoint import create_app
-from viewpoint.dashboards.periods import quarter_of, uk_date, year_of
-from viewpoint.dashboards.totals import rebuild
 from viewpoint.extensions import db
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import (
     Child,
     CoverageTotal,
@@ -25,7 +22,10 @@ from viewpoint.models import (
     Response,
     Review,
 )
-from viewpoint.respond.services import record_answer, start_response, submit_response
+from viewpoint.operations.answers import record_answer, start_response, submit_response
+from viewpoint.operations.invitations import issue_invitation
+from viewpoint.operations.totals import rebuild
+from viewpoint.periods import quarter_of, uk_date, year_of
 
 
 def _answer(app, session, child, answers: dict[str, object], declined=()) -> Response:  # type: ignore[no-untyped-def]

@@ -32,9 +32,9 @@ from viewpoint.dashboards.measures import (
     PUBLISHED_AS,
     Measures,
 )
-from viewpoint.dashboards.periods import QUARTER, YEAR, Period, period_of
 from viewpoint.extensions import db
 from viewpoint.models import DashboardEntry, ReviewCoverage
+from viewpoint.periods import QUARTER, YEAR, Period, period_of
 
 THRESHOLD = 10
 

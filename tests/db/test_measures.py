@@ -20,10 +20,10 @@ import pytest
 
 from tests.factories import make_child, make_team
 from viewpoint.dashboards.measures import Measures
-from viewpoint.dashboards.periods import quarter_of, year_of
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import PlacementType, PlanKind
-from viewpoint.respond.services import record_answer, start_response, submit_response
+from viewpoint.operations.answers import record_answer, start_response, submit_response
+from viewpoint.operations.invitations import issue_invitation
+from viewpoint.periods import quarter_of, year_of
 
 FOSTER_SAFE = ["happy"] * 8 + ["sad"] * 2 + [None]
 FOSTER_HAPPINESS = [8, 6, 9, 3, 7, 7, 10, 2, 5, 8, None]

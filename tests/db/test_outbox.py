@@ -25,15 +25,15 @@ from tests.factories import make_child, make_team, make_user
 from tests.mailserver import free_port, mail_server
 from tests.support import make_config, migrate
 from viewpoint import create_app
-from viewpoint.alerts import (
+from viewpoint.extensions import db
+from viewpoint.models import Alert, Child, OutboxMessage, Role, User, utcnow
+from viewpoint.operations.alerts import (
     is_overdue,
     notify_overdue,
     overdue_alerts_query,
     raise_talk_to_someone,
 )
-from viewpoint.extensions import db
-from viewpoint.invitations import issue_invitation
-from viewpoint.models import Alert, Child, OutboxMessage, Role, User, utcnow
+from viewpoint.operations.invitations import issue_invitation
 from viewpoint.outbox import (
     LEASE,
     MAX_BACKOFF,

@@ -7,7 +7,7 @@ import re
 
 from tests.factories import make_child
 from viewpoint.i18n import available_languages
-from viewpoint.invitations import issue_invitation
+from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)"')

@@ -25,7 +25,7 @@ from tests.support import make_config
 from viewpoint import catalogs, create_app
 from viewpoint.extensions import babel
 from viewpoint.i18n import CHILD_LANGUAGES, available_languages, text_direction
-from viewpoint.invitations import issue_invitation
+from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TRANSLATED = [code for code in CHILD_LANGUAGES if code != "en"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from viewpoint.invitations import (
+from viewpoint.operations.invitations import (
     CODE_ALPHABET,
     generate_code,
     hash_code,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from viewpoint.dashboards.periods import (
+from viewpoint.periods import (
     QUARTER,
     YEAR,
     Period,

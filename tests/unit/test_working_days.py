@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from viewpoint.alerts import acknowledge_deadline
+from viewpoint.operations.alerts import acknowledge_deadline
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

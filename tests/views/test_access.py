@@ -14,11 +14,11 @@ from werkzeug.routing import Rule
 
 from tests.factories import make_child, make_team, make_user
 from tests.staff import sign_in
-from viewpoint.alerts import raise_talk_to_someone
-from viewpoint.casework.feedback import write_feedback
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import Role
-from viewpoint.respond.services import start_response
+from viewpoint.operations.alerts import raise_talk_to_someone
+from viewpoint.operations.answers import start_response
+from viewpoint.operations.feedback import write_feedback
+from viewpoint.operations.invitations import issue_invitation
 
 SW, TM, IRO, PANEL, ADMIN = (
     Role.SOCIAL_WORKER,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from tests.factories import make_child, make_team, make_user
 from tests.staff import post, sign_in
 from tests.views.test_respond import enter
-from viewpoint.alerts import raise_talk_to_someone
 from viewpoint.models import (
     Alert,
     AuditEvent,
@@ -24,6 +23,7 @@ from viewpoint.models import (
     Role,
     utcnow,
 )
+from viewpoint.operations.alerts import raise_talk_to_someone
 
 CODE = re.compile(r'id="code"[^>]*>([A-Z0-9-]{11})<')
 

@@ -17,8 +17,8 @@ from tests.factories import make_child
 from tests.support import make_config, migrate
 from viewpoint import create_app
 from viewpoint.extensions import db
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import Alert, Answer
+from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 TABLETS = 6

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from tests.factories import make_child, make_team, make_user
 from tests.staff import sign_in
-from viewpoint.casework.feedback import share_feedback, write_feedback
 from viewpoint.dashboards.tables import Table
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import AuditEvent, Role
-from viewpoint.respond.services import record_answer, start_response, submit_response
+from viewpoint.operations.answers import record_answer, start_response, submit_response
+from viewpoint.operations.feedback import share_feedback, write_feedback
+from viewpoint.operations.invitations import issue_invitation
 
 ROOT = Path(__file__).resolve().parents[2]
 

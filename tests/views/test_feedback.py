@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from tests.factories import make_child, make_user
 from tests.staff import post, sign_in
-from viewpoint.casework.feedback import (
+from viewpoint.models import AuditEvent, Child, Feedback, Response, Role
+from viewpoint.operations import answers as services
+from viewpoint.operations.feedback import (
     mark_feedback_seen,
     unseen_feedback_for_child,
     write_feedback,
 )
-from viewpoint.invitations import issue_invitation
-from viewpoint.models import AuditEvent, Child, Feedback, Response, Role
-from viewpoint.respond import services
+from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NOTE = ("You told us you want to see your brother more.\n"

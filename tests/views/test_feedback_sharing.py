@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from tests.factories import make_child, make_team, make_user
 from tests.staff import csrf_token, post, sign_in
 from tests.views.test_feedback import NOTE, sent_response
-from viewpoint.casework.feedback import (
+from viewpoint.models import AuditEvent, Child, Feedback, Role, User
+from viewpoint.operations.feedback import (
     NamesFound,
     WrongLength,
     identifying_words,
@@ -21,7 +22,6 @@ from viewpoint.casework.feedback import (
     stop_sharing,
     write_feedback,
 )
-from viewpoint.models import AuditEvent, Child, Feedback, Role, User
 
 SHARED = "You said you wanted to see your brother more; we arranged visits every fortnight."
 

@@ -20,7 +20,6 @@ from viewpoint.casework.reading import (
     IndicatorState,
     read_response,
 )
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import (
     AuditEvent,
     Child,
@@ -30,8 +29,9 @@ from viewpoint.models import (
     Role,
     utcnow,
 )
+from viewpoint.operations import answers as services
+from viewpoint.operations.invitations import issue_invitation
 from viewpoint.questionnaires.snapshot import digest, render
-from viewpoint.respond import services
 
 #: A few of the care questionnaire's words as a Polish child would see them.
 POLISH = {

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_child
-from viewpoint.invitations import issue_invitation
 from viewpoint.models import (
     Alert,
     AlertSource,
@@ -25,6 +24,7 @@ from viewpoint.models import (
     Response,
     utcnow,
 )
+from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -31,25 +31,11 @@ restrict_blueprint(bp, "admin.manage")
 #: How many people the staff list shows at a time.
 PAGE_SIZE = 50
 
-ROLE_LABELS = {
-    Role.SOCIAL_WORKER: _l("Social worker"),
-    Role.TEAM_MANAGER: _l("Team manager"),
-    Role.REVIEWING_OFFICER: _l("Independent reviewing officer"),
-    Role.PANEL_MEMBER: _l("Corporate parenting panel member"),
-    Role.ADMINISTRATOR: _l("Administrator"),
-}
-
-
 @bp.after_request
 def _never_cache(response: Any) -> Any:
     # Staff details, and temporary passwords above all, must not stay in a browser's cache.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.context_processor
-def _role_labels() -> dict[str, Any]:
-    return {"role_label": lambda role: ROLE_LABELS.get(role, role)}
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -62,7 +48,7 @@ def _team_id(value: Any) -> int | None:
 
 
 def _role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+    return [SelectChoice(value, label) for value, label in Role.labelled()]
 
 
 def _teams() -> list[Team]:

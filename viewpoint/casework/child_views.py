@@ -20,19 +20,7 @@ from ..extensions import db
 from ..i18n import language_label
 from ..models import Child, PlacementType, Plan, PlanKind, Review, Role, User
 from . import bp, services
-from .forms import (
-    ETHNICITY_LABELS,
-    GENDER_LABELS,
-    PLACEMENT_LABELS,
-    PLAN_KIND_LABELS,
-    ChildForm,
-    PlanForm,
-    ReviewForm,
-    options,
-)
-
-LABELS = {"plan_kind": PLAN_KIND_LABELS, "placement": PLACEMENT_LABELS,
-          "gender": GENDER_LABELS, "ethnicity": ETHNICITY_LABELS}
+from .forms import ChildForm, PlanForm, ReviewForm, options
 
 
 @bp.app_context_processor
@@ -43,7 +31,7 @@ def _casework_globals() -> dict[str, object]:
             return 0
         return services.count_open_alerts(db.session, current_user)
 
-    return {"open_alert_count": open_alert_count, "labels": LABELS,
+    return {"open_alert_count": open_alert_count,
             "language_label": language_label, "audit_label": audit.label}
 
 

@@ -140,14 +140,6 @@ EXAMPLE_ROWS: tuple[tuple[str, ...], ...] = (
      "child in need", "", "2023-05-02", "2024-02-20", "2023-08-02", "2023-08-01", ""),
 )
 
-KIND_LABELS = {
-    PlanKind.CHILD_IN_NEED: _l("child in need plan"),
-    PlanKind.CHILD_PROTECTION: _l("child protection plan"),
-    PlanKind.CARE_PLAN: _l("care plan"),
-    PlanKind.PATHWAY_PLAN: _l("pathway plan"),
-}
-
-
 # --- what people type --------------------------------------------------------------------
 
 def _key(text: str) -> str:
@@ -599,7 +591,7 @@ def _parse_row(line: int, cells: dict[str, str], extra_cells: bool) -> _Row:
     row.review_chair_email = email("review_chair_email")
 
     if row.kind is not None:
-        label = KIND_LABELS[row.kind]
+        label = row.kind.phrase
         if row.kind in PLANS_WITH_PLACEMENT and row.placement_type is None \
                 and not cells.get("placement_type"):
             problems.append(_("A %(kind)s needs a placement type (placement_type).", kind=label))
@@ -723,7 +715,7 @@ def check_import(session: Session, data: bytes, *, team: Team,
                                                  "plan_end": row.plan_end}):
             problems.append(_("The %(kind)s of %(reference)s starting %(start)s has a different "
                               "%(column)s here from line %(first)d.",
-                              kind=KIND_LABELS[row.kind], reference=row.reference,
+                              kind=row.kind.phrase, reference=row.reference,
                               start=row.plan_start.isoformat(), column=name,
                               first=plan_record.first_lines[name]))
         if not row.review_due:
@@ -815,12 +807,12 @@ def _compare(session: Session, check: ImportCheck, children: dict[str, Child],
         child = ours.get(reference)
         found = plans.get((child.id, kind, started_on), []) if child is not None else []
         # Translators: a plan in the import's list of changes: "care plan from 2024-01-08".
-        label = _l("%(kind)s from %(start)s", kind=KIND_LABELS[kind],
+        label = _l("%(kind)s from %(start)s", kind=kind.phrase,
                    start=started_on.isoformat())
         if len(found) > 1:
             message = _("Child %(reference)s already has more than one %(kind)s starting on "
                         "%(start)s, so this row cannot be matched to one of them.",
-                        reference=reference, kind=KIND_LABELS[kind],
+                        reference=reference, kind=kind.phrase,
                         start=started_on.isoformat())
             check.problems.extend(Problem(line, message) for line in record.lines)
             continue
@@ -844,7 +836,7 @@ def _compare(session: Session, check: ImportCheck, children: dict[str, Child],
         plan = matched_plans[plan_key]
         found = reviews.get((plan.id, due_on), []) if plan is not None else []
         # Translators: a review in the import's list of changes.
-        label = _l("review of the %(kind)s, due %(due)s", kind=KIND_LABELS[plan_key[1]],
+        label = _l("review of the %(kind)s, due %(due)s", kind=plan_key[1].phrase,
                   due=due_on.isoformat())
         if len(found) > 1:
             message = _("This plan already has more than one review due on %(due)s, so this "

@@ -8,37 +8,7 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringFie
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..i18n import CHILD_LANGUAGES, language_label
-from ..models import EthnicityGroup, Gender, PlacementType, PlanKind
-
-PLAN_KIND_LABELS = {
-    PlanKind.CHILD_IN_NEED: _l("Child in need plan"),
-    PlanKind.CHILD_PROTECTION: _l("Child protection plan"),
-    PlanKind.CARE_PLAN: _l("Care plan (looked-after child)"),
-    PlanKind.PATHWAY_PLAN: _l("Pathway plan (care leaver)"),
-}
-PLACEMENT_LABELS = {
-    PlacementType.FOSTER: _l("Foster care"),
-    PlacementType.KINSHIP: _l("Kinship care (family and friends)"),
-    PlacementType.RESIDENTIAL: _l("Children's home"),
-    PlacementType.PLACED_WITH_PARENTS: _l("Placed with parents"),
-    PlacementType.SEMI_INDEPENDENT: _l("Semi-independent or supported lodgings"),
-    PlacementType.SECURE: _l("Secure"),
-    PlacementType.OTHER: _l("Other"),
-}
-GENDER_LABELS = {
-    Gender.GIRL: _l("Girl or young woman"),
-    Gender.BOY: _l("Boy or young man"),
-    Gender.ANOTHER: _l("Another gender"),
-    Gender.NOT_RECORDED: _l("Not recorded"),
-}
-ETHNICITY_LABELS = {
-    EthnicityGroup.WHITE: _l("White"),
-    EthnicityGroup.MIXED: _l("Mixed or multiple"),
-    EthnicityGroup.ASIAN: _l("Asian or Asian British"),
-    EthnicityGroup.BLACK: _l("Black or Black British"),
-    EthnicityGroup.OTHER: _l("Other ethnic group"),
-    EthnicityGroup.NOT_RECORDED: _l("Not recorded"),
-}
+from ..models import EthnicityGroup, Gender, LabelledEnum, PlacementType, PlanKind
 
 
 def options(pairs: object) -> list[SelectChoice]:
@@ -46,8 +16,8 @@ def options(pairs: object) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    return options((key.value, label) for key, label in labels.items())
+def _choices(kind: type[LabelledEnum]) -> list[SelectChoice]:
+    return options(kind.labelled())
 
 
 class ChildForm(FlaskForm):
@@ -62,8 +32,8 @@ class ChildForm(FlaskForm):
                                                          Length(max=80)])
     date_of_birth = DateField(_l("Date of birth"), validators=[
         InputRequired(_l("Enter the date of birth as a date."))])
-    gender = SelectField(_l("Gender"), choices=_choices(GENDER_LABELS))
-    ethnicity_group = SelectField(_l("Ethnicity group"), choices=_choices(ETHNICITY_LABELS))
+    gender = SelectField(_l("Gender"), choices=_choices(Gender))
+    ethnicity_group = SelectField(_l("Ethnicity group"), choices=_choices(EthnicityGroup))
     preferred_language = SelectField(_l("Language the child prefers to answer in"))
     social_worker_id = SelectField(_l("Social worker"), coerce=int)
 
@@ -80,7 +50,7 @@ class ChildForm(FlaskForm):
 
 
 class PlanForm(FlaskForm):
-    kind = SelectField(_l("Kind of plan"), choices=_choices(PLAN_KIND_LABELS))
+    kind = SelectField(_l("Kind of plan"), choices=_choices(PlanKind))
     placement_type = SelectField(_l("Where the child lives (care and pathway plans)"))
     started_on = DateField(_l("Start date"), validators=[
         InputRequired(_l("Enter the date the plan started."))])
@@ -90,7 +60,7 @@ class PlanForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.placement_type.choices = [SelectChoice("", _l("Not applicable")),
-                                       *_choices(PLACEMENT_LABELS)]
+                                       *_choices(PlacementType)]
 
     def validate_placement_type(self, field_: SelectField) -> None:
         needs = PlanKind(self.kind.data) in (PlanKind.CARE_PLAN, PlanKind.PATHWAY_PLAN)

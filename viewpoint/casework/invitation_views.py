@@ -18,14 +18,14 @@ from .. import audit
 from ..auth.permissions import invitation_or_404, require, review_or_404
 from ..extensions import db
 from ..i18n import available_languages, language_label
-from ..invitations import (
+from ..models import Invitation, InvitationState
+from ..operations.invitations import (
     InvitationError,
     band_for,
     cancel_invitation,
     issue_invitation,
     reissue_code,
 )
-from ..models import Invitation, InvitationState
 from ..questionnaires import Catalogue
 from . import bp
 from .forms import ConfirmForm, InviteForm, options

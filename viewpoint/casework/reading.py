@@ -23,12 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..alerts import alerts_for_response
 from ..i18n import language_in_english
 from ..models import Alert, AlertSource, Answer, HelpedBy, PlanKind, Response
+from ..operations.alerts import alerts_for_response
 from ..questionnaires import Catalogue, Condition
 from ..respond.flow import visible_questions
-from .forms import PLAN_KIND_LABELS
 
 
 class AnswerState(enum.StrEnum):
@@ -59,13 +58,6 @@ class IndicatorState(enum.StrEnum):
     DECLINED = "declined"
     SKIPPED = "skipped"
 
-
-HELPED_BY_LABELS = {
-    HelpedBy.NOBODY: _l("Nobody: answered on their own"),
-    HelpedBy.CARER: _l("Their carer"),
-    HelpedBy.WORKER: _l("Their worker"),
-    HelpedBy.SOMEONE_ELSE: _l("Someone else"),
-}
 
 INDICATOR_LABELS = {
     IndicatorState.POSITIVE: _l("Positive"),
@@ -256,7 +248,7 @@ class ResponseReading:
 
     @property
     def plan_label(self) -> str:
-        return str(PLAN_KIND_LABELS.get(self.plan_kind, self.plan_kind.value))
+        return self.plan_kind.label
 
     @property
     def band_label(self) -> str:
@@ -266,7 +258,7 @@ class ResponseReading:
     def helped_by_label(self) -> str:
         if self.helped_by is None:
             return _("Not said") if not self.in_progress else _("Not said yet")
-        return str(HELPED_BY_LABELS[self.helped_by])
+        return self.helped_by.label
 
     @property
     def changed_count(self) -> int:

@@ -26,9 +26,7 @@ from .. import audit
 from ..auth.permissions import can, require, response_or_404
 from ..extensions import db
 from ..models import Feedback, Response
-from ..questionnaires import Catalogue
-from . import bp
-from .feedback import (
+from ..operations.feedback import (
     MAX_LENGTH,
     MIN_LENGTH,
     SHARE_MAX_LENGTH,
@@ -41,6 +39,8 @@ from .feedback import (
     stop_sharing,
     write_feedback,
 )
+from ..questionnaires import Catalogue
+from . import bp
 from .forms import ConfirmForm
 from .pdf import response_pdf
 from .reading import AnswerState, Change, read_response

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import alerts as alerts_rules
 from ..auth.permissions import visible_children
 from ..models import (
     Alert,
@@ -25,6 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..operations import alerts as alerts_rules
 
 #: How a review stands for the child's views.
 VIEWS_IN = "in"  #: the child's answers were sent before the review

@@ -32,7 +32,7 @@ def dashboards_cli() -> None:
 def rebuild_command() -> None:
     """Recompute every dashboard total from the responses and reviews stored."""
     from ..extensions import db
-    from .totals import rebuild
+    from ..operations.totals import rebuild
 
     with db.writing() as session:
         counts = rebuild(session)

@@ -24,12 +24,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..casework.forms import ETHNICITY_LABELS, GENDER_LABELS, PLACEMENT_LABELS, PLAN_KIND_LABELS
-from ..models import CoverageTotal, IndicatorTotal, PlanKind, Team
+from ..models import (
+    CoverageTotal,
+    EthnicityGroup,
+    Gender,
+    IndicatorTotal,
+    PlacementType,
+    PlanKind,
+    Team,
+)
+from ..operations.totals import COVERAGE_STATUSES, NO_PLACEMENT
+from ..periods import Period, quarter_of, quarters_ending
 from ..questionnaires import BANDS, Catalogue
 from .disclosure import Relation, rounded, withhold
-from .periods import Period, quarter_of, quarters_ending
-from .totals import COVERAGE_STATUSES, NO_PLACEMENT
 
 KINDS = tuple(kind.value for kind in PlanKind)
 
@@ -45,7 +52,7 @@ PLAN_SET_LABELS = {
     "all": _l("All plans"),
     "in_care": _l("Children in care and care leavers"),
     "protection": _l("Child protection and child in need"),
-    **PLAN_KIND_LABELS,
+    **dict(PlanKind.labelled()),
 }
 
 #: Breakdowns on offer, in the order the form lists them.
@@ -170,9 +177,9 @@ def _normal(plans: str, dimension: str, value: str) -> Key:
 def _order(dimension: str, value: str) -> tuple[int, str]:
     orders: dict[str, Sequence[str]] = {
         "band": list(BANDS), "plan_kind": KINDS,
-        "gender": [*GENDER_LABELS, "another_or_not_recorded"],
-        "ethnicity_group": [*ETHNICITY_LABELS, "other_or_not_recorded"],
-        "placement": [*PLACEMENT_LABELS, NO_PLACEMENT],
+        "gender": [*Gender, "another_or_not_recorded"],
+        "ethnicity_group": [*EthnicityGroup, "other_or_not_recorded"],
+        "placement": [*PlacementType, NO_PLACEMENT],
     }
     order = orders.get(dimension)
     if order and value in order:
@@ -399,17 +406,17 @@ def value_label(dimension: str, value: str) -> str:
         return str(GROUP_LABELS[(dimension, value)])
     if dimension == "band":
         return str(_l("Aged %(band)s", band=value))
-    if dimension == "plan_kind":
-        return str(PLAN_KIND_LABELS.get(value, value))
-    if dimension == "gender":
-        return str(GENDER_LABELS.get(value, value))
-    if dimension == "ethnicity_group":
-        return str(ETHNICITY_LABELS.get(value, value))
-    if dimension == "placement":
-        if value == NO_PLACEMENT:
-            return str(_l("No placement (child in need or protection)"))
-        return str(PLACEMENT_LABELS.get(value, value))
+    if dimension == "placement" and value == NO_PLACEMENT:
+        return str(_l("No placement (child in need or protection)"))
+    kind = _DIMENSION_ENUMS.get(dimension)
+    if kind is not None and value in kind.__labels__:
+        return kind(value).label
     return value
+
+
+_DIMENSION_ENUMS: dict[str, Any] = {"plan_kind": PlanKind, "gender": Gender,
+                                    "ethnicity_group": EthnicityGroup,
+                                    "placement": PlacementType}
 
 
 @dataclass(frozen=True)

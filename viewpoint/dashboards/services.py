@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from ..casework.feedback import SharedExample, shared_examples
 from ..models import Child, Plan, Response, Review, User
-from .periods import uk_midnight_after
+from ..operations.feedback import SharedExample, shared_examples
+from ..periods import uk_midnight_after
 
 __all__ = ["SharedExample", "children_without_views", "shared_examples"]
 

@@ -16,10 +16,10 @@ from flask_login import current_user
 from .. import audit
 from ..auth.permissions import require
 from ..extensions import db
+from ..periods import YEAR, Period, parse_period, year_of
 from ..questionnaires import Catalogue
 from . import bp, figures, services, tables
 from .measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, PLAN_SETS, Measures
-from .periods import YEAR, Period, parse_period, year_of
 
 #: The indicators the Children in Care Council's view shows, in its own words.
 COUNCIL_MEASURES = {

@@ -2,7 +2,7 @@
 
 from .alert import Alert, AlertSource
 from .audit import AuditEvent, AuditLogIsAppendOnly
-from .base import Base, utcnow
+from .base import Base, LabelledEnum, utcnow
 from .child import (
     PLANS_WITH_PLACEMENT,
     Child,
@@ -26,7 +26,7 @@ __all__ = [
     "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
     "AuditLogIsAppendOnly", "Base", "Child", "CoverageTotal", "DashboardEntry",
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
-    "InvitationState", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
+    "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
     "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "ReviewCoverage", "Role",
     "StaffSession", "Team", "User",
     "normalise_email",

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, LabelledEnum, enum_column, utcnow
 from .child import Child
 from .response import Response
 from .staff import User
 
 
-class AlertSource(enum.StrEnum):
+class AlertSource(LabelledEnum):
     ANSWER = "answer"  #: an answer matched a rule in the questionnaire definition
     TALK_TO_SOMEONE = "talk_to_someone"  #: the child pressed "I want to talk to someone"
+
+    #: What raised it, as the alert's page says.
+    __labels__ = {
+        "answer": _l("An answer that matched a safeguarding rule."),
+        "talk_to_someone": _l("The child pressed “I want to talk to someone”."),
+    }
 
 
 class Alert(Base):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -52,6 +53,27 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 #: JSON that is indexed and compact on PostgreSQL, plain text on SQLite.
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
+
+
+class LabelledEnum(enum.StrEnum):
+    """An enum whose every member has words people read, kept here once beside the values.
+
+    A subclass sets ``__labels__`` (value -> lazily translated label) in its body; pages,
+    forms, PDFs and the dashboards all read ``member.label``.
+    """
+
+    __labels__: ClassVar[Mapping[str, Any]] = {}
+
+    @property
+    def label(self) -> str:
+        """The member's label, translated into the request's language."""
+        return str(type(self).__labels__[self.value])
+
+    @classmethod
+    def labelled(cls) -> list[tuple[str, Any]]:
+        """(value, label) for every member in order, the labels still lazy (translated when
+        shown): the choices of a form's list, made once at import."""
+        return [(member.value, cls.__labels__[member.value]) for member in cls]
 
 
 def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, LabelledEnum, enum_column, utcnow
 from .staff import Team, User
 
 
-class Gender(enum.StrEnum):
+class Gender(LabelledEnum):
     GIRL = "girl"
     BOY = "boy"
     ANOTHER = "another"
     NOT_RECORDED = "not_recorded"
 
+    __labels__ = {
+        "girl": _l("Girl or young woman"),
+        "boy": _l("Boy or young man"),
+        "another": _l("Another gender"),
+        "not_recorded": _l("Not recorded"),
+    }
 
-class EthnicityGroup(enum.StrEnum):
+
+class EthnicityGroup(LabelledEnum):
     """The high-level groups used in national children's social care returns."""
 
     WHITE = "white"
@@ -29,15 +36,43 @@ class EthnicityGroup(enum.StrEnum):
     OTHER = "other"
     NOT_RECORDED = "not_recorded"
 
+    __labels__ = {
+        "white": _l("White"),
+        "mixed": _l("Mixed or multiple"),
+        "asian": _l("Asian or Asian British"),
+        "black": _l("Black or Black British"),
+        "other": _l("Other ethnic group"),
+        "not_recorded": _l("Not recorded"),
+    }
 
-class PlanKind(enum.StrEnum):
+
+class PlanKind(LabelledEnum):
     CHILD_IN_NEED = "child_in_need"
     CHILD_PROTECTION = "child_protection"
     CARE_PLAN = "care_plan"
     PATHWAY_PLAN = "pathway_plan"
 
+    __labels__ = {
+        "child_in_need": _l("Child in need plan"),
+        "child_protection": _l("Child protection plan"),
+        "care_plan": _l("Care plan (looked-after child)"),
+        "pathway_plan": _l("Pathway plan (care leaver)"),
+    }
+    #: The same inside a sentence ("A care plan needs a placement type").
+    __phrases__ = {
+        "child_in_need": _l("child in need plan"),
+        "child_protection": _l("child protection plan"),
+        "care_plan": _l("care plan"),
+        "pathway_plan": _l("pathway plan"),
+    }
 
-class PlacementType(enum.StrEnum):
+    @property
+    def phrase(self) -> str:
+        """The kind of plan in lower case, for the middle of a sentence."""
+        return str(type(self).__phrases__[self.value])
+
+
+class PlacementType(LabelledEnum):
     """Where a child in care or a care leaver lives."""
 
     FOSTER = "foster"
@@ -47,6 +82,16 @@ class PlacementType(enum.StrEnum):
     SEMI_INDEPENDENT = "semi_independent"
     SECURE = "secure"
     OTHER = "other"
+
+    __labels__ = {
+        "foster": _l("Foster care"),
+        "kinship": _l("Kinship care (family and friends)"),
+        "residential": _l("Children's home"),
+        "placed_with_parents": _l("Placed with parents"),
+        "semi_independent": _l("Semi-independent or supported lodgings"),
+        "secure": _l("Secure"),
+        "other": _l("Other"),
+    }
 
 
 #: Plans that record where the child lives.

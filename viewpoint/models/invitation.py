@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, LabelledEnum, enum_column, utcnow
 from .child import Child, Review
 from .staff import User
 
 
-class InvitationState(enum.StrEnum):
+class InvitationState(LabelledEnum):
     ISSUED = "issued"  #: the code has been given; nothing answered yet
     STARTED = "started"  #: the child has opened it and may have answered some questions
     SUBMITTED = "submitted"  #: the child finished; the code no longer works
     CANCELLED = "cancelled"  #: a worker withdrew it (for example to re-issue)
+
+    __labels__ = {
+        "issued": _l("waiting"),
+        "started": _l("answering"),
+        "submitted": _l("answered"),
+        "cancelled": _l("cancelled"),
+    }
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the code may still be used (unless it has run out)."""
+        return self in (InvitationState.ISSUED, InvitationState.STARTED)
 
 
 class Invitation(Base):
@@ -60,8 +72,7 @@ class Invitation(Base):
     def is_usable(self, now: datetime | None = None) -> bool:
         """Whether the code still lets the child in."""
         now = now or utcnow()
-        open_states = (InvitationState.ISSUED, InvitationState.STARTED)
-        return self.state in open_states and now < self.expires_at
+        return self.state.is_open and now < self.expires_at
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.state.value}>"

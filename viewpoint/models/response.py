@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, LabelledEnum, enum_column, utcnow
 from .child import Child, Plan, Review
 from .invitation import Invitation
 from .questionnaire import QuestionnaireVersion
 
 
-class HelpedBy(enum.StrEnum):
+class HelpedBy(LabelledEnum):
     """Who helped the child answer, in the child's own account."""
 
     NOBODY = "nobody"
     CARER = "carer"
     WORKER = "worker"
     SOMEONE_ELSE = "someone_else"
+
+    #: As staff read it (the child's page asks in the child's own words).
+    __labels__ = {
+        "nobody": _l("Nobody: answered on their own"),
+        "carer": _l("Their carer"),
+        "worker": _l("Their worker"),
+        "someone_else": _l("Someone else"),
+    }
 
 
 class Response(Base):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, enum_column, utcnow
+from .base import Base, LabelledEnum, enum_column, utcnow
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     """What a member of staff does, and so what they may see."""
 
     SOCIAL_WORKER = "social_worker"
@@ -19,6 +19,14 @@ class Role(enum.StrEnum):
     REVIEWING_OFFICER = "reviewing_officer"
     PANEL_MEMBER = "panel_member"
     ADMINISTRATOR = "administrator"
+
+    __labels__ = {
+        "social_worker": _l("Social worker"),
+        "team_manager": _l("Team manager"),
+        "reviewing_officer": _l("Independent reviewing officer"),
+        "panel_member": _l("Corporate parenting panel member"),
+        "administrator": _l("Administrator"),
+    }
 
 
 class Team(Base):

@@ -37,13 +37,10 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from .. import throttle
-from ..alerts import alerts_for_response, raise_talk_to_someone
 from ..audio import audio_dir, library
-from ..casework.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..errors import is_childs_page
 from ..extensions import db, locks_late
 from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
-from ..invitations import find_invitation, is_expired, looks_like_a_code
 from ..models import (
     AlertSource,
     Invitation,
@@ -53,8 +50,12 @@ from ..models import (
     Role,
     User,
 )
+from ..operations import answers as services
+from ..operations.alerts import alerts_for_response, raise_talk_to_someone
+from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
+from ..operations.invitations import find_invitation, is_expired, looks_like_a_code
 from ..questionnaires import BANDS, Catalogue
-from . import flow, services
+from . import flow
 from .rendering import audio_for, page_controls, page_messages, question_html
 
 bp = Blueprint("respond", __name__)

@@ -21,9 +21,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .. import alerts
-from ..dashboards.totals import count_response
-from ..invitations import band_for
 from ..models import (
     Alert,
     Answer,
@@ -36,6 +33,9 @@ from ..models import (
 )
 from ..questionnaires import Catalogue, Question
 from ..questionnaires.snapshot import snapshot_version
+from . import alerts
+from .invitations import band_for
+from .totals import count_response
 
 #: The form and API value that means "I'd rather not say".
 DECLINED = "_declined"

@@ -40,8 +40,8 @@ from ..models import (
     Review,
     ReviewCoverage,
 )
+from ..periods import QUARTER, YEAR, period_of, quarter_of, uk_date, uk_midnight_after
 from ..questionnaires import Condition
-from .periods import QUARTER, YEAR, period_of, quarter_of, uk_date, uk_midnight_after
 
 OUTCOMES = ("positive", "not_positive", "declined", "skipped")
 #: The breakdowns every indicator total is kept by (besides "all").

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import outbox
-from .models import Alert, AlertSource, Child, Response, Role, User, utcnow
-from .questionnaires import Question
+from .. import outbox
+from ..models import Alert, AlertSource, Child, Response, Role, User, utcnow
+from ..questionnaires import Question
 
 log = logging.getLogger(__name__)
 

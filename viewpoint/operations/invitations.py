@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Child, Invitation, InvitationState, Plan, Review, User, utcnow
-from .questionnaires import BANDS, Catalogue, Questionnaire
+from ..models import Child, Invitation, InvitationState, Plan, Review, User, utcnow
+from ..questionnaires import BANDS, Catalogue, Questionnaire
 
 #: No characters that look or sound alike on a tablet keyboard or read aloud.
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
