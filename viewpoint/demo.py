@@ -43,6 +43,7 @@ from .models import (
     Role,
     Team,
     User,
+    store_value,
 )
 from .operations.alerts import acknowledge_deadline
 from .operations.totals import (
@@ -55,7 +56,7 @@ from .operations.totals import (
 )
 from .periods import QUARTER, YEAR, quarter_of, uk_date
 from .questionnaires import Catalogue, Question, Questionnaire
-from .questionnaires.snapshot import snapshot_version
+from .questionnaires.snapshot import Snapshot, snapshot_version
 
 DEMO_DOMAIN = "demo.viewpoint.test"
 
@@ -151,7 +152,7 @@ class DemoBuilder:
         self.ids: dict[str, int] = {}
         self.counts: dict[str, int] = {}
         self.versions: dict[tuple[str, str, str], int] = {}
-        self.contents: dict[int, dict[str, Any]] = {}
+        self.snapshots: dict[int, Snapshot] = {}
         #: The dashboards' totals, counted as the council is built.
         self.tally = Tally()
 
@@ -240,7 +241,7 @@ class DemoBuilder:
                     version = snapshot_version(session, questionnaire, band, language)
                     session.flush()
                     self.versions[(questionnaire.id, band, language)] = version.id
-                    self.contents[version.id] = version.content
+                    self.snapshots[version.id] = Snapshot(version.content)
         session.commit()
         top = session.scalar(select(func.max(QuestionnaireVersion.id))) or 0
         # Keep our explicit ids clear of any other table's.
@@ -393,9 +394,9 @@ class DemoBuilder:
         self.counts["response"] = response_id
         answers: dict[str, Any] = {}
         given: dict[str, tuple[Any, bool]] = {}
+        snapshot = self.snapshots[self.versions[(definition.id, band, served_language)]]
         for question in definition.questions_for(band):
-            if question.show_if is not None and not question.show_if.condition.matches(
-                    answers.get(question.show_if.question)):
+            if not snapshot.is_shown(question.key, answers):
                 continue
             value, declined = self._answer(question, group)
             if value is None and not declined:
@@ -404,10 +405,10 @@ class DemoBuilder:
             given[question.key] = (value, declined)
             writer.add(Answer.__table__, {
                 "id": self.next_id("answer"), "response_id": response_id,
-                "question_key": question.key, "value": None if declined else {"v": value},
+                "question_key": question.key, "value": None if declined else store_value(value),
                 "declined": declined, "client_save_id": None, "saved_at": submitted})
             self.counts["answer"] = self.ids["answer"]
-            if question.alert is not None and question.alert.condition.matches(value):
+            if question.alert is not None and question.raises_alert(value):
                 closed = submitted < self.now - timedelta(days=3)
                 writer.add(Alert.__table__, {
                     "id": self.next_id("alert"), "child_id": child_id, "response_id": response_id,
@@ -422,9 +423,8 @@ class DemoBuilder:
                     "action_taken": ("Visited the same day, spoke with the child alone and "
                                      "agreed a safety plan with the carer.") if closed else None})
                 self.counts["alert"] = self.ids["alert"]
-        version_id = self.versions[(definition.id, band, served_language)]
         entries.append(Entry(response_id=response_id, submitted_on=uk_date(submitted), band=band,
-                             outcomes=indicator_outcomes(self.contents[version_id], given),
+                             outcomes=indicator_outcomes(snapshot, given),
                              **profile))
         return issued, submitted
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from ..i18n import language_in_english
 from ..models import Alert, AlertSource, Answer, HelpedBy, PlanKind, Response
 from ..operations.alerts import alerts_for_response
-from ..questionnaires import Catalogue, Condition
-from ..respond.flow import visible_questions
+from ..questionnaires import Catalogue
+from ..questionnaires.snapshot import Snapshot, snapshot_of
 
 
 class AnswerState(enum.StrEnum):
@@ -303,7 +303,7 @@ def show_answer(question: Mapping[str, Any], answer: Any, language: str, *,
         return ShownAnswer(AnswerState.UNANSWERED if in_progress else AnswerState.SKIPPED)
     if answer.declined or answer.value is None:
         return ShownAnswer(AnswerState.DECLINED)
-    value = answer.value.get("v")
+    value = answer.given
     kind = question["type"]
     options = {option["key"]: option for option in question.get("options") or ()}
 
@@ -335,8 +335,7 @@ def _answers(session: Session, response_id: int) -> dict[str, Answer]:
 
 
 def _values(answers: Mapping[str, Answer]) -> dict[str, Any]:
-    return {key: None if a.declined or a.value is None else a.value.get("v")
-            for key, a in answers.items()}
+    return {key: answer.given for key, answer in answers.items()}
 
 
 def previous_response(session: Session, response: Response) -> Response | None:
@@ -362,12 +361,13 @@ def _compare(now: ShownAnswer, before: ShownAnswer | None) -> Change | None:
     return Change.UNCHANGED if same else Change.CHANGED
 
 
-def _indicator_state(question: Mapping[str, Any], answer: ShownAnswer) -> IndicatorState:
+def _indicator_state(snapshot: Snapshot, key: str, answer: ShownAnswer) -> IndicatorState:
     if answer.state is AnswerState.DECLINED:
         return IndicatorState.DECLINED
-    if answer.state is not AnswerState.ANSWERED or not question.get("positive"):
+    question = snapshot.question(key)
+    if answer.state is not AnswerState.ANSWERED or not (question and question.get("positive")):
         return IndicatorState.SKIPPED
-    positive = Condition.from_dict(question["positive"]).matches(answer.value)
+    positive = snapshot.is_positive(key, answer.value)
     return IndicatorState.POSITIVE if positive else IndicatorState.NOT_POSITIVE
 
 
@@ -382,21 +382,20 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
     """Everything a worker reads about ``response``: its details, every question of the version
     served with the answer in English, what changed since the previous response, the
     indicators at a glance and the alerts it raised. Reads only; writes nothing."""
-    content = response.questionnaire_version.content
+    snapshot = snapshot_of(session, response.questionnaire_version_id)
     in_progress = response.submitted_at is None
     answers = _answers(session, response.id)
-    shown = {q["key"] for q in visible_questions(content, _values(answers))}
+    shown = {q["key"] for q in snapshot.visible_questions(_values(answers))}
 
     before = previous_response(session, response)
-    before_questions: dict[str, Mapping[str, Any]] = {}
+    before_snapshot: Snapshot | None = None
     before_answers: dict[str, Answer] = {}
     before_shown: set[str] = set()
     if before is not None:
-        before_content = before.questionnaire_version.content
-        before_questions = {q["key"]: q for q in before_content["questions"]}
+        before_snapshot = snapshot_of(session, before.questionnaire_version_id)
         before_answers = _answers(session, before.id)
-        before_shown = {q["key"] for q in visible_questions(before_content,
-                                                            _values(before_answers))}
+        before_shown = {q["key"] for q in before_snapshot.visible_questions(
+            _values(before_answers))}
 
     alerts = [_alert_note(alert) for alert in alerts_for_response(session, response)]
     by_question = {a.question_key: a for a in alerts
@@ -405,14 +404,14 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
     questions: list[QuestionReading] = []
     indicators: list[IndicatorReading] = []
     counts = dict.fromkeys(AnswerState, 0)
-    for number, question in enumerate(content["questions"], start=1):
+    for number, question in enumerate(snapshot.questions, start=1):
         key = question["key"]
         answer = show_answer(question, answers.get(key), response.language,
                              asked=key in shown, in_progress=in_progress)
         counts[answer.state] += 1
         previous = change = None
-        if before is not None:
-            old_question = before_questions.get(key)
+        if before is not None and before_snapshot is not None:
+            old_question = before_snapshot.question(key)
             if old_question is not None:
                 previous = show_answer(old_question, before_answers.get(key), before.language,
                                        asked=key in before_shown, in_progress=False)
@@ -421,12 +420,12 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
         if question.get("indicator"):
             known = catalogue.indicators.get(question["indicator"])
             earlier = None
-            if previous is not None and previous.state in (AnswerState.ANSWERED,
-                                                           AnswerState.DECLINED):
-                earlier = _indicator_state(before_questions[key], previous)
+            if previous is not None and before_snapshot is not None and previous.state in (
+                    AnswerState.ANSWERED, AnswerState.DECLINED):
+                earlier = _indicator_state(before_snapshot, key, previous)
             indicator = IndicatorReading(
                 id=question["indicator"], label=known.label if known else question["staff_text"],
-                question_key=key, state=_indicator_state(question, answer),
+                question_key=key, state=_indicator_state(snapshot, key, answer),
                 previous_state=earlier)
             indicators.append(indicator)
         wording = _english(question["text"]) or question["staff_text"]
@@ -444,7 +443,7 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
         response_id=response.id, child_id=child.id, reference=child.reference,
         first_name=child.first_name, last_name=child.last_name, plan_kind=response.plan.kind,
         review_due=response.review.due_on, questionnaire_key=response.questionnaire_key,
-        questionnaire_title=content.get("staff_title")
+        questionnaire_title=snapshot.staff_title
         or (definition.staff_title if definition else response.questionnaire_key),
         band=response.band, language=response.language, helped_by=response.helped_by,
         started_at=response.started_at, submitted_at=response.submitted_at,

@@ -18,7 +18,7 @@ from .feedback import Feedback
 from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
-from .response import Answer, HelpedBy, Response
+from .response import Answer, HelpedBy, Response, store_value, stored_value
 from .staff import Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
@@ -30,5 +30,7 @@ __all__ = [
     "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "ReviewCoverage", "Role",
     "StaffSession", "Team", "User",
     "normalise_email",
+    "store_value",
+    "stored_value",
     "utcnow",
 ]

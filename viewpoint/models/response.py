@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,20 @@ from .base import Base, LabelledEnum, enum_column, utcnow
 from .child import Child, Plan, Review
 from .invitation import Invitation
 from .questionnaire import QuestionnaireVersion
+
+
+def store_value(value: Any) -> dict[str, Any]:
+    """How an answer's value is kept in ``Answer.value``.
+
+    Wrapped in an object, so that the JSON column holds every kind of answer (an option
+    key, a list of keys, a number, the child's words) the same way on SQLite and PostgreSQL.
+    """
+    return {"v": value}
+
+
+def stored_value(stored: Mapping[str, Any] | None, declined: bool = False) -> Any:
+    """The value an answer holds, as :func:`store_value` kept it; None if declined or empty."""
+    return None if declined or not stored else stored.get("v")
 
 
 class HelpedBy(LabelledEnum):
@@ -107,6 +122,11 @@ class Answer(Base):
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+    @property
+    def given(self) -> Any:
+        """The value the child gave (None when they declined)."""
+        return stored_value(self.value, self.declined)
 
     def __repr__(self) -> str:
         return f"<Answer {self.response_id}/{self.question_key}>"

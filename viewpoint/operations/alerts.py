@@ -49,7 +49,7 @@ def raise_for_answer(session: Session, response: Response, question: Question,
 
     Changing the answer later does not withdraw it: the worker still needs to know.
     """
-    if question.alert is None or not question.alert.condition.matches(value):
+    if question.alert is None or not question.raises_alert(value):
         return None
     existing = session.scalar(select(Alert).where(
         Alert.response_id == response.id, Alert.question_key == question.key,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,12 +27,13 @@ from ..models import (
     HelpedBy,
     Invitation,
     InvitationState,
-    QuestionnaireVersion,
     Response,
+    store_value,
+    stored_value,
     utcnow,
 )
 from ..questionnaires import Catalogue, Question
-from ..questionnaires.snapshot import snapshot_version
+from ..questionnaires.snapshot import Snapshot, snapshot_of, snapshot_version
 from . import alerts
 from .invitations import band_for
 from .totals import count_response
@@ -145,6 +146,11 @@ def answers_of(session: Session, response: Response) -> dict[str, Any]:
         .where(Answer.response_id == response.id))}
 
 
+def given_values(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Question key -> the value given (None when declined), from :func:`answers_of`."""
+    return {key: stored_value(row.value, row.declined) for key, row in answers.items()}
+
+
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
                   value: Any, *, declined: bool = False, save_id: str | None = None,
                   before_write: Callable[[], None] | None = None) -> SaveResult:
@@ -185,7 +191,7 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
         return SaveResult(changed=bool(gone), saved_at=now)
     stored = session.execute(_upsert_answer(session.get_bind().dialect.name), {
         "response_id": response.id, "question_key": key,
-        "value": None if declined else {"v": cleaned}, "declined": declined,
+        "value": None if declined else store_value(cleaned), "declined": declined,
         # Without an id from the device, every save is a new one.
         "client_save_id": save_id or uuid.uuid4().hex, "saved_at": now}).first()
     if stored is None:  # the same save again (a retry or a double tap): nothing changed
@@ -228,26 +234,6 @@ def response_token(response: Response) -> str:
     return hmac.new(key, f"response:{response.id}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
-#: Snapshot content by digest. Snapshots never change once stored (a new wording is a
-#: new snapshot), so each process parses each one once. Callers must not modify it.
-_SNAPSHOTS: dict[str, dict[str, Any]] = {}
-
-
-def snapshot_digest(session: Session, response: Response) -> str:
-    digest = session.scalar(select(QuestionnaireVersion.digest).where(
-        QuestionnaireVersion.id == response.questionnaire_version_id))
-    assert digest is not None
-    return digest
-
-
-def snapshot(session: Session, response: Response, digest: str | None = None) -> dict[str, Any]:
-    """The wording this response is answered against (read-only). Pass ``digest`` if known."""
-    digest = digest or snapshot_digest(session, response)
-    content = _SNAPSHOTS.get(digest) if digest else None
-    if content is None:
-        content = session.scalar(select(QuestionnaireVersion.content).where(
-            QuestionnaireVersion.id == response.questionnaire_version_id))
-        if len(_SNAPSHOTS) > 512:
-            _SNAPSHOTS.clear()
-        _SNAPSHOTS[digest] = content
-    return content
+def snapshot(session: Session, response: Response, digest: str | None = None) -> Snapshot:
+    """The wording this response is answered against. Pass ``digest`` if known."""
+    return snapshot_of(session, response.questionnaire_version_id, digest)

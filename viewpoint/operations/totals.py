@@ -35,13 +35,13 @@ from ..models import (
     IndicatorTotal,
     Invitation,
     Plan,
-    QuestionnaireVersion,
     Response,
     Review,
     ReviewCoverage,
+    stored_value,
 )
 from ..periods import QUARTER, YEAR, period_of, quarter_of, uk_date, uk_midnight_after
-from ..questionnaires import Condition
+from ..questionnaires.snapshot import Snapshot, snapshot_of
 
 OUTCOMES = ("positive", "not_positive", "declined", "skipped")
 #: The breakdowns every indicator total is kept by (besides "all").
@@ -56,7 +56,7 @@ _OUTCOME_INDEX = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 _COVERAGE_COUNTS = ("held", *COVERAGE_STATUSES)
 
 
-def indicator_outcomes(content: Mapping[str, Any],
+def indicator_outcomes(snapshot: Snapshot,
                        answers: Mapping[str, tuple[Any, bool]]) -> dict[str, list[Any]]:
     """What each indicator in a questionnaire snapshot came to, from the answers given.
 
@@ -66,10 +66,9 @@ def indicator_outcomes(content: Mapping[str, Any],
     """
     given = {key: value for key, (value, _declined) in answers.items()}
     result: dict[str, list[Any]] = {}
-    for indicator, key, kind, show_if, positive in _indicator_questions(content):
-        if indicator in result:
-            continue
-        if show_if and not show_if[1].matches(given.get(show_if[0])):
+    for question in snapshot.indicator_questions():
+        indicator, key = question["indicator"], question["key"]
+        if indicator in result or not snapshot.is_shown(key, given):
             continue
         if key not in answers:
             result[indicator] = ["skipped", None]
@@ -78,35 +77,10 @@ def indicator_outcomes(content: Mapping[str, Any],
         if declined:
             result[indicator] = ["declined", None]
             continue
-        good = positive is not None and positive.matches(value)
-        scale = value if kind == "scale" and isinstance(value, int) else None
+        good = snapshot.is_positive(key, value)
+        scale = value if question["type"] == "scale" and isinstance(value, int) else None
         result[indicator] = ["positive" if good else "not_positive", scale]
     return result
-
-
-#: Parsed indicator questions per snapshot (content dicts are never changed once loaded).
-_PARSED: dict[int, tuple[Mapping[str, Any], list[tuple[Any, ...]]]] = {}
-
-
-def _indicator_questions(content: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """(indicator, question key, type, (show_if question, condition) or None, positive
-    condition or None) for each indicator question in a snapshot, parsed once."""
-    found = _PARSED.get(id(content))
-    if found is not None and found[0] is content:
-        return found[1]
-    parsed = []
-    for question in content["questions"]:
-        if not question.get("indicator"):
-            continue
-        show_if = question.get("show_if")
-        parsed.append((question["indicator"], question["key"], question["type"],
-                       (show_if["question"], Condition.from_dict(show_if)) if show_if else None,
-                       Condition.from_dict(question["positive"]) if question.get("positive")
-                       else None))
-    if len(_PARSED) > 1000:
-        _PARSED.clear()
-    _PARSED[id(content)] = (content, parsed)
-    return parsed
 
 
 @dataclass
@@ -236,9 +210,8 @@ class Tally:
 
 def entry_for(session: Session, response: Response) -> Entry:
     """The entry for a submitted ``response``, from its answers and the child's record now."""
-    content = session.scalar(select(QuestionnaireVersion.content).where(
-        QuestionnaireVersion.id == response.questionnaire_version_id))
-    answers = {key: ((value or {}).get("v"), declined) for key, value, declined in
+    snapshot = snapshot_of(session, response.questionnaire_version_id)
+    answers = {key: (stored_value(value, declined), declined) for key, value, declined in
                session.execute(select(Answer.question_key, Answer.value, Answer.declined)
                                .where(Answer.response_id == response.id))}
     child = session.get(Child, response.child_id)
@@ -249,7 +222,7 @@ def entry_for(session: Session, response: Response) -> Entry:
                  plan_kind=plan.kind.value, gender=child.gender.value,
                  ethnicity_group=child.ethnicity_group.value,
                  placement=plan.placement_type.value if plan.placement_type else NO_PLACEMENT,
-                 team_id=child.team_id, outcomes=indicator_outcomes(content or {}, answers))
+                 team_id=child.team_id, outcomes=indicator_outcomes(snapshot, answers))
 
 
 def count_response(session: Session, response: Response) -> None:
@@ -413,7 +386,7 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
     """Recompute every total from responses, answers and reviews. Returns row counts."""
     for model in (IndicatorTotal, CoverageTotal, DashboardEntry, ReviewCoverage):
         session.execute(delete(model))
-    contents: dict[int, Any] = {}
+    snapshots: dict[int, Snapshot] = {}
     tally = Tally()
     entries_written = 0
     child_entries: list[Entry] = []
@@ -450,14 +423,13 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
                     select(Answer.response_id, Answer.question_key, Answer.value,
                            Answer.declined)
                     .where(Answer.response_id.in_(ids[first:first + 5000]))):
-                answers[response_id][key] = ((value or {}).get("v"), declined)
+                answers[response_id][key] = (stored_value(value, declined), declined)
         for row in rows:
             if child_entries and child_entries[-1].child_id != row.child_id:
                 finish_child()
-            if row.questionnaire_version_id not in contents:
-                contents[row.questionnaire_version_id] = session.scalar(
-                    select(QuestionnaireVersion.content)
-                    .where(QuestionnaireVersion.id == row.questionnaire_version_id))
+            if row.questionnaire_version_id not in snapshots:
+                snapshots[row.questionnaire_version_id] = snapshot_of(
+                    session, row.questionnaire_version_id)
             child_entries.append(Entry(
                 response_id=row.id, child_id=row.child_id,
                 submitted_on=uk_date(row.submitted_at), band=row.band,
@@ -465,7 +437,7 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
                 ethnicity_group=row.ethnicity_group.value,
                 placement=row.placement_type.value if row.placement_type else NO_PLACEMENT,
                 team_id=row.team_id,
-                outcomes=indicator_outcomes(contents[row.questionnaire_version_id],
+                outcomes=indicator_outcomes(snapshots[row.questionnaire_version_id],
                                             answers.get(row.id, {}))))
     finish_child()
     held = session.scalars(select(Review.id).where(Review.held_on.is_not(None))).all()

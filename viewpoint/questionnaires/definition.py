@@ -175,6 +175,10 @@ class Question:
     #: Recorded audio per language code, paths under ``static/``.
     audio: dict[str, str] = field(default_factory=dict)
 
+    def raises_alert(self, value: Any) -> bool:
+        """Whether an answer (a cleaned value; None when declined) meets the alert rule."""
+        return self.alert is not None and self.alert.condition.matches(value)
+
     def option(self, key: str) -> Option | None:
         return next((option for option in self.options if option.key == key), None)
 

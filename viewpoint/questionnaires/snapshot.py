@@ -2,13 +2,19 @@
 
 A response points at the snapshot it was answered against, so that a worker reading
 it years later sees the words the child saw, with the English beside them.
+
+The stored content is a plain dict (JSON in the database); everything reads it through
+:class:`Snapshot`, which also holds the one evaluator of its rules: which questions a
+child is shown given their answers (``show_if``) and which answers count as positive for
+an indicator. The child's pages, the worker's reading and the dashboards' totals all ask
+it, so they can never disagree.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import force_locale
@@ -18,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..i18n import translate_in_context
 from ..models import QuestionnaireVersion
-from .definition import Question, Questionnaire, Text, for_language
+from .definition import BANDS, Band, Condition, Question, Questionnaire, Text, for_language
 
 Translate = Callable[[str, str], str]
 
@@ -111,3 +117,113 @@ def snapshot_version(session: Session, questionnaire: Questionnaire, band: str,
     except IntegrityError:
         version = session.scalars(by_digest).one()
     return version
+
+
+class Snapshot:
+    """A stored snapshot, read-only: its questions as served, and its rules evaluated.
+
+    Questions stay the dicts :func:`render` made (templates and the PDF read their keys);
+    their conditions are parsed once, here, when the snapshot is first read.
+    """
+
+    def __init__(self, content: Mapping[str, Any]) -> None:
+        #: The stored content as it is (callers must not change it).
+        self.content = content
+        self.questions: list[dict[str, Any]] = list(content.get("questions") or ())
+        self._by_key = {question["key"]: question for question in self.questions}
+        self._show_if: dict[str, tuple[str, Condition]] = {}
+        self._positive: dict[str, Condition] = {}
+        self._indicators = [q for q in self.questions if q.get("indicator")]
+        for question in self.questions:
+            if rule := question.get("show_if"):
+                self._show_if[question["key"]] = (rule["question"], Condition.from_dict(rule))
+            if rule := question.get("positive"):
+                self._positive[question["key"]] = Condition.from_dict(rule)
+
+    # --- what was served ---
+
+    @property
+    def questionnaire_key(self) -> str:
+        return str(self.content.get("questionnaire", ""))
+
+    @property
+    def band(self) -> str:
+        return str(self.content["band"])
+
+    @property
+    def band_rules(self) -> Band:
+        """How the band's pages are laid out, and which ages it covers."""
+        return BANDS[self.band]
+
+    @property
+    def language(self) -> str:
+        return str(self.content.get("language", "en"))
+
+    @property
+    def title(self) -> dict[str, str] | None:
+        """``{"text": as served, "en": English}``."""
+        return self.content.get("title")
+
+    @property
+    def intro(self) -> dict[str, str] | None:
+        return self.content.get("intro")
+
+    @property
+    def staff_title(self) -> str | None:
+        return self.content.get("staff_title")
+
+    def question(self, key: str) -> dict[str, Any] | None:
+        """The question ``key`` as served, or None if this snapshot does not have it."""
+        return self._by_key.get(key)
+
+    # --- its rules ---
+
+    def is_shown(self, key: str, values: Mapping[str, Any]) -> bool:
+        """Whether question ``key`` is asked, given the answers so far (key -> value; a
+        declined or missing answer is None and never satisfies a ``show_if``)."""
+        rule = self._show_if.get(key)
+        return rule is None or rule[1].matches(values.get(rule[0]))
+
+    def depends_on(self, key: str) -> str | None:
+        """The question whose answer decides whether ``key`` is asked, if any."""
+        rule = self._show_if.get(key)
+        return rule[0] if rule else None
+
+    def visible_questions(self, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The questions this child is shown, given their answers (key -> value)."""
+        return [q for q in self.questions if self.is_shown(q["key"], values)]
+
+    def is_positive(self, key: str, value: Any) -> bool:
+        """Whether ``value`` counts as positive for question ``key``'s indicator (False
+        for a question without a positive rule, and for a declined or missing answer)."""
+        rule = self._positive.get(key)
+        return rule is not None and rule.matches(value)
+
+    def indicator_questions(self) -> list[dict[str, Any]]:
+        """The questions that feed an indicator, in order (callers must not change it)."""
+        return self._indicators
+
+
+#: Snapshots by digest. A snapshot never changes once stored (new wording is a new
+#: snapshot with a new digest), so each process reads each one once.
+_SNAPSHOTS: dict[str, Snapshot] = {}
+
+
+def snapshot_of(session: Session, version_id: int, digest: str | None = None) -> Snapshot:
+    """The snapshot stored as ``version_id`` (pass its ``digest`` when it is known: a
+    snapshot read before costs no query at all). Raises ``LookupError`` if there is none."""
+    if digest is None:
+        digest = session.scalar(select(QuestionnaireVersion.digest)
+                                .where(QuestionnaireVersion.id == version_id))
+        if digest is None:
+            raise LookupError(f"no questionnaire version {version_id}")
+    found = _SNAPSHOTS.get(digest)
+    if found is None:
+        content = session.scalar(select(QuestionnaireVersion.content)
+                                 .where(QuestionnaireVersion.id == version_id))
+        if content is None:
+            raise LookupError(f"no questionnaire version {version_id}")
+        if len(_SNAPSHOTS) > 512:
+            _SNAPSHOTS.clear()
+        found = _SNAPSHOTS[digest] = Snapshot(content)
+    return found

@@ -1,7 +1,8 @@
-"""Which questions a child sees, and how they are split into screens.
+"""How the questions a child sees are split into screens, and where a child carries on.
 
 Works on the stored snapshot (the wording the child is actually served), and on the
-child's answers so far, because ``show_if`` questions appear only after certain answers.
+child's answers so far, because ``show_if`` questions appear only after certain answers
+(which ones is the snapshot's to say: :meth:`Snapshot.visible_questions`).
 """
 
 from __future__ import annotations
@@ -10,28 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..questionnaires import BANDS, Condition
+from ..questionnaires.snapshot import Snapshot
 
 #: Questions on one page for the older bands: short pages, little scrolling on a phone.
 PAGE_SIZE = 5
-
-
-def _condition(rule: Mapping[str, Any]) -> Condition:
-    any_of = rule.get("any_of")
-    return Condition(any_of=frozenset(any_of) if any_of is not None else None,
-                     at_least=rule.get("at_least"), at_most=rule.get("at_most"))
-
-
-def visible_questions(content: Mapping[str, Any],
-                      values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The snapshot's questions this child is shown, given their answers (key -> value)."""
-    shown = []
-    for question in content["questions"]:
-        rule = question.get("show_if")
-        if rule and not _condition(rule).matches(values.get(rule["question"])):
-            continue
-        shown.append(question)
-    return shown
 
 
 @dataclass(frozen=True)
@@ -45,7 +28,7 @@ class Page:
         return self.questions[0]["key"]
 
 
-def paginate(content: Mapping[str, Any], values: Mapping[str, Any]) -> list[Page]:
+def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
     """Split the visible questions into screens.
 
     The youngest bands get one question a screen. Older bands get short pages, and a new
@@ -56,16 +39,16 @@ def paginate(content: Mapping[str, Any], values: Mapping[str, Any]) -> list[Page
     then left out: so a question never moves to another page because of an answer (a
     child is never asked something twice), and a page may be shorter than the rest.
     """
-    shown = {q["key"] for q in visible_questions(content, values)}
-    if BANDS[content["band"]].layout == "one-per-screen":
-        groups = [[q] for q in content["questions"]]
+    shown = {q["key"] for q in snapshot.visible_questions(values)}
+    if snapshot.band_rules.layout == "one-per-screen":
+        groups = [[q] for q in snapshot.questions]
     else:
         groups = []
         current: list[dict[str, Any]] = []
-        for question in content["questions"]:
-            rule = question.get("show_if")
-            depends_here = rule is not None and any(q["key"] == rule["question"]
-                                                    for q in current)
+        for question in snapshot.questions:
+            depends_on = snapshot.depends_on(question["key"])
+            depends_here = depends_on is not None and any(q["key"] == depends_on
+                                                          for q in current)
             if current and (len(current) >= PAGE_SIZE or depends_here):
                 groups.append(current)
                 current = []

@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..audio import library
+from ..models import stored_value
 
 #: Stands in for the per-render save id in cached HTML.
 _SAVE_ID = "__viewpoint_save_id__"
@@ -94,7 +95,7 @@ def question_html(digest: str, question: dict[str, Any], band: Any, answer: Any 
     key = question["key"]
     if answer.declined:
         return Markup(_check(html, key, "_declined", "declined"))  # noqa: S704
-    value = answer.value.get("v") if answer.value else None
+    value = stored_value(answer.value)
     if question["type"] == "free_text":
         html = html.replace("></textarea>", f">{escape(value or '')}</textarea>", 1)
     else:

@@ -54,7 +54,7 @@ from ..operations import answers as services
 from ..operations.alerts import alerts_for_response, raise_talk_to_someone
 from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..operations.invitations import find_invitation, is_expired, looks_like_a_code
-from ..questionnaires import BANDS, Catalogue
+from ..questionnaires import Catalogue
 from . import flow
 from .rendering import audio_for, page_controls, page_messages, question_html
 
@@ -322,15 +322,10 @@ def begin():  # type: ignore[no-untyped-def]
     return redirect(_resume_url(response))
 
 
-def _values(answers: dict[str, Any]) -> dict[str, Any]:
-    return {key: (None if a.declined or a.value is None else a.value.get("v"))
-            for key, a in answers.items()}
-
-
 def _resume_url(response: Response) -> str:
-    content = services.snapshot(db.session, response)
+    snapshot = services.snapshot(db.session, response)
     answers = services.answers_of(db.session, response)
-    pages = flow.paginate(content, _values(answers))
+    pages = flow.paginate(snapshot, services.given_values(answers))
     page = flow.resume_page(pages, response.resume_at, set(answers))
     if page is None:
         return url_for("respond.finish")
@@ -342,13 +337,13 @@ def _resume_url(response: Response) -> str:
 @bp.route("/questions/<key>", methods=["GET", "POST"])
 def questions(key: str):  # type: ignore[no-untyped-def]
     respondent, response = _require_response()
-    content = services.snapshot(db.session, response, respondent.digest)
+    snapshot = services.snapshot(db.session, response, respondent.digest)
     answers = services.answers_of(db.session, response)
     problems: dict[str, str] = {}
     if request.method == "POST":
         problems = _save_page(response, request.form)
         answers = services.answers_of(db.session, response)
-    pages = flow.paginate(content, _values(answers))
+    pages = flow.paginate(snapshot, services.given_values(answers))
     page = flow.page_holding(pages, key)
     if page is None:
         return redirect(_resume_url(response))
@@ -373,9 +368,9 @@ def questions(key: str):  # type: ignore[no-untyped-def]
     total = sum(len(p.questions) for p in pages)
     before = sum(len(p.questions) for p in pages[:page.number - 1])
     return render_template(
-        "respond/questions.html", respondent=respondent, response=response, content=content,
+        "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
         page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
-        band=BANDS[content["band"]], token=services.response_token(response),
+        band=snapshot.band_rules, token=services.response_token(response),
         digest=respondent.digest, question_html=question_html,
         save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
         audio_available=library().has_language(str(get_locale())),
@@ -384,11 +379,10 @@ def questions(key: str):  # type: ignore[no-untyped-def]
 
 def _save_page(response: Response, form: Any) -> dict[str, str]:
     """Save every answer on a submitted page (the path without JavaScript)."""
-    content = services.snapshot(db.session, response)
+    snapshot = services.snapshot(db.session, response)
     problems: dict[str, str] = {}
-    shown = {q["key"]: q for q in content["questions"]}
     for key in form.getlist("question"):
-        question = shown.get(key)
+        question = snapshot.question(key)
         if question is None:
             continue
         # Every value sent under the question's name: "I'd rather not say" can arrive beside
@@ -523,9 +517,9 @@ def _is_local(target: str | None) -> bool:
 @bp.route("/finish", methods=["GET", "POST"])
 def finish():  # type: ignore[no-untyped-def]
     respondent, response = _require_response()
-    content = services.snapshot(db.session, response)
+    snapshot = services.snapshot(db.session, response)
     answers = services.answers_of(db.session, response)
-    pages = flow.paginate(content, _values(answers))
+    pages = flow.paginate(snapshot, services.given_values(answers))
     shown = [q for p in pages for q in p.questions]
     skipped = [q for q in shown if q["key"] not in answers]
     if request.method == "POST":
