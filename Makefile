@@ -41,15 +41,18 @@ audio: install
 	@if command -v espeak-ng >/dev/null 2>&1; then $(BIN)/viewpoint audio build; \
 	else echo "espeak-ng is not installed (apt-get install espeak-ng): pages will say there is no audio yet."; fi
 
-## The whole suite: lint, catalogs, definitions, then every test on SQLite and PostgreSQL.
+## The whole suite: lint and the layers' import contracts, catalogs, definitions, then every
+## test on SQLite and PostgreSQL.
 test: install
 	$(BIN)/ruff check viewpoint tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/viewpoint questionnaires check
 	$(BIN)/python -m viewpoint.catalogs check
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check viewpoint tests benchmarks
+	$(BIN)/lint-imports
 
 ## Extract every string into translations/messages.pot, update each language, compile.
 translations: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 
 from tests.support import make_config, migrate
@@ -23,6 +24,9 @@ from viewpoint.models import (
     Role,
     User,
 )
+
+#: Each test builds a whole demo council.
+pytestmark = pytest.mark.slow
 
 
 def _run_demo(url: str, instance: Path, *args: str):  # type: ignore[no-untyped-def]

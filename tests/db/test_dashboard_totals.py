@@ -7,6 +7,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import make_child
@@ -163,6 +164,7 @@ def test_coverage_follows_reviews_codes_and_responses(app, session) -> None:  # 
     nested.rollback()
 
 
+@pytest.mark.slow
 def test_the_demo_council_counts_exactly_what_a_rebuild_counts(databases, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = databases.new()
     migrate(url)

@@ -36,6 +36,9 @@ from viewpoint.extensions import db
 from viewpoint.models import DashboardEntry, ReviewCoverage
 from viewpoint.periods import QUARTER, YEAR, Period, period_of
 
+#: Builds a 1,500-response council and enumerates every published figure.
+pytestmark = pytest.mark.slow
+
 THRESHOLD = 10
 
 

@@ -321,6 +321,7 @@ def test_ties_are_broken_by_the_name_of_the_cell_not_by_the_order_given() -> Non
     assert answers == {frozenset({"small", "foster"})}
 
 
+@pytest.mark.slow
 def test_the_answer_is_the_same_in_every_run_of_python() -> None:
     # Sets of strings are ordered differently from one run to the next; the answer must not
     # depend on that order.
@@ -630,6 +631,7 @@ def random_table_with_hidden(rng: random.Random) -> tuple[Values, list[Relation]
     return values, relations, hidden
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_no_withheld_figure_can_be_worked_out_in_random_tables(seed: int) -> None:
     rng = random.Random(seed)
@@ -642,6 +644,7 @@ def test_no_withheld_figure_can_be_worked_out_in_random_tables(seed: int) -> Non
         assert determined(values, relations, withheld) == set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_no_secret_figure_can_be_worked_out_in_random_tables_with_hidden_cells(
         seed: int) -> None:

@@ -25,6 +25,7 @@ from ..operations.invitations import (
     cancel_invitation,
     issue_invitation,
     reissue_code,
+    review_problem,
 )
 from ..questionnaires import Catalogue
 from . import bp
@@ -81,14 +82,11 @@ def _form_for(review, form: InviteForm | None = None) -> InviteForm:  # type: ig
 def invite(review_id: int):  # type: ignore[no-untyped-def]
     review = review_or_404(db.session, review_id)
     child = review.plan.child
-    problem = None
-    if review.held_on is not None or not review.plan.is_open:
-        problem = _("This review has been held or its plan has ended; add the next review "
-                    "first.")
     form = _form_for(review)
     open_invitations = list(db.session.scalars(select(Invitation).where(
         Invitation.review_id == review.id,
         Invitation.state.in_([InvitationState.ISSUED, InvitationState.STARTED]))))
+    problem = review_problem(review)
     if problem is None and form.validate_on_submit():
         already = db.session.scalar(select(Invitation).where(
             Invitation.request_key == form.request_key.data))

@@ -189,5 +189,11 @@ class Review(Base):
     plan: Mapped[Plan] = relationship(back_populates="reviews")
     chair: Mapped[User | None] = relationship()
 
+    @property
+    def open_for_views(self) -> bool:
+        """Whether the child can still be asked for their views for this review: it has not
+        been held and its plan has not ended."""
+        return self.held_on is None and self.plan.is_open
+
     def __repr__(self) -> str:
         return f"<Review {self.id} due {self.due_on}>"

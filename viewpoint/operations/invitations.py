@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,8 @@ CODE_LENGTH = 9
 
 
 class InvitationError(ValueError):
-    """Raised when an invitation cannot be issued; the message says why, for staff."""
+    """Raised when an invitation cannot be issued or changed; the message says why, for
+    staff, in their language."""
 
 
 def generate_code() -> str:
@@ -81,6 +83,13 @@ def band_for(child: Child, questionnaire: Questionnaire, on: date) -> str:
     return questionnaire.bands[0] if age < youngest.youngest else questionnaire.bands[-1]
 
 
+def review_problem(review: Review) -> str | None:
+    """Why no questionnaire can be sent for ``review`` (for staff), or None if one can."""
+    if not review.open_for_views:
+        return _("This review has been held or its plan has ended; add the next review first.")
+    return None
+
+
 @dataclass(frozen=True)
 class Issued:
     invitation: Invitation
@@ -96,32 +105,39 @@ def issue_invitation(session: Session, catalogue: Catalogue, child: Child, *,
                      request_key: str | None = None) -> Issued:
     """Invite ``child`` to answer a questionnaire before ``review`` (default: their next one).
 
-    Raises :class:`InvitationError` when there is no review to invite for, the questionnaire
-    does not exist or does not offer the band, or the language is not offered.
+    Raises :class:`InvitationError` when there is no review to invite for, the review has
+    been held or its plan has ended, the questionnaire does not exist or does not offer the
+    band, or the language is not offered.
     """
     review = review or next_review(session, child)
     if review is None:
-        raise InvitationError(f"{child.reference} has no review coming up on an open plan.")
-    plan_kind = review.plan.kind.value
+        raise InvitationError(_("%(reference)s has no review coming up on an open plan.",
+                                reference=child.reference))
+    if (problem := review_problem(review)) is not None:
+        raise InvitationError(problem)
+    plan_kind = review.plan.kind
     if questionnaire_id is None:
-        candidates = catalogue.for_plan_kind(plan_kind)
+        candidates = catalogue.for_plan_kind(plan_kind.value)
         if not candidates:
-            raise InvitationError(f"No questionnaire serves {plan_kind.replace('_', ' ')} plans.")
+            raise InvitationError(_("No questionnaire serves the %(kind)s.",
+                                    kind=plan_kind.phrase))
         questionnaire = candidates[0]
     else:
         found = catalogue.get(questionnaire_id)
         if found is None:
-            raise InvitationError(f"There is no questionnaire called '{questionnaire_id}'.")
+            raise InvitationError(_("There is no questionnaire called “%(name)s”.",
+                                    name=questionnaire_id))
         questionnaire = found
     if band is not None and band not in questionnaire.bands:
-        raise InvitationError(f"{questionnaire.id} is not written for ages {band} "
-                              f"(it offers {', '.join(questionnaire.bands)}).")
+        raise InvitationError(_("%(questionnaire)s is not written for ages %(band)s (it offers "
+                                "%(bands)s).", questionnaire=questionnaire.staff_title,
+                                band=band, bands=", ".join(questionnaire.bands)))
     if language is None:
         language = child.preferred_language if child.preferred_language in offered_languages \
             else "en"
     elif language not in offered_languages:
-        raise InvitationError(f"Language '{language}' is not offered "
-                              f"({', '.join(offered_languages)}).")
+        raise InvitationError(_("Language “%(language)s” is not offered (%(offered)s).",
+                                language=language, offered=", ".join(offered_languages)))
     days = days if days is not None else current_app.config.get("INVITATION_DAYS", 14)
     code = generate_code()
     invitation = Invitation(child=child, review=review, questionnaire_key=questionnaire.id,
@@ -141,9 +157,9 @@ def reissue_code(invitation: Invitation, days: int | None = None) -> str:
     invitation was cancelled (send a new one instead).
     """
     if invitation.state is InvitationState.SUBMITTED:
-        raise InvitationError("The child has already sent their answers.")
+        raise InvitationError(_("The child has already sent their answers."))
     if invitation.state is InvitationState.CANCELLED:
-        raise InvitationError("This invitation was cancelled; send a new one.")
+        raise InvitationError(_("This invitation was cancelled; send a new one."))
     days = days if days is not None else current_app.config.get("INVITATION_DAYS", 14)
     code = generate_code()
     invitation.code_hash = hash_code(code)
@@ -153,9 +169,12 @@ def reissue_code(invitation: Invitation, days: int | None = None) -> str:
 
 
 def cancel_invitation(invitation: Invitation) -> None:
-    """Withdraw an invitation; its code stops working at once. Submitted ones stay as they are."""
+    """Withdraw an invitation; its code stops working at once. Submitted ones stay as they are.
+
+    Raises :class:`InvitationError` if the child has already sent their answers.
+    """
     if invitation.state is InvitationState.SUBMITTED:
-        raise InvitationError("The child has already sent their answers.")
+        raise InvitationError(_("The child has already sent their answers."))
     invitation.state = InvitationState.CANCELLED
     invitation.session_generation += 1
 
