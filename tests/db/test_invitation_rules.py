@@ -58,3 +58,22 @@ def test_invitation_problems_are_told_in_the_staff_members_language(app, session
     assert "no-such-questionnaire" in str(english.value)
     assert "no-such-questionnaire" in str(welsh.value)
     assert str(english.value) != str(welsh.value)
+
+
+def test_every_way_of_sending_reissuing_or_cancelling_a_code_is_on_the_audit_trail(  # type: ignore[no-untyped-def]
+        app, session):
+    from sqlalchemy import select
+
+    from viewpoint.models import AuditEvent
+    from viewpoint.operations.invitations import cancel_invitation, reissue_code
+
+    child = make_child(session)
+    # No page and nobody signed in: the command line's way in (`viewpoint invite`).
+    issued = issue_invitation(session, _catalogue(app), child)
+    reissue_code(issued.invitation)
+    cancel_invitation(issued.invitation)
+    session.flush()
+    trail = [(event.action, event.child_id, event.subject_id, event.actor_id)
+             for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert trail == [(action, child.id, issued.invitation.id, None) for action in (
+        "invitation.issued", "invitation.reissued", "invitation.cancelled")]

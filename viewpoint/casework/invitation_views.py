@@ -14,7 +14,6 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import audit
 from ..auth.permissions import invitation_or_404, require, review_or_404
 from ..extensions import db
 from ..i18n import available_languages, language_label
@@ -105,7 +104,6 @@ def invite(review_id: int):  # type: ignore[no-untyped-def]
         except InvitationError as exc:
             problem = str(exc)
         else:
-            audit.record("invitation.issued", child_id=child.id, subject=issued.invitation)
             return _card(issued.invitation, issued.code, status=201)
     status = 400 if request.method == "POST" else 200
     return render_template("casework/invite.html", form=form, review=review, child=child,
@@ -135,7 +133,6 @@ def reissue_invitation(invitation_id: int):  # type: ignore[no-untyped-def]
     except InvitationError as exc:
         flash(str(exc))
         return redirect(url_for("casework.child", child_id=invitation.child_id))
-    audit.record("invitation.reissued", child_id=invitation.child_id, subject=invitation)
     return _card(invitation, code)
 
 
@@ -151,8 +148,6 @@ def cancel_invitation_view(invitation_id: int):  # type: ignore[no-untyped-def]
         except InvitationError as exc:
             flash(str(exc))
         else:
-            audit.record("invitation.cancelled", child_id=invitation.child_id,
-                         subject=invitation)
             flash(_("The code has been cancelled and no longer works. Answers given so far "
                     "are kept."))
     return redirect(url_for("casework.child", child_id=invitation.child_id))

@@ -158,9 +158,7 @@ def post_feedback(response_id: int):  # type: ignore[no-untyped-def]
         # The page is shown again with the answers on it, so that look is recorded too.
         db.keep_on_error()
         return _show(found, form, status=400)
-    written = write_feedback(db.session, found, current_user, form.body.data or "")
-    if written.created:
-        audit.record("feedback.written", child_id=found.child_id, subject=written.feedback)
+    write_feedback(db.session, found, current_user, form.body.data or "")
     flash(_("Saved. %(name)s will see it the next time they open a questionnaire.",
             name=found.child.first_name))
     return redirect(url_for("casework.response", response_id=found.id,
@@ -203,7 +201,6 @@ def post_share(response_id: int, feedback_id: int):  # type: ignore[no-untyped-d
                                   min=SHARE_MIN_LENGTH, max=SHARE_MAX_LENGTH)]
         else:
             if shared.changed:
-                audit.record("feedback.shared", child_id=note.child_id, subject=note)
                 flash(_("Shared with the Children in Care Council. They will see these "
                         "words, with no names, on their dashboard."))
             else:
@@ -225,7 +222,6 @@ def post_stop_sharing(response_id: int, feedback_id: int):  # type: ignore[no-un
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if stop_sharing(db.session, note, current_user):
-        audit.record("feedback.unshared", child_id=note.child_id, subject=note)
         flash(_("No longer shared with the Children in Care Council."))
     else:
         flash(_("This note was not shared with the Children in Care Council."))

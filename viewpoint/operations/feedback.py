@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
+from .. import audit
 from ..auth.permissions import can, visible_children
 from ..models import Child, Feedback, Response, User, utcnow
 
@@ -88,6 +89,8 @@ def write_feedback(session: Session, response: Response, author: User, body: str
                         written_by_id=author.id, body=text, written_at=now)
     session.add(feedback)
     session.flush()
+    audit.record("feedback.written", child_id=feedback.child_id, subject=feedback,
+                 actor=author, session=session)
     return Written(feedback, created=True)
 
 
@@ -257,6 +260,8 @@ def share_feedback(session: Session, feedback: Feedback, manager: User, text: st
     feedback.shared_by_id = manager.id
     feedback.shared_at = now or utcnow()
     session.flush()
+    audit.record("feedback.shared", child_id=feedback.child_id, subject=feedback,
+                 actor=manager, session=session)
     return Shared(feedback, changed=True)
 
 
@@ -274,6 +279,8 @@ def stop_sharing(session: Session, feedback: Feedback, manager: User) -> bool:
     feedback.shared_by_id = None
     feedback.shared_at = None
     session.flush()
+    audit.record("feedback.unshared", child_id=feedback.child_id, subject=feedback,
+                 actor=manager, session=session)
     return True
 
 

@@ -18,8 +18,9 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from .. import audit
 from ..models import Child, Invitation, InvitationState, Plan, Review, User, utcnow
 from ..questionnaires import BANDS, Catalogue, Questionnaire
 
@@ -146,6 +147,8 @@ def issue_invitation(session: Session, catalogue: Catalogue, child: Child, *,
                             request_key=request_key)
     session.add(invitation)
     session.flush()
+    audit.record("invitation.issued", child_id=child.id, subject=invitation, actor=issued_by,
+                 session=session)
     return Issued(invitation, code)
 
 
@@ -165,6 +168,8 @@ def reissue_code(invitation: Invitation, days: int | None = None) -> str:
     invitation.code_hash = hash_code(code)
     invitation.expires_at = utcnow() + timedelta(days=days)
     invitation.session_generation += 1
+    audit.record("invitation.reissued", child_id=invitation.child_id, subject=invitation,
+                 session=object_session(invitation))
     return code
 
 
@@ -177,6 +182,8 @@ def cancel_invitation(invitation: Invitation) -> None:
         raise InvitationError(_("The child has already sent their answers."))
     invitation.state = InvitationState.CANCELLED
     invitation.session_generation += 1
+    audit.record("invitation.cancelled", child_id=invitation.child_id, subject=invitation,
+                 session=object_session(invitation))
 
 
 def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:
