@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_extensions(app)
     register_questionnaires(app)
     register_security_headers(app)
+    register_page_helpers(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
@@ -74,6 +75,29 @@ def register_security_headers(app: Flask) -> None:
     from .security import add_security_headers
 
     app.after_request(add_security_headers)
+
+
+def register_page_helpers(app: Flask) -> None:
+    """What the two base templates need on every page, whichever blueprint (or none, for an
+    error page) renders it: the child's page chrome and read-aloud links, and the open
+    alerts count in the staff navigation."""
+    from flask_login import current_user
+
+    from .extensions import db
+    from .models import Role
+    from .operations.alerts import count_open_alerts
+    from .respond.rendering import audio_for, page_controls, page_messages
+
+    def open_alert_count() -> int:
+        if not current_user.is_authenticated or current_user.role not in (
+                Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER):
+            return 0
+        return count_open_alerts(db.session, current_user)
+
+    app.add_template_global(audio_for)
+    app.add_template_global(page_messages)
+    app.add_template_global(page_controls)
+    app.add_template_global(open_alert_count)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -57,7 +57,8 @@ def select_locale() -> str:
 
     1. the language the child chose on any of their pages (kept for their session, and
        through typing their code, because it was chosen by whoever is holding the tablet);
-    2. the language the worker set on the invitation (once the child has typed their code);
+    2. the language the worker set on the invitation (once the child has typed their code:
+       as loaded with the child on this request, else as kept in their session);
     3. the browser's preferences, among the languages with a translation;
     4. the configured default (``DEFAULT_LOCALE``), English unless set otherwise.
 
@@ -68,7 +69,8 @@ def select_locale() -> str:
         return current_app.config.get("DEFAULT_LOCALE", "en")
     if is_childs_page():
         offered = available_languages()
-        candidates = (session.get("language"), g.get("invitation_language"))
+        candidates = (session.get("language"),
+                      g.get("invitation_language") or session.get("invitation_language"))
     else:
         offered = staff_languages()
         candidates = (session.get("staff_language"),)

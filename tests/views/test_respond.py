@@ -380,6 +380,69 @@ def test_an_idle_session_expires_but_the_answers_are_kept(client, invite, sessio
     assert session.scalar(select(func.count()).select_from(Answer)) == 1
 
 
+#: The child's pages that need the child signed in; the autosave, which answers the page's
+#: script in JSON; and the pages open to whoever is holding the tablet.
+NEEDS_THE_CHILD = {"respond.welcome", "respond.begin", "respond.questions",
+                   "respond.read_aloud", "respond.finish"}
+ANSWERS_THE_SCRIPT = {"respond.save_answer"}
+OPEN_TO_ANYONE = {"respond.start", "respond.help_now", "respond.talk", "respond.stop",
+                  "respond.language", "respond.audio"}
+
+
+def test_every_page_needing_the_child_sends_an_expired_session_back_to_the_start(  # type: ignore[no-untyped-def]
+        app, client, invite, session) -> None:
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("respond.")}
+    assert set(rules) == NEEDS_THE_CHILD | ANSWERS_THE_SCRIPT | OPEN_TO_ANYONE  # a new page?
+    _child, issued = invite(age=6)
+    enter(client, issued.code)
+    path = begin(client)
+    _html, csrf, token = page_state(client, path)
+    with client.session_transaction() as cookie:
+        child_part, language = dict(cookie["respondent"]), cookie["invitation_language"]
+    assert language == "en"
+
+    def away_for_an_hour() -> None:
+        with client.session_transaction() as cookie:
+            cookie["respondent"] = {**child_part, "seen": int(time.time()) - 3600}
+            cookie["invitation_language"] = language
+
+    def forgotten() -> bool:
+        with client.session_transaction() as cookie:
+            return "respondent" not in cookie and "invitation_language" not in cookie
+
+    checked = []
+    for endpoint in sorted(NEEDS_THE_CHILD):
+        url = path if "<key>" in rules[endpoint].rule else rules[endpoint].rule
+        for method in sorted(rules[endpoint].methods & {"GET", "POST"}):
+            away_for_an_hour()
+            response = client.open(url, method=method, data={"csrf_token": csrf})
+            assert (response.status_code, response.headers.get("Location")) == (
+                302, "/?why=expired"), (method, url)
+            assert forgotten(), (method, url)
+            checked.append((method, endpoint))
+    assert len(checked) == 7
+    away_for_an_hour()
+    saved = client.post("/answers", json={"token": token, "question": "safe_home",
+                                          "value": "happy", "save_id": "late"},
+                        headers={"X-CSRFToken": csrf})
+    assert saved.status_code == 401
+    assert saved.get_json() == {"status": "signed_out", "reason": "expired"}
+    assert forgotten()
+    assert session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert session.scalar(select(Response.submitted_at)) is None
+
+
+def test_an_autosave_before_the_child_has_started_says_signed_out(client, invite) -> None:  # type: ignore[no-untyped-def]
+    _child, issued = invite(age=6)
+    enter(client, issued.code)
+    csrf = token_from(client.get("/welcome").get_data(as_text=True))
+    saved = client.post("/answers", json={"question": "safe_home", "value": "happy"},
+                        headers={"X-CSRFToken": csrf})
+    assert saved.status_code == 401
+    assert saved.get_json() == {"status": "signed_out", "reason": None}
+
+
 # --- always there ---
 
 def test_talk_to_someone_tells_the_worker_once_and_shows_childline(client, invite, session) -> None:  # type: ignore[no-untyped-def]

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from flask import current_app, has_app_context
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
+from ..auth.permissions import visible_children
 from ..models import Alert, AlertSource, Child, Response, Role, User, utcnow
 from ..questionnaires import Question
 
@@ -277,3 +278,27 @@ def _overdue_email(alert: Alert, reference: str) -> tuple[str, str]:
                            when=_when(alert.acknowledge_by)))
         lines += ["", _where_to_read_it(alert), "", _footer()]
     return subject, "\n".join(lines) + "\n"
+
+
+def count_open_alerts(session: Session, user: User) -> int:
+    """How many alerts about the children ``user`` may see are still open (for the nav)."""
+    return session.scalar(select(func.count()).select_from(Alert)
+                          .join(Child, Child.id == Alert.child_id)
+                          .where(Alert.closed_at.is_(None), visible_children(user))) or 0
+
+
+def worker_first_name(child: Child) -> str | None:
+    """The first name of the child's allocated social worker, the person told first about
+    the child's alerts, as the child's pages name them; None when the child has none."""
+    worker = child.social_worker
+    return worker.display_name.split()[0] if worker else None
+
+
+def who_is_told(session: Session, child: Child) -> tuple[str | None, str | None]:
+    """Who hears of the child's alerts, named as the thank-you page names them: (the
+    allocated social worker's first name, the first name of an active manager of the
+    child's team), each None when there is nobody."""
+    manager = session.scalar(select(User).where(
+        User.team_id == child.team_id, User.role == Role.TEAM_MANAGER,
+        User.is_active.is_(True)).order_by(User.id).limit(1))
+    return worker_first_name(child), manager.display_name.split()[0] if manager else None

@@ -222,6 +222,12 @@ def submit_response(session: Session, response: Response, helped_by: str | None)
     return response
 
 
+def keep_place(response: Response, key: str) -> None:
+    """The child moved on to the page that starts with question ``key``: they carry on there
+    next time, on this tablet or another."""
+    response.resume_at = key
+
+
 def end_session(invitation: Invitation) -> None:
     """Stop for now: every copy of this child's session stops working; answers are kept."""
     invitation.session_generation += 1

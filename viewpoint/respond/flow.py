@@ -78,3 +78,15 @@ def resume_page(pages: list[Page], resume_at: str | None,
         if any(q["key"] not in answered for q in candidate.questions):
             return candidate
     return pages[0] if pages and not answered else None
+
+
+def page_after(pages: list[Page], page: Page) -> Page | None:
+    """Where Next leads from ``page``: the following page, or None after the last one (the
+    child goes on to finish)."""
+    return pages[page.number] if page.number < len(pages) else None
+
+
+def page_before(pages: list[Page], page: Page) -> Page | None:
+    """Where Back leads from ``page``: the previous page, or None from the first one (the
+    child goes back to the welcome page)."""
+    return pages[page.number - 2] if page.number > 1 else None

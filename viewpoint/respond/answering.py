@@ -1,0 +1,232 @@
+"""Answering: the welcome page, starting, the questions page by page, the page's autosave,
+and finishing.
+
+Tablets lose Wi-Fi mid-question, so with JavaScript every answer is saved on its own as it
+is given (:func:`save_answer`); without it, a page's answers are saved when the child
+presses Next or Back (:func:`questions`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..audio import library
+from ..extensions import db, locks_late
+from ..models import AlertSource, Response
+from ..operations import answers as services
+from ..operations.alerts import alerts_for_response, who_is_told, worker_first_name
+from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
+from ..questionnaires import Catalogue
+from ..questionnaires.snapshot import Snapshot
+from . import flow
+from .blueprint import bp
+from .rendering import question_html
+from .session import Respondent, clear_tablet, with_respondent, with_response, with_response_json
+
+
+def catalogue() -> Catalogue:
+    """The questionnaires this app serves."""
+    return current_app.extensions["viewpoint.questionnaires"]
+
+
+def _progress(response: Response,
+              digest: str | None = None) -> tuple[Snapshot, dict[str, Any], list[flow.Page]]:
+    """The wording the child answers, their answers so far, and the pages they now see."""
+    snapshot = services.snapshot(db.session, response, digest)
+    answers = services.answers_of(db.session, response)
+    return snapshot, answers, flow.paginate(snapshot, services.given_values(answers))
+
+
+def resume_url(response: Response) -> str:
+    """Where the child carries on: the page they were on, or the first page with a question
+    still unanswered, or finishing when there is none."""
+    _snapshot, answers, pages = _progress(response)
+    page = flow.resume_page(pages, response.resume_at, set(answers))
+    if page is None:
+        return url_for("respond.finish")
+    return url_for("respond.questions", key=page.key)
+
+
+# --- welcome and starting ---
+
+@bp.get("/welcome")
+@with_respondent
+def welcome(respondent: Respondent):  # type: ignore[no-untyped-def]
+    """Who is asking, who will read the answers, and what workers wrote back."""
+    return render_template(
+        "respond/welcome.html", respondent=respondent, child=respondent.child,
+        worker=worker_first_name(respondent.child), review=respondent.invitation.review,
+        audio_available=library().has_language(str(get_locale())),
+        has_started=respondent.response is not None and bool(
+            services.answers_of(db.session, respondent.response)),
+        # "You said, we did": what workers wrote back since the child last answered.
+        feedback=unseen_feedback_for_child(db.session, respondent.child.id))
+
+
+@bp.post("/start")
+@with_respondent
+def begin(respondent: Respondent):  # type: ignore[no-untyped-def]
+    """Start (or carry on): the child's response is created on first use."""
+    # What was written back to the child is marked seen here, not when the welcome page is
+    # shown: GET pages on the child's side never write, so that many children opening their
+    # questionnaires at once never queue for SQLite's single write lock just to read. This
+    # POST already holds that lock (taken at BEGIN for every write request), and it marks
+    # only the notes the welcome page listed, so a note written in between is still shown.
+    mark_feedback_seen(db.session, respondent.child.id,
+                       (int(i) for i in request.form.getlist("seen_feedback")
+                        if i.isascii() and i.isdigit()))
+    response = respondent.response or services.start_response(
+        db.session, catalogue(), respondent.invitation, str(get_locale()))
+    return redirect(resume_url(response))
+
+
+# --- the questions ---
+
+@bp.route("/questions/<key>", methods=["GET", "POST"])
+@with_response
+def questions(key: str, respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """A page of questions, shown or (without JavaScript) saved; addressed by the key of
+    its first question, so that an address never moves when answers show or hide others."""
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        problems = _save_page(response, request.form)
+    snapshot, answers, pages = _progress(response, respondent.digest)
+    page = flow.page_holding(pages, key)
+    if page is None:
+        return redirect(resume_url(response))
+    if request.method == "POST" and not problems:
+        return _move_on(response, pages, page, request.form.get("action", "next"))
+    if page.key != key:
+        return redirect(url_for("respond.questions", key=page.key))
+    # Showing a page writes nothing: the place is kept by saves and by Next/Back, so that
+    # reads never need the database's write lock.
+    total = sum(len(p.questions) for p in pages)
+    before = sum(len(p.questions) for p in pages[:page.number - 1])
+    return render_template(
+        "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
+        page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
+        band=snapshot.band_rules, token=services.response_token(response),
+        digest=respondent.digest, question_html=question_html,
+        save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
+        audio_available=library().has_language(str(get_locale())),
+        auto_read=session.get("auto_read", False)), 400 if problems else 200
+
+
+def _move_on(response: Response, pages: list[flow.Page], page: flow.Page,
+             action: str) -> Any:
+    """Where the page's button leads once its answers are saved."""
+    if action == "language":  # choose, then come back to this page
+        return redirect(url_for("respond.language",
+                                back=url_for("respond.questions", key=page.key)))
+    if action == "back":
+        previous = flow.page_before(pages, page)
+        return redirect(url_for("respond.questions", key=previous.key) if previous
+                        else url_for("respond.welcome"))
+    following = flow.page_after(pages, page)
+    if following is None:
+        return redirect(url_for("respond.finish"))
+    services.keep_place(response, following.key)
+    return redirect(url_for("respond.questions", key=following.key))
+
+
+def _save_page(response: Response, form: Any) -> dict[str, str]:
+    """Save every answer on a submitted page (the path without JavaScript); returns the
+    problem to show beside each answer that was refused.
+
+    Aborts with a redirect to the start page if the response has been sent meanwhile.
+    """
+    snapshot = services.snapshot(db.session, response)
+    problems: dict[str, str] = {}
+    for key in form.getlist("question"):
+        question = snapshot.question(key)
+        if question is None:
+            continue
+        # Every value sent under the question's name: "I'd rather not say" can arrive beside
+        # an (empty) text box or other choices.
+        sent = form.getlist(f"q-{key}")
+        declined = services.DECLINED in sent
+        if declined:
+            value = None
+        elif question["type"] == "choose_many":
+            value = sent
+        else:
+            value = sent[0] if sent else None
+        try:
+            services.record_answer(db.session, catalogue(), response, key, value,
+                                   declined=declined, save_id=form.get(f"save-{key}") or None)
+        except services.AnswerRejected:
+            problems[key] = _("Please choose one of the answers, or skip this question.")
+        except services.ResponseClosed:
+            abort(redirect(url_for("respond.start")))
+    return problems
+
+
+@bp.post("/answers")
+@locks_late
+@with_response_json
+def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """Autosave from the page's script: one answer, idempotent by its save id.
+
+    The busiest write in the service: everything that only reads (the session, the
+    token, the answer's shape) is done before the write lock is taken.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
+        return jsonify(status="invalid", message="expected question, value, save_id"), 400
+    if payload.get("token") != services.response_token(response):
+        return jsonify(status="wrong_child"), 409
+    try:
+        result = services.record_answer(
+            db.session, catalogue(), response, payload["question"],
+            payload.get("value"), declined=bool(payload.get("declined")),
+            save_id=payload.get("save_id"), before_write=db.take_write_lock)
+    except services.AnswerRejected as exc:
+        return jsonify(status="invalid", message=str(exc)), 422
+    except services.ResponseClosed:
+        return jsonify(status="submitted"), 409
+    return jsonify(status="saved", changed=result.changed,
+                   saved_at=result.saved_at.isoformat() if result.saved_at else None)
+
+
+# --- finishing ---
+
+@bp.route("/finish", methods=["GET", "POST"])
+@with_response
+def finish(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """The questions the child skipped, who helped them, and sending; then thank you, and
+    the tablet is cleared for the next person."""
+    if request.method == "GET":
+        _snapshot, answers, pages = _progress(response)
+        shown = [q for p in pages for q in p.questions]
+        skipped = [q for q in shown if q["key"] not in answers]
+        return render_template("respond/finish.html", respondent=respondent, skipped=skipped,
+                               last=pages[-1] if pages else None, shown=shown)
+    try:
+        services.submit_response(db.session, response, request.form.get("helped_by") or None)
+    except services.AnswerRejected:
+        abort(400)
+    raised = alerts_for_response(db.session, response)
+    worker, manager = who_is_told(db.session, respondent.child)
+    clear_tablet()
+    page = make_response(render_template(
+        "respond/thanks.html", worker=worker, review=response.review,
+        alerts=[a for a in raised if a.source is AlertSource.ANSWER],
+        asked_to_talk=any(a.source is AlertSource.TALK_TO_SOMEONE for a in raised),
+        manager=manager))
+    page.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return page

@@ -1,0 +1,106 @@
+"""What a child can do from any page: ask to talk to someone, stop for now, have questions
+read aloud, choose the language; and the read-aloud files themselves."""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+
+from ..audio import audio_dir
+from ..extensions import db
+from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
+from ..operations import answers as services
+from ..operations.alerts import raise_talk_to_someone, worker_first_name
+from .answering import catalogue, resume_url
+from .blueprint import bp
+from .session import Respondent, clear_tablet, with_optional_respondent, with_respondent
+
+_AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav)")
+
+
+def _is_local(target: str | None) -> bool:
+    return bool(target) and target.startswith("/") and not target.startswith("//")
+
+
+@bp.post("/talk")
+@with_optional_respondent
+def talk(respondent: Respondent | None):  # type: ignore[no-untyped-def]
+    """"I want to talk to someone": tell the worker, and show who the child can call now."""
+    if respondent is None:
+        return render_template("respond/help.html")
+    raise_talk_to_someone(db.session, respondent.child, respondent.response)
+    return render_template("respond/talk.html", worker=worker_first_name(respondent.child),
+                           back=resume_url(respondent.response) if respondent.response
+                           else url_for("respond.welcome"))
+
+
+@bp.post("/stop")
+@with_optional_respondent
+def stop(respondent: Respondent | None):  # type: ignore[no-untyped-def]
+    """Stop for now: answers are kept; the tablet is cleared for the next person."""
+    if respondent is not None:
+        services.end_session(respondent.invitation)
+    clear_tablet()
+    response = make_response(render_template("respond/stopped.html"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.post("/read-aloud")
+@with_respondent
+def read_aloud(respondent: Respondent):  # type: ignore[no-untyped-def]
+    """Switch reading every question aloud automatically on or off (kept for this session)."""
+    session["auto_read"] = request.form.get("auto_read") == "on"
+    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
+                    else url_for("respond.welcome"))
+
+
+@bp.route("/language", methods=["GET", "POST"])
+@with_optional_respondent
+def language(respondent: Respondent | None):  # type: ignore[no-untyped-def]
+    """Choose the language of every page, from any page: the child comes back to where they
+    were, with every answer kept, and the questions in the language they chose."""
+    back = request.values.get("back")
+    back = back if _is_local(back) else url_for("respond.start")
+    offered = available_languages()
+    if request.method == "POST":
+        chosen = request.form.get("language")
+        if chosen not in offered:
+            return _language_page(offered, back, problem=True), 400
+        session["language"] = chosen
+        if respondent is not None and respondent.response is not None:
+            services.change_language(db.session, catalogue(), respondent.response, chosen)
+        return redirect(back)
+    return _language_page(offered, back)
+
+
+def _language_page(offered: tuple[str, ...], back: str, problem: bool = False) -> str:
+    choices = [{"code": code, "name": language_name(code), "english": language_in_english(code),
+                "dir": text_direction(code), "font": font_for(code)} for code in offered]
+    return render_template("respond/language.html", choices=choices, back=back,
+                           current=str(get_locale()), problem=problem,
+                           fonts=sorted({c["font"] for c in choices if c["font"]}))
+
+
+@bp.get("/audio/<kind>/<language>/<name>")
+def audio(kind: str, language: str, name: str):  # type: ignore[no-untyped-def]
+    """A question or answer read aloud (files named by their words: see ``viewpoint.audio``).
+
+    Aborts with 404 for anything but a known kind, an offered language and a file name of
+    the audio folder's own pattern.
+    """
+    if (kind not in ("recorded", "generated") or language not in available_languages()
+            or not _AUDIO_NAME.fullmatch(name)):
+        abort(404)
+    return send_from_directory(audio_dir() / kind / language, name, max_age=86400)

@@ -1,0 +1,124 @@
+"""Getting in: the start page, where a child types the code their worker gave them, and
+the help page anyone can open from it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from .. import throttle
+from ..extensions import db
+from ..models import Invitation, InvitationState
+from ..operations.invitations import find_invitation, is_expired, looks_like_a_code
+from .blueprint import bp
+from .session import remember_child, welcome_if_signed_in
+
+#: Reasons the start page explains when a child is sent back to it (``?why=``).
+SENT_BACK_BECAUSE = ("expired", "closed", "sent", "stale")
+
+
+class CodeForm(FlaskForm):
+    code = StringField(validators=[InputRequired()])
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _code_message(kind: str, **values: Any) -> str:
+    # The words are written out here (not built) so that they are extracted for translation.
+    messages = {
+        "wrong": _("That code didn't work. Check each letter and number and try again. If it "
+                   "still doesn't work, ask the person who gave you the code."),
+        "code_expired": _("This code has run out. Ask your worker for a new one — it only "
+                          "takes a minute."),
+        "used": _("You've already sent your answers with this code. Thank you! If you want to "
+                  "say something else, ask your worker."),
+        "cancelled": _("This code doesn't work any more. Your worker may have sent you a new "
+                       "one."),
+        "slow_down": _("Too many tries. Please wait %(minutes)d minutes, then try again.",
+                       minutes=values.get("minutes", 0)),
+        "busy": _("This code has been used a lot in the last hour. Please wait %(minutes)d "
+                  "minutes, then try again.", minutes=values.get("minutes", 0)),
+        "sent": _("Your answers have been sent. Thank you!"),
+        "stale": _("Sorry, that page had been open too long, so nothing was changed. Please "
+                   "try again."),
+        "expired": _("You were away for a while, so we closed your questions to keep them "
+                     "private. Your answers are saved: type your code to carry on."),
+        "closed": _("Your questions were closed on this tablet. Your answers are saved: type "
+                    "your code to carry on."),
+    }
+    return messages[kind]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@welcome_if_signed_in
+def start():  # type: ignore[no-untyped-def]
+    """The start page: type the code your worker gave you."""
+    form = CodeForm()
+    message = None
+    status = 200
+    why = request.args.get("why")
+    if why in SENT_BACK_BECAUSE:
+        message = _code_message(why)
+    if request.method == "POST":
+        message, status = _enter_code(form)
+        if message is None:
+            return redirect(url_for("respond.welcome"))
+    return render_template("respond/start.html", form=form, message=message), status
+
+
+def _enter_code(form: CodeForm) -> tuple[str | None, int]:
+    """Check the typed code and sign the child in. Returns (problem, status): no problem
+    and 200 when the child is in."""
+    config = current_app.config
+    failure_window = timedelta(minutes=config["CODE_FAILURE_WINDOW_MINUTES"])
+    client_key = f"code-failure:client:{_client()}"
+    if throttle.is_limited(db.session, client_key, config["CODE_FAILURES_PER_CLIENT"],
+                           failure_window):
+        minutes = -(-throttle.seconds_left(failure_window) // 60)
+        return _code_message("slow_down", minutes=minutes), 429
+    typed = (form.code.data or "") if form.validate_on_submit() else ""
+    invitation = find_invitation(db.session, typed) if looks_like_a_code(typed) else None
+    problem = _why_code_fails(invitation)
+    if problem is not None:
+        # Counted even though the answer is an error page.
+        throttle.hit(db.session, client_key, failure_window)
+        db.keep_on_error()
+        return _code_message(problem), 400 if problem == "wrong" else 410
+    assert invitation is not None
+    # A leaked code cannot be used from many devices at once; the child's own attempts are
+    # nowhere near this, and nobody without the code can use it up.
+    entry_window = timedelta(hours=1)
+    code_key = f"code-entry:invitation:{invitation.id}"
+    if throttle.is_limited(db.session, code_key, config["CODE_ENTRIES_PER_HOUR"], entry_window):
+        minutes = -(-throttle.seconds_left(entry_window) // 60)
+        return _code_message("busy", minutes=minutes), 429
+    throttle.hit(db.session, code_key, entry_window)
+    remember_child(invitation)
+    return None, 200
+
+
+def _why_code_fails(invitation: Invitation | None) -> str | None:
+    """Which message a code gets that does not let the child in, or None if it does."""
+    if invitation is None:
+        return "wrong"
+    if invitation.state is InvitationState.SUBMITTED:
+        return "used"
+    if invitation.state is InvitationState.CANCELLED:
+        return "cancelled"
+    if is_expired(invitation):
+        return "code_expired"
+    return None
+
+
+@bp.get("/help")
+def help_now():  # type: ignore[no-untyped-def]
+    """Who to talk to, for anyone on the start page (no code needed, nothing recorded)."""
+    return render_template("respond/help.html")
