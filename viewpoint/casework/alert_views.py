@@ -9,6 +9,7 @@ from flask_login import current_user
 from .. import audit
 from ..auth.permissions import alert_or_404, require
 from ..extensions import db
+from ..operations.alerts import AlertError, acknowledge_alert, close_alert
 from . import bp, services
 from .forms import CloseAlertForm, ConfirmForm
 
@@ -35,29 +36,29 @@ def _page(record, form: CloseAlertForm, status: int = 200):  # type: ignore[no-u
                            overdue=services.is_overdue(record)), status
 
 
-@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"],
+          endpoint="acknowledge_alert")
 @require("casework.act")
-def acknowledge_alert(alert_id: int):  # type: ignore[no-untyped-def]
+def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
     record = alert_or_404(db.session, alert_id)
-    if ConfirmForm().validate_on_submit() and services.acknowledge_alert(record, current_user):
-        audit.record("alert.acknowledged", child_id=record.child_id, subject=record)
+    if ConfirmForm().validate_on_submit() and acknowledge_alert(record, current_user):
         flash(_("Alert acknowledged. Close it when you have acted, saying what was done."))
     return redirect(url_for("casework.alert", alert_id=record.id))
 
 
-@bp.route("/alerts/<int:alert_id>/close", methods=["POST"])
+@bp.route("/alerts/<int:alert_id>/close", methods=["POST"], endpoint="close_alert")
 @require("casework.act")
-def close_alert(alert_id: int):  # type: ignore[no-untyped-def]
+def close(alert_id: int):  # type: ignore[no-untyped-def]
     record = alert_or_404(db.session, alert_id)
     form = CloseAlertForm()
-    if record.closed_at is not None:
-        # A second click, or someone else closed it first: nothing to do, nothing lost.
-        flash(_("This alert was already closed."))
-        return redirect(url_for("casework.alert", alert_id=record.id))
-    if not form.validate_on_submit():
+    if record.closed_at is None and not form.validate_on_submit():
         return _page(record, form, 400)
-    services.close_alert(record, current_user, form.action_taken.data or "")
-    audit.record("alert.closed", child_id=record.child_id, subject=record)
+    try:
+        close_alert(record, current_user, form.action_taken.data or "")
+    except AlertError as refused:
+        # A second click, or someone else closed it first: nothing to do, nothing lost.
+        flash(str(refused))
+        return redirect(url_for("casework.alert", alert_id=record.id))
     flash(_("Alert closed. What was done is recorded on the child's timeline."))
     return redirect(request.args.get("next") == "list" and url_for("casework.alerts")
                     or url_for("casework.alert", alert_id=record.id))

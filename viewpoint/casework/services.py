@@ -33,10 +33,6 @@ VIEWS_ASKED = "asked"  #: a code was issued; nothing answered yet
 VIEWS_NOT_ASKED = "not_asked"  #: no questionnaire sent for this review
 
 
-class CaseworkError(ValueError):
-    """An operation cannot be done; the message says why, for staff."""
-
-
 @dataclass
 class CaseloadRow:
     child: Child
@@ -166,41 +162,9 @@ def recently_closed_alerts(session: Session, user: User, limit: int = 20) -> lis
         .order_by(Alert.closed_at.desc()).limit(limit)))
 
 
-def count_open_alerts(session: Session, user: User) -> int:
-    return session.scalar(select(func.count()).select_from(Alert)
-                          .join(Child, Child.id == Alert.child_id)
-                          .where(Alert.closed_at.is_(None), visible_children(user))) or 0
-
-
 def is_overdue(alert: Alert, now: datetime | None = None) -> bool:
     """Open, nobody has acknowledged it, and the working day it had has passed."""
     return alerts_rules.is_overdue(alert, now or utcnow())
-
-
-def acknowledge_alert(alert: Alert, user: User) -> bool:
-    """Say the alert has been seen and is being dealt with. False if it already was."""
-    if alert.acknowledged_at is not None:
-        return False
-    alert.acknowledged_at = utcnow()
-    alert.acknowledged_by_id = user.id
-    return True
-
-
-def close_alert(alert: Alert, user: User, action_taken: str) -> None:
-    """Close the alert, recording what was done. Raises :class:`CaseworkError` if it is
-    already closed or nothing was said about what was done."""
-    if alert.closed_at is not None:
-        raise CaseworkError("This alert was already closed.")
-    action_taken = action_taken.strip()
-    if not action_taken:
-        raise CaseworkError("Say what was done before closing the alert.")
-    now = utcnow()
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = now
-        alert.acknowledged_by_id = user.id
-    alert.closed_at = now
-    alert.closed_by_id = user.id
-    alert.action_taken = action_taken
 
 
 def team_managers(session: Session, team_id: int) -> list[User]:

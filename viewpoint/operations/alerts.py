@@ -11,9 +11,9 @@ from flask import current_app, has_app_context
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from .. import outbox
+from .. import audit, outbox
 from ..auth.permissions import visible_children
 from ..models import Alert, AlertSource, Child, Response, Role, User, utcnow
 from ..questionnaires import Question
@@ -302,3 +302,41 @@ def who_is_told(session: Session, child: Child) -> tuple[str | None, str | None]
         User.team_id == child.team_id, User.role == Role.TEAM_MANAGER,
         User.is_active.is_(True)).order_by(User.id).limit(1))
     return worker_first_name(child), manager.display_name.split()[0] if manager else None
+
+
+class AlertError(ValueError):
+    """Raised when an alert cannot be changed; the message says why, for staff."""
+
+
+def acknowledge_alert(alert: Alert, user: User) -> bool:
+    """Say the alert has been seen and is being dealt with. Returns False if it already was
+    (a second click): nothing is changed or recorded again."""
+    if alert.acknowledged_at is not None:
+        return False
+    alert.acknowledged_at = utcnow()
+    alert.acknowledged_by_id = user.id
+    audit.record("alert.acknowledged", child_id=alert.child_id, subject=alert, actor=user,
+                 session=object_session(alert))
+    return True
+
+
+def close_alert(alert: Alert, user: User, action_taken: str) -> None:
+    """Close the alert, recording what was done (acknowledging it too if nobody had).
+
+    Raises :class:`AlertError` if it is already closed or nothing was said about what was
+    done: nobody closes an alert without saying what was done.
+    """
+    if alert.closed_at is not None:
+        raise AlertError(_("This alert was already closed."))
+    action_taken = action_taken.strip()
+    if not action_taken:
+        raise AlertError(_("Say what was done before closing the alert."))
+    now = utcnow()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        alert.acknowledged_by_id = user.id
+    alert.closed_at = now
+    alert.closed_by_id = user.id
+    alert.action_taken = action_taken
+    audit.record("alert.closed", child_id=alert.child_id, subject=alert, actor=user,
+                 session=object_session(alert))
