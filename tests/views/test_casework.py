@@ -260,6 +260,58 @@ def test_duplicate_reference_is_refused(client, session, council) -> None:  # ty
     assert "already in viewpoint" in page and "Linden" not in page
 
 
+def _child_fields(child: Child, **changes: str) -> dict[str, str]:
+    fields = {
+        "reference": child.reference,
+        "first_name": child.first_name,
+        "last_name": child.last_name,
+        "date_of_birth": child.date_of_birth.isoformat(),
+        "gender": child.gender.value,
+        "ethnicity_group": child.ethnicity_group.value,
+        "preferred_language": child.preferred_language,
+        "social_worker_id": str(child.social_worker_id or 0),
+    }
+    fields.update(changes)
+    return fields
+
+
+def test_worker_edits_a_child_keeping_their_reference(client, session, council) -> None:  # type: ignore[no-untyped-def]
+    child = council["child"]
+    sign_in(client, council["worker"], session)
+    response = post(
+        client, f"/casework/children/{child.id}/edit", _child_fields(child, first_name="Wrenna")
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/casework/children/{child.id}"
+    session.refresh(child)
+    assert child.first_name == "Wrenna"
+    actions = set(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.child_id == child.id))
+    )
+    assert "child.edited" in actions
+
+
+def test_a_refused_edit_leaves_the_child_as_it_was(client, session, council) -> None:  # type: ignore[no-untyped-def]
+    child = council["child"]
+    before = (child.reference, child.first_name, child.date_of_birth)
+    sign_in(client, council["worker"], session)
+    response = post(
+        client,
+        f"/casework/children/{child.id}/edit",
+        _child_fields(
+            child, reference=council["colleagues_child"].reference, first_name="Changed"
+        ),
+    )
+    assert response.status_code == 400
+    assert "Another child already has this reference." in response.get_data(as_text=True)
+    session.refresh(child)
+    assert (child.reference, child.first_name, child.date_of_birth) == before
+    actions = set(
+        session.scalars(select(AuditEvent.action).where(AuditEvent.child_id == child.id))
+    )
+    assert "child.edited" not in actions
+
+
 def test_reviewing_officer_can_record_the_review_but_not_edit_the_child(
     client, session, council
 ) -> None:  # type: ignore[no-untyped-def]

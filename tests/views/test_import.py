@@ -213,21 +213,21 @@ def test_a_dry_run_lists_every_bad_row_with_its_reason_and_writes_nothing(  # ty
         3: (dict(plan_kind="respite"), '"respite" is not a kind of plan'),
         4: (dict(date_of_birth="31/02/2012"), 'date_of_birth "31/02/2012" is not a date'),
         5: (dict(plan_start="2024-01-10", plan_end="2023-12-01"),
-            "The plan ends (2023-12-01) before it starts (2024-01-10)."),
+            "The end date cannot be before the start date."),
         6: (dict(plan_kind="CP", placement_type="foster"),
-            "A child protection plan has no placement type"),
+            "Only care plans and pathway plans record a placement."),
         7: (dict(plan_kind="pathway", placement_type=""),
-            "A pathway plan needs a placement type"),
+            "Choose where the child lives: care and pathway plans record the placement."),
         8: (dict(social_worker_email=council["their_worker"].email),
-            f"{council['their_worker'].email} is not a social worker in your team."),
+            "Only an active social worker in the child's team can be their social worker."),
         9: (dict(review_chair_email=council["worker"].email),
-            f"{council['worker'].email} is not a reviewing officer."),
+            "Only an active reviewing officer can chair a review."),
         10: (dict(child_reference=their_reference),
-             f"Child reference {their_reference} belongs to another team"),
+             "A child with this reference is already in viewpoint."),
         11: (dict(date_of_birth="2012-05-05", review_due="2024-06-01"),
              "Child K-100 has a different date_of_birth here from line 2."),
         12: (dict(review_due="2024-12-01", review_held=tomorrow),
-             f"The review held date {tomorrow} is in the future."),
+             "A review cannot have been held in the future."),
         13: (dict(child_reference="K-300", first_name=""), "first_name is empty."),
         14: (dict(child_reference="K-301", gender="sometimes"),
              '"sometimes" is not a gender'),
@@ -405,8 +405,8 @@ def test_a_row_for_another_teams_child_is_refused_and_changes_nothing(client, se
     response = upload(client, as_csv(rows), importing=True)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert problems(page) == [("3", f"Child reference {theirs.reference} belongs to another "
-                                    "team, so it cannot be imported here.")]
+    assert problems(page) == [("3", "A child with this reference is already in viewpoint. "
+                                    "Ask your manager to find the record.")]
     for secret in ("Zephyrine", "Alder", "South Secret Team", council["their_worker"].email):
         assert secret not in page
     session.refresh(theirs)

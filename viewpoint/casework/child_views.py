@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import audit
@@ -18,21 +19,17 @@ from ..auth.permissions import (
 )
 from ..extensions import db
 from ..i18n import language_label
-from ..models import Child, PlacementType, Plan, PlanKind, Review, Role, User
+from ..models import EthnicityGroup, Gender, PlacementType, Plan, PlanKind, Role, User
+from ..operations import children
 from . import bp, services
 from .forms import ChildForm, PlanForm, ReviewForm, options
 
 
-@bp.app_context_processor
-def _casework_globals() -> dict[str, object]:
-    def open_alert_count() -> int:
-        if not current_user.is_authenticated or current_user.role not in (
-                Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER):
-            return 0
-        return services.count_open_alerts(db.session, current_user)
-
-    return {"open_alert_count": open_alert_count,
-            "language_label": language_label, "audit_label": audit.label}
+@bp.context_processor
+def _casework_helpers() -> dict[str, object]:
+    # Only casework's own pages use these; the staff navigation's helpers are app-wide
+    # (create_app registers them).
+    return {"language_label": language_label, "audit_label": audit.label}
 
 
 @bp.route("/")
@@ -61,22 +58,19 @@ def _worker_choices(team_id: int) -> list:  # type: ignore[type-arg]
         (worker.id, worker.display_name) for worker in services.team_workers(db.session, team_id)])
 
 
-def _fill_child(form: ChildForm, record: Child) -> None:
-    record.reference = form.reference.data.strip()
-    record.first_name = form.first_name.data.strip()
-    record.last_name = form.last_name.data.strip()
-    record.date_of_birth = form.date_of_birth.data
-    record.gender = form.gender.data
-    record.ethnicity_group = form.ethnicity_group.data
-    record.preferred_language = form.preferred_language.data
-    record.social_worker_id = form.social_worker_id.data or None
+def _show_problems(form: FlaskForm, refused: children.RecordProblems) -> None:
+    """Put each problem the operation found beside the field it is about."""
+    for name, messages in refused.problems.items():
+        form[name].errors.extend(messages)
 
 
-def _reference_taken(reference: str, except_id: int | None = None) -> bool:
-    query = select(Child.id).where(Child.reference == reference.strip())
-    if except_id is not None:
-        query = query.where(Child.id != except_id)
-    return db.session.scalar(query) is not None
+def _child_details(form: ChildForm) -> children.ChildDetails:
+    return children.ChildDetails(
+        reference=form.reference.data, first_name=form.first_name.data,
+        last_name=form.last_name.data, date_of_birth=form.date_of_birth.data,
+        gender=Gender(form.gender.data), ethnicity_group=EthnicityGroup(form.ethnicity_group.data),
+        preferred_language=form.preferred_language.data or "",
+        social_worker_id=form.social_worker_id.data or None)
 
 
 @bp.route("/children/new", methods=["GET", "POST"])
@@ -90,15 +84,11 @@ def new_child():  # type: ignore[no-untyped-def]
     if request.method == "GET" and current_user.role is Role.SOCIAL_WORKER:
         form.social_worker_id.data = current_user.id
     if form.validate_on_submit():
-        if _reference_taken(form.reference.data):
-            form.reference.errors.append(_("A child with this reference is already in "
-                                           "viewpoint. Ask your manager to find the record."))
+        try:
+            record = children.create_child(db.session, _child_details(form), team_id=team_id)
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
         else:
-            record = Child(team_id=team_id)
-            _fill_child(form, record)
-            db.session.add(record)
-            db.session.flush()
-            audit.record("child.created", child_id=record.id, subject=record)
             flash(_("%(name)s has been added. Add their plan next.", name=record.first_name))
             return redirect(url_for("casework.new_plan", child_id=record.id))
     return render_template("casework/child_form.html", form=form, child=None), \
@@ -114,23 +104,23 @@ def edit_child(child_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.social_worker_id.data = record.social_worker_id or 0
     if form.validate_on_submit():
-        if _reference_taken(form.reference.data, except_id=record.id):
-            form.reference.errors.append(_("Another child already has this reference."))
+        try:
+            children.update_child(db.session, record, _child_details(form))
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
         else:
-            _fill_child(form, record)
-            audit.record("child.edited", child_id=record.id, subject=record)
             flash(_("Changes saved."))
             return redirect(url_for("casework.child", child_id=record.id))
     return render_template("casework/child_form.html", form=form, child=record), \
         400 if request.method == "POST" else 200
 
 
-def _fill_plan(form: PlanForm, plan: Plan) -> None:
-    plan.kind = PlanKind(form.kind.data)
-    plan.placement_type = PlacementType(form.placement_type.data) \
-        if form.placement_type.data else None
-    plan.started_on = form.started_on.data
-    plan.ended_on = form.ended_on.data
+def _plan_details(form: PlanForm) -> children.PlanDetails:
+    return children.PlanDetails(
+        kind=PlanKind(form.kind.data),
+        placement_type=PlacementType(form.placement_type.data)
+        if form.placement_type.data else None,
+        started_on=form.started_on.data, ended_on=form.ended_on.data)
 
 
 @bp.route("/children/<int:child_id>/plans/new", methods=["GET", "POST"])
@@ -139,13 +129,13 @@ def new_plan(child_id: int):  # type: ignore[no-untyped-def]
     record = child_or_404(db.session, child_id)
     form = PlanForm()
     if form.validate_on_submit():
-        plan = Plan(child_id=record.id)
-        _fill_plan(form, plan)
-        db.session.add(plan)
-        db.session.flush()
-        audit.record("plan.created", child_id=record.id, subject=plan)
-        flash(_("Plan added. Add the date of its next review."))
-        return redirect(url_for("casework.new_review", plan_id=plan.id))
+        try:
+            plan = children.create_plan(db.session, record, _plan_details(form))
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
+        else:
+            flash(_("Plan added. Add the date of its next review."))
+            return redirect(url_for("casework.new_review", plan_id=plan.id))
     return render_template("casework/plan_form.html", form=form, child=record, plan=None), \
         400 if request.method == "POST" else 200
 
@@ -159,10 +149,13 @@ def edit_plan(plan_id: int):  # type: ignore[no-untyped-def]
         form.kind.data = plan.kind.value
         form.placement_type.data = plan.placement_type.value if plan.placement_type else ""
     if form.validate_on_submit():
-        _fill_plan(form, plan)
-        audit.record("plan.edited", child_id=plan.child_id, subject=plan)
-        flash(_("Changes saved."))
-        return redirect(url_for("casework.child", child_id=plan.child_id))
+        try:
+            children.update_plan(db.session, plan, _plan_details(form))
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
+        else:
+            flash(_("Changes saved."))
+            return redirect(url_for("casework.child", child_id=plan.child_id))
     return render_template("casework/plan_form.html", form=form, child=plan.child, plan=plan), \
         400 if request.method == "POST" else 200
 
@@ -172,15 +165,9 @@ def _chair_choices() -> list:  # type: ignore[type-arg]
         (user.id, user.display_name) for user in services.reviewing_officers(db.session)])
 
 
-def _check_review_dates(form: ReviewForm, plan: Plan) -> bool:
-    ok = True
-    if form.due_on.data and form.due_on.data < plan.started_on:
-        form.due_on.errors.append(_("A review cannot be due before the plan started."))
-        ok = False
-    if form.held_on.data and form.held_on.data > date.today():
-        form.held_on.errors.append(_("A review cannot have been held in the future."))
-        ok = False
-    return ok
+def _review_details(form: ReviewForm) -> children.ReviewDetails:
+    return children.ReviewDetails(due_on=form.due_on.data, held_on=form.held_on.data,
+                                  chair_id=form.chair_id.data or None)
 
 
 @bp.route("/plans/<int:plan_id>/reviews/new", methods=["GET", "POST"])
@@ -189,14 +176,14 @@ def new_review(plan_id: int):  # type: ignore[no-untyped-def]
     plan = plan_or_404(db.session, plan_id)
     form = ReviewForm()
     form.chair_id.choices = _chair_choices()
-    if form.validate_on_submit() and _check_review_dates(form, plan):
-        review = Review(plan_id=plan.id, due_on=form.due_on.data, held_on=form.held_on.data,
-                        chair_id=form.chair_id.data or None)
-        db.session.add(review)
-        db.session.flush()
-        audit.record("review.created", child_id=plan.child_id, subject=review)
-        flash(_("Review added."))
-        return redirect(url_for("casework.child", child_id=plan.child_id))
+    if form.validate_on_submit():
+        try:
+            children.create_review(db.session, plan, _review_details(form))
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
+        else:
+            flash(_("Review added."))
+            return redirect(url_for("casework.child", child_id=plan.child_id))
     return render_template("casework/review_form.html", form=form, plan=plan, review=None), \
         400 if request.method == "POST" else 200
 
@@ -209,13 +196,14 @@ def edit_review(review_id: int):  # type: ignore[no-untyped-def]
     form.chair_id.choices = _chair_choices()
     if request.method == "GET":
         form.chair_id.data = review.chair_id or 0
-    if form.validate_on_submit() and _check_review_dates(form, review.plan):
-        review.due_on = form.due_on.data
-        review.held_on = form.held_on.data
-        review.chair_id = form.chair_id.data or None
-        audit.record("review.edited", child_id=review.plan.child_id, subject=review)
-        flash(_("Changes saved."))
-        return redirect(url_for("casework.child", child_id=review.plan.child_id))
+    if form.validate_on_submit():
+        try:
+            children.update_review(db.session, review, _review_details(form))
+        except children.RecordProblems as refused:
+            _show_problems(form, refused)
+        else:
+            flash(_("Changes saved."))
+            return redirect(url_for("casework.child", child_id=review.plan.child_id))
     return render_template("casework/review_form.html", form=form, plan=review.plan,
                            review=review), 400 if request.method == "POST" else 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..i18n import CHILD_LANGUAGES, language_label
 from ..models import EthnicityGroup, Gender, LabelledEnum, PlacementType, PlanKind
@@ -21,35 +21,35 @@ def _choices(kind: type[LabelledEnum]) -> list[SelectChoice]:
 
 
 class ChildForm(FlaskForm):
+    """A child's details, read into values. What those values must be (the reference's form,
+    a date of birth in the past, a language children can answer in, a worker of the team) is
+    checked by :mod:`viewpoint.operations.children`, the same rules as the CSV import's."""
+
     reference = StringField(_l("Case reference"), validators=[
-        InputRequired(_l("Enter the child's reference from the case-management system.")),
-        Length(max=40), Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$",
-                               message=_l("Use letters, numbers and - / _ . only."))])
+        InputRequired(_l("Enter the child's reference from the case-management system."))])
     first_name = StringField(_l("First name (the name the child uses)"),
-                             validators=[InputRequired(_l("Enter a first name.")),
-                                         Length(max=80)])
-    last_name = StringField(_l("Last name"), validators=[InputRequired(_l("Enter a last name.")),
-                                                         Length(max=80)])
+                             validators=[InputRequired(_l("Enter a first name."))])
+    last_name = StringField(_l("Last name"),
+                            validators=[InputRequired(_l("Enter a last name."))])
     date_of_birth = DateField(_l("Date of birth"), validators=[
         InputRequired(_l("Enter the date of birth as a date."))])
     gender = SelectField(_l("Gender"), choices=_choices(Gender))
     ethnicity_group = SelectField(_l("Ethnicity group"), choices=_choices(EthnicityGroup))
-    preferred_language = SelectField(_l("Language the child prefers to answer in"))
-    social_worker_id = SelectField(_l("Social worker"), coerce=int)
+    # Not limited to the list offered: the operation refuses a language children cannot
+    # answer in with the words the import uses too. A new child with none gets English.
+    preferred_language = SelectField(_l("Language the child prefers to answer in"),
+                                     default="en", validate_choice=False)
+    social_worker_id = SelectField(_l("Social worker"), coerce=int, validate_choice=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.preferred_language.choices = options((code, language_label(code))
                                                   for code in CHILD_LANGUAGES)
 
-    def validate_date_of_birth(self, field_: DateField) -> None:
-        from datetime import date
-
-        if field_.data and (field_.data > date.today() or field_.data.year < 1990):
-            raise ValidationError(_l("Enter a date of birth in the past."))
-
 
 class PlanForm(FlaskForm):
+    """A plan, read into values; the placement and dates are checked by the operation."""
+
     kind = SelectField(_l("Kind of plan"), choices=_choices(PlanKind))
     placement_type = SelectField(_l("Where the child lives (care and pathway plans)"))
     started_on = DateField(_l("Start date"), validators=[
@@ -62,25 +62,15 @@ class PlanForm(FlaskForm):
         self.placement_type.choices = [SelectChoice("", _l("Not applicable")),
                                        *_choices(PlacementType)]
 
-    def validate_placement_type(self, field_: SelectField) -> None:
-        needs = PlanKind(self.kind.data) in (PlanKind.CARE_PLAN, PlanKind.PATHWAY_PLAN)
-        if needs and not field_.data:
-            raise ValidationError(_l("Choose where the child lives: care and pathway plans "
-                                     "record the placement."))
-        if not needs and field_.data:
-            raise ValidationError(_l("Only care plans and pathway plans record a placement."))
-
-    def validate_ended_on(self, field_: DateField) -> None:
-        if field_.data and self.started_on.data and field_.data < self.started_on.data:
-            raise ValidationError(_l("The end date cannot be before the start date."))
-
 
 class ReviewForm(FlaskForm):
+    """A review, read into values; its dates and chair are checked by the operation."""
+
     due_on = DateField(_l("Date of the review"), validators=[
         InputRequired(_l("Enter the date the review is due."))])
     held_on = DateField(_l("Date it was held (leave empty until then)"),
                         validators=[Optional()])
-    chair_id = SelectField(_l("Chair (reviewing officer)"), coerce=int)
+    chair_id = SelectField(_l("Chair (reviewing officer)"), coerce=int, validate_choice=False)
 
 
 class InviteForm(FlaskForm):

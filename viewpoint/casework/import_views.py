@@ -2,7 +2,8 @@
 
 The page takes one CSV file and either checks it ("check only": nothing is saved) or
 imports it. Both read the whole file first; an import with any bad row saves nothing.
-The reading, checking and writing live in :mod:`.csv_import`.
+The reading and checking live in :mod:`.csv_import`; the rules a row must meet, and the
+writing, in :mod:`viewpoint.operations.children`, the same as for the staff forms.
 """
 
 from __future__ import annotations
@@ -52,15 +53,14 @@ def import_children():  # type: ignore[no-untyped-def]
         return _page(form, team), 400 if form.is_submitted() else 200
     data = form.file.data.read(csv_import.MAX_BYTES + 1)
     check = csv_import.check_import(db.session, data, team=team)
-    detail = {**check.audit_detail(), "team_id": team.id}
     if not form.confirm.data:
-        audit.record("import.checked", detail=detail)
+        audit.record("import.checked", detail={**check.audit_detail(), "team_id": team.id})
         return _page(form, team, check=check, importing=False), 200
     if not check.ok:
         # Nothing has been written; the error status rolls the request back all the same.
         return _page(form, team, check=check, importing=True), 400
+    # Writes the records and the "import.applied" audit event with the same counts.
     csv_import.apply_import(db.session, check, team=team)
-    audit.record("import.applied", detail=detail)
     return _page(form, team, check=check, importing=True), 200
 
 
