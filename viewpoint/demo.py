@@ -451,7 +451,7 @@ class DemoBuilder:
             return value, False
         keys = [option.key for option in question.options]
         if question.alert is not None and question.type != "choose_many":
-            alarming = [k for k in keys if question.alert.condition.matches(k)]
+            alarming = [k for k in keys if question.raises_alert(k)]
             if worrying:
                 return rng.choice(alarming), False
             keys = [k for k in keys if k not in alarming] or keys
