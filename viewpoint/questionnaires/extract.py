@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .definition import BUILT_IN_OPTIONS, Text
-from .loader import INDICATORS_FILE, DefinitionError, _Checker, _load_indicators, _read_yaml
+from .checks import QuestionnaireChecker
+from .definition import BUILT_IN_OPTIONS, Question, Questionnaire, Text
+from .problems import DefinitionError, Problem
+from .reading import INDICATORS_FILE, load_indicators, read_yaml
 
 #: (line number, function name, (context, message), translator comments)
 Extracted = tuple[int, str, tuple[str, str], list[str]]
@@ -41,37 +43,56 @@ def extract_questionnaires(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
     built from a definition the app would refuse to load.
     """
     path = Path(getattr(fileobj, "name", "definition.yaml"))
-    problems: list = []
     if path.name == INDICATORS_FILE:
-        data = _read_yaml(path, problems)
-        for key, spec in (data or {}).get("indicators", {}).items():
-            yield (_line(data["indicators"], key), "pgettext", (f"indicator/{key}", spec["label"]),
-                   ["Dashboard indicator: the share of children who said this."])
+        yield from _indicator_messages(path)
         return
-    indicators = _load_indicators(path.parent / INDICATORS_FILE, problems)
-    checker = _Checker(path, indicators, static_dir=None)
-    raw = _read_yaml(path, checker.problems)
-    questionnaire = checker.run(raw) if raw is not None else None
-    problems.extend(checker.problems)
-    if problems or questionnaire is None:
-        raise DefinitionError(problems)
+    raw, questionnaire = _checked(path)
     yield from _messages(questionnaire.title, _line(raw, "title"), "Questionnaire title.")
     yield from _messages(questionnaire.intro, _line(raw, "intro"), "Welcome text.")
     raw_questions = {item["key"]: item for item in raw["questions"]}
     for question in questionnaire.questions:
-        item = raw_questions[question.key]
-        note = f"Question ({question.type}); staff read it as: {question.staff_text}."
-        yield from _messages(question.text, _line(item, "text"), note)
-        yield from _messages(question.hint, _line(item, "hint"), "Hint under the question.")
-        if question.scale is not None:
-            scale_line = _line(item, "scale")
-            yield from _messages(question.scale.low, scale_line,
-                                 f"Label for {question.scale.minimum} on the scale.")
-            yield from _messages(question.scale.high, scale_line,
-                                 f"Label for {question.scale.maximum} on the scale.")
-        for option in question.options:
-            shared = (question.type in BUILT_IN_OPTIONS
-                      and option.text.context.startswith("answer/"))
-            note = (f"Answer shared by every {question.type} question." if shared
-                    else f"Answer to: {question.text.messages()[0]}")
-            yield from _messages(option.text, _line(item, "options"), note)
+        yield from _question_messages(question, raw_questions[question.key])
+
+
+def _indicator_messages(path: Path) -> Iterator[Extracted]:
+    # Mistakes in this file are not raised here: extracting any questionnaire loads
+    # the indicators and raises them there.
+    data = read_yaml(path, [])
+    for key, spec in (data or {}).get("indicators", {}).items():
+        yield (_line(data["indicators"], key), "pgettext", (f"indicator/{key}", spec["label"]),
+               ["Dashboard indicator: the share of children who said this."])
+
+
+def _checked(path: Path) -> tuple[Any, Questionnaire]:
+    """The file's YAML and the questionnaire built from it.
+
+    Raises :class:`DefinitionError` if the file or the indicators file has mistakes.
+    """
+    problems: list[Problem] = []
+    indicators = load_indicators(path.parent / INDICATORS_FILE, problems)
+    checker = QuestionnaireChecker(path, indicators, static_dir=None)
+    raw = read_yaml(path, checker.problems)
+    questionnaire = checker.run(raw) if raw is not None else None
+    problems.extend(checker.problems)
+    if problems or questionnaire is None:
+        raise DefinitionError(problems)
+    return raw, questionnaire
+
+
+def _question_messages(question: Question, item: Any) -> Iterator[Extracted]:
+    """The question's words, its hint, its scale labels and its options' words."""
+    note = f"Question ({question.type}); staff read it as: {question.staff_text}."
+    yield from _messages(question.text, _line(item, "text"), note)
+    yield from _messages(question.hint, _line(item, "hint"), "Hint under the question.")
+    if question.scale is not None:
+        scale_line = _line(item, "scale")
+        yield from _messages(question.scale.low, scale_line,
+                             f"Label for {question.scale.minimum} on the scale.")
+        yield from _messages(question.scale.high, scale_line,
+                             f"Label for {question.scale.maximum} on the scale.")
+    for option in question.options:
+        shared = (question.type in BUILT_IN_OPTIONS
+                  and option.text.context.startswith("answer/"))
+        note = (f"Answer shared by every {question.type} question." if shared
+                else f"Answer to: {question.text.messages()[0]}")
+        yield from _messages(option.text, _line(item, "options"), note)
