@@ -7,6 +7,7 @@ here, which checks the rules, makes the change, writes the audit trail and flush
 caller commits (one commit per request: ``extensions.Database``).
 
 - ``children``: children, plans and reviews, with every rule a form or an import must meet;
+- ``imports``: many of them at once (a CSV import), checked by the same rules;
 - ``invitations``: codes, who can be invited for which review, and in what;
 - ``answers``: a child's answers saved one by one, changing language, sending;
 - ``alerts``: what an answer raises, who is told, acknowledging and closing;
