@@ -10,6 +10,8 @@ Benchmarks (choose with --only / --skip):
            against a bare route doing one durable insert on the same server
   render   question page latency (GET /questions/<key>) under concurrent children
   weight   bytes a 4-7 child's tablet downloads for a question page (cache empty)
+  cpu      CPU time the app spends per question page and per answer save, in one process
+           (steady on a busy machine: for comparing two versions of the code)
   dashboards  the panel's dashboard page and each of its queries at 10k, 100k and 1M
            responses, SQLite and PostgreSQL (builds each council first: about 40 minutes)
 """
@@ -99,7 +101,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
     return rows
 
 
-BENCHMARKS = ("demo", "answers", "render", "weight", "dashboards")
+BENCHMARKS = ("demo", "answers", "render", "weight", "cpu", "dashboards")
 WEB = {"answers", "render", "weight"}
 
 
@@ -195,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 rows += bench_dashboards(
                     [int(size) for size in args.dashboard_sizes.split(",") if size], server,
                     Path(scratch))
+        if "cpu" in selected:
+            from benchmarks.cpu import bench_cpu
+
+            rows += bench_cpu(Path(scratch))
         if selected & WEB:
             from benchmarks.web import ServerOptions, WebSettings, bench_web
 
