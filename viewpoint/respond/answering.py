@@ -104,7 +104,7 @@ def questions(key: str, respondent: Respondent, response: Response):  # type: ig
     its first question, so that an address never moves when answers show or hide others."""
     problems: dict[str, str] = {}
     if request.method == "POST":
-        problems = _save_page(response, request.form)
+        problems = _save_page(response, request.form, respondent.digest)
     snapshot, answers, pages = _progress(response, respondent.digest)
     page = flow.page_holding(pages, key)
     if page is None:
@@ -144,13 +144,13 @@ def _move_on(response: Response, pages: list[flow.Page], page: flow.Page,
     return redirect(url_for("respond.questions", key=following.key))
 
 
-def _save_page(response: Response, form: Any) -> dict[str, str]:
+def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, str]:
     """Save every answer on a submitted page (the path without JavaScript); returns the
     problem to show beside each answer that was refused.
 
     Aborts with a redirect to the start page if the response has been sent meanwhile.
     """
-    snapshot = services.snapshot(db.session, response)
+    snapshot = services.snapshot(db.session, response, digest)
     problems: dict[str, str] = {}
     for key in form.getlist("question"):
         question = snapshot.question(key)
@@ -211,7 +211,7 @@ def finish(respondent: Respondent, response: Response):  # type: ignore[no-untyp
     """The questions the child skipped, who helped them, and sending; then thank you, and
     the tablet is cleared for the next person."""
     if request.method == "GET":
-        _snapshot, answers, pages = _progress(response)
+        _snapshot, answers, pages = _progress(response, respondent.digest)
         shown = [q for p in pages for q in p.questions]
         skipped = [q for q in shown if q["key"] not in answers]
         return render_template("respond/finish.html", respondent=respondent, skipped=skipped,
