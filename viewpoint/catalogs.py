@@ -31,7 +31,8 @@ _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
 #: Where the words a child reads come from. Every language offered to children must
 #: translate every message used here; the rest (staff pages) only in the staff languages.
 CHILD_SOURCES = ("templates/respond/", "templates/errors/child.html", "viewpoint/respond/",
-                 "viewpoint/questionnaires/definitions/")
+                 "viewpoint/questionnaires/definitions/", "viewpoint/questionnaires/helplines.py",
+                 "viewpoint/casework/card.py")
 _NOT_CHILD_SOURCES = ("viewpoint/questionnaires/definitions/indicators.yaml",)
 
 

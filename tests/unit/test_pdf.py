@@ -1,19 +1,22 @@
 """The PDF of a child's answers: everything the worker needs, confidential on every page, and
-never broken by the languages children write in."""
+the child's words exactly as written, in whatever language and script they wrote."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import shutil
+import subprocess
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pypdf
 import pytest
 
 from tests.support import make_config
 from viewpoint import create_app
-from viewpoint.casework.pdf import MARK, Showable, find_fonts, response_pdf
+from viewpoint.casework.pdf import MARK, Face, Showable, find_fonts, response_pdf
 from viewpoint.casework.reading import (
     AlertNote,
     AnswerState,
@@ -43,15 +46,19 @@ def app(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def _reading(app, own_words: dict[str, str], *, language: str = "pl",  # type: ignore[no-untyped-def]
-             repeat: int = 1) -> ResponseReading:
+             repeat: int = 1, alert: AlertNote | None = None) -> ResponseReading:
     """A reading of the care questionnaire for ages 12-17 with a few answers, built without a
-    database; ``repeat`` copies the questions to make a long document."""
+    database; ``repeat`` copies the questions to make a long document; ``alert`` is the one
+    the answer to "is anyone hurting you" raised (open and new unless given)."""
     definition = app.extensions["viewpoint.questionnaires"].get("before-care-review")
     content = render(definition, "12-17", language, translate=lambda _c, m: m)
     stored = {"safe_home": {"v": "okay"}, "happiness": {"v": 3}, "hurting_me": {"v": "yes"},
               "worries": {"v": ["school", "future"]},
               **{key: {"v": words} for key, words in own_words.items()}}
     previous = {"safe_home": {"v": "happy"}, "happiness": {"v": 3}}
+    hurting = alert or AlertNote(1, AlertSource.ANSWER, "Said someone is hurting them or making "
+                                 "them feel scared", "hurting_me", SENT, closed=False,
+                                 acknowledged=False)
     questions = []
     for copy in range(repeat):
         for question in content["questions"]:
@@ -65,9 +72,7 @@ def _reading(app, own_words: dict[str, str], *, language: str = "pl",  # type: i
                                  in_progress=False)
             change = (Change.UNCHANGED if before.value == answer.value
                       else Change.CHANGED) if key in previous else None
-            alert = AlertNote(1, AlertSource.ANSWER, "Said someone is hurting them or making "
-                              "them feel scared", key, SENT, closed=False,
-                              acknowledged=False) if key == "hurting_me" else None
+            raised = hurting if key == "hurting_me" else None
             indicator = IndicatorReading(question["indicator"], f"Indicator for {key}", key,
                                          IndicatorState.NOT_POSITIVE) \
                 if question.get("indicator") else None
@@ -75,7 +80,7 @@ def _reading(app, own_words: dict[str, str], *, language: str = "pl",  # type: i
                 number=copy * 100 + len(questions) + 1, key=key, type=question["type"],
                 staff_text=question["staff_text"], wording=question["text"]["en"],
                 wording_as_served=None, answer=answer,
-                previous=before if key in previous else None, change=change, alert=alert,
+                previous=before if key in previous else None, change=change, alert=raised,
                 indicator=indicator))
     return ResponseReading(
         response_id=7, child_id=3, reference="LA-0042", first_name="Zofia",
@@ -141,35 +146,26 @@ def test_polish_and_arabic_do_not_break_the_pdf_and_are_marked_visibly(app, tmp_
     assert all(FOOTER in page for page in pages)
 
 
-def test_with_a_unicode_font_the_childs_polish_is_printed_exactly(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    system = Path("/usr/share/fonts/truetype/dejavu")
-    if not (system / "DejaVuSans.ttf").is_file():
-        pytest.skip("no DejaVu Sans on this machine to stand in for static/fonts")
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
-        if (system / name).is_file():
-            shutil.copy(system / name, fonts / name)
-    reading = _reading(app, {"review_say": POLISH, "anything_else": ARABIC})
-    with app.test_request_context("/"):
-        pages = _pages(response_pdf(reading, font_dir=fonts))
-    text = " ".join(" ".join(pages).split())
-    assert POLISH in text
-    # Arabic needs shaping to print in the right order, so it is still marked, not garbled.
-    assert ARABIC not in text and "[?]" in text
-    assert all(FOOTER in page for page in pages)
-
-
-def test_fonts_are_found_noto_sans_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    assert find_fonts(tmp_path / "missing").regular is None
-    for name in ("NotoSansArabic-Regular.ttf", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf",
-                 "NotoSans-Italic.ttf", "NotoSansMono-Regular.ttf", "NotoSerif-Regular.ttf",
-                 "README.txt"):
+def test_fonts_are_found_one_folder_each_noto_sans_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert find_fonts(tmp_path / "missing") == ()
+    for name in ("noto-naskh-arabic/arabic-400.woff2", "noto-naskh-arabic/arabic-700.woff2",
+                 "noto-naskh-arabic/OFL.txt", "noto-sans/latin-ext-400.woff2",
+                 "noto-sans/latin-400.woff2", "noto-sans/latin-700.woff2",
+                 "noto-sans-bengali/bengali-400.ttf", "noto-sans-bengali/bengali-300.ttf",
+                 "noto-sans-ethiopic/ethiopic-700.woff2", "noto-sans.css"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     fonts = find_fonts(tmp_path)
-    assert fonts.regular == tmp_path / "NotoSans-Regular.ttf"
-    assert fonts.bold == tmp_path / "NotoSans-Bold.ttf"
-    assert fonts.others == (tmp_path / "NotoSansArabic-Regular.ttf",)
+    assert [(face.folder, face.name) for face in fonts] == [
+        ("noto-sans", "latin"), ("noto-sans", "latin-ext"), ("noto-naskh-arabic", "arabic"),
+        ("noto-sans-bengali", "bengali")]  # a face needs its regular weight
+    latin, latin_ext, naskh, bengali = fonts
+    assert latin.bold == tmp_path / "noto-sans/latin-700.woff2"
+    assert latin_ext.bold == latin_ext.regular  # no bold: the regular stands in
+    assert naskh == Face("noto-naskh-arabic", "arabic",
+                         tmp_path / "noto-naskh-arabic/arabic-400.woff2",
+                         tmp_path / "noto-naskh-arabic/arabic-700.woff2")
+    assert bengali.regular.suffix == ".ttf"
 
 
 @pytest.mark.parametrize(("text", "shown", "replaced"), [
@@ -190,3 +186,157 @@ def test_shown_answers_describe_declined_and_skipped_differently(app) -> None:  
         declined = ShownAnswer(AnswerState.DECLINED).describe()
         skipped = ShownAnswer(AnswerState.SKIPPED).describe()
     assert "rather not say" in declined and "Skipped" in skipped and declined != skipped
+
+
+def test_a_joining_control_is_kept_where_the_fonts_can_carry_it() -> None:
+    persian = "می\u200cخواهم"  # "I want": the non-joiner keeps the first two letters apart
+    assert Showable({ord(char) for char in persian}).clean(persian) == (persian, False)
+    assert Showable(None).clean("a\u200cb") == ("ab", False)
+
+
+# --- the child's words exactly, in every script, with the shipped fonts ----------------------
+
+#: "I want to live with my brother" and the like, as children write it in each language they
+#: can answer in.
+WORDS = {
+    "ur": "میں اپنے بھائی کے ساتھ رہنا چاہتا ہوں، اور اسکول میں خوش ہوں۔",
+    "ar": "أريد أن أعيش مع أخي، وأنا سعيد في المدرسة.",
+    "fa": "می\u200cخواهم با برادرم زندگی کنم.",
+    "ps": "زه غواړم چې له خپل ورور سره ژوند وکړم.",
+    "ckb": "دەمەوێت لەگەڵ براکەم بژیم.",
+    "bn": "আমি আমার ভাইয়ের সাথে থাকতে চাই।",
+    "pa": "ਮੈਂ ਆਪਣੇ ਭਰਾ ਨਾਲ ਰਹਿਣਾ ਚਾਹੁੰਦਾ ਹਾਂ।",
+    "ti": "ምስ ሓወይ ክነብር እደሊ።",
+    "pl": "Chcę mieszkać z bratem, bo on jest dla mnie ważny. Żółta łódź.",
+    "ro": "Vreau să locuiesc cu fratele meu; știu că e țara mea.",
+    "sk": "Chcem bývať s bratom, ľúbim ho a ťažko mi je bez neho.",
+    "cy": "Dw i eisiau byw gyda fy mrawd ŵyr; mae'n ddydd Sul ŷd.",
+}
+RIGHT_TO_LEFT = ("ur", "ar", "fa", "ps", "ckb")
+
+
+def _pdftotext(data: bytes, *options: str) -> str:
+    if shutil.which("pdftotext") is None:  # CI installs poppler-utils
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", *options, "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text``, without direction marks, joining controls or punctuation:
+    pdftotext may set a right-to-left phrase's words, and its lines, in another order, and
+    moves a "،" or "." to the other side of a word, or between two."""
+    return set("".join(
+        " " if unicodedata.category(char).startswith("P") else char
+        for char in unicodedata.normalize("NFC", text)
+        if unicodedata.category(char) != "Cf").split())
+
+
+def _fonts_used(data: bytes) -> set[str]:
+    """The embedded fonts' names, without their subset tags ("NotoNaskhArabic")."""
+    names = set()
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+def test_the_childs_words_in_five_scripts_are_in_the_pdf_exactly(app) -> None:  # type: ignore[no-untyped-def]
+    reading = _reading(app, {"stay_change": WORDS["ur"], "change_decision": WORDS["ar"],
+                             "review_say": WORDS["bn"],
+                             "anything_else": f"{WORDS['ti']}\n{WORDS['pl']}"}, language="ur")
+    with app.test_request_context("/"):
+        data = response_pdf(reading)
+    text = _pdftotext(data)
+    missing = set().union(*(_words(WORDS[code]) for code in ("ur", "ar", "bn", "ti", "pl"))) \
+        - _words(text)
+    assert not missing
+    assert MARK not in text and "on screen" not in text
+    assert text.count(FOOTER) == len(pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def _boxes(data: bytes) -> list[tuple[str, float, float]]:
+    """(word, left, right) in points for each word pdftotext finds in the PDF."""
+    return [(html.unescape(word), float(left), float(right)) for left, right, word in re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        _pdftotext(data, "-bbox"))]
+
+
+#: Where a line of text can end, in points: A4 is 595.28 points wide, the margins 18 mm, and
+#: fpdf2 keeps text 1 mm inside its cell.
+RIGHT_MARGIN = 595.28 - (18 + 1) / 25.4 * 72
+
+
+@pytest.mark.parametrize("language", sorted(WORDS))
+def test_each_language_prints_exactly_in_its_own_script_and_direction(  # type: ignore[no-untyped-def]
+        app, language: str) -> None:
+    reading = _reading(app, {"review_say": WORDS[language]}, language=language)
+    with app.test_request_context("/"):
+        data = response_pdf(reading)
+    words = _words(WORDS[language])
+    assert words <= _words(_pdftotext(data))
+    # The child's words (those no English label shares) end at the right margin when they
+    # are written right to left, and well before it otherwise.
+    # (pdftotext -bbox gives right-to-left words as drawn, last letter first.)
+    ends = [right for word, _left, right in _boxes(data)
+            if any(unicodedata.bidirectional(char) in ("R", "AL") for char in word)
+            or (any(ord(char) > 127 for char in word) and _words(word) & words)]
+    if language in RIGHT_TO_LEFT:
+        assert max(ends) == pytest.approx(RIGHT_MARGIN, abs=1)
+    else:
+        assert max(ends) < RIGHT_MARGIN - 20
+
+
+def test_urdu_is_drawn_in_nastaliq_arabic_in_naskh_and_english_in_noto_sans_alone(app) -> None:  # type: ignore[no-untyped-def]
+    with app.test_request_context("/"):
+        urdu, arabic, english = (
+            response_pdf(_reading(app, {"review_say": words}, language=language))
+            for language, words in (("ur", WORDS["ur"]), ("ar", WORDS["ar"]),
+                                    ("en", "I want to stay at my school.")))
+    assert {"NotoNastaliqUrdu", "NotoSans"} <= _fonts_used(urdu)
+    assert "NotoNaskhArabic" not in _fonts_used(urdu)
+    assert {"NotoNaskhArabic", "NotoSans"} <= _fonts_used(arabic)
+    assert "NotoNastaliqUrdu" not in _fonts_used(arabic)
+    # A font is embedded only if the document uses it: English needs Noto Sans alone.
+    assert _fonts_used(english) == {"NotoSans", "NotoSansBold"}
+
+
+def test_fonts_are_decompressed_once_into_the_cache_and_used_as_shipped_without_one(  # type: ignore[no-untyped-def]
+        app, tmp_path) -> None:
+    reading = _reading(app, {"review_say": WORDS["bn"]}, language="bn")
+    cache = tmp_path / "pdf-fonts"
+    with app.test_request_context("/"):
+        first = response_pdf(reading, cache_dir=cache)
+        converted = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
+        assert any(name.startswith("noto-sans-bengali-bengali-400-") and name.endswith(".ttf")
+                   for name in converted)
+        response_pdf(reading, cache_dir=cache)
+        assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == converted
+        blocked = tmp_path / "not-a-folder"
+        blocked.write_text("")
+        unwritable = response_pdf(reading, cache_dir=blocked / "pdf-fonts")
+    for data in (first, unwritable):
+        assert _words(WORDS["bn"]) <= _words(_pdftotext(data))
+
+
+@pytest.mark.parametrize(("alert", "expected", "not_expected"), [
+    (AlertNote(1, AlertSource.ANSWER, "Said someone is hurting them", "hurting_me", SENT,
+               closed=False, acknowledged=True, acknowledged_at=SENT + timedelta(hours=2),
+               acknowledged_by="Ash Worker"),
+     "Acknowledged on 4 March 2026, 17:30 by Ash Worker; not closed yet.", "Open"),
+    (AlertNote(1, AlertSource.ANSWER, "Said someone is hurting them", "hurting_me", SENT,
+               closed=True, acknowledged=True, acknowledged_at=SENT + timedelta(hours=2),
+               acknowledged_by="Ash Worker", closed_at=SENT + timedelta(days=1),
+               closed_by="Cy Manager"),
+     "Closed on 5 March 2026, 15:30 by Cy Manager.", "Open"),
+    (AlertNote(1, AlertSource.ANSWER, "Said someone is hurting them", "hurting_me", SENT,
+               closed=False, acknowledged=False),
+     "Open: nobody has acknowledged it yet.", "Acknowledged"),
+])
+def test_an_alert_prints_as_it_stands_acknowledged_closed_or_open(  # type: ignore[no-untyped-def]
+        app, tmp_path, alert: AlertNote, expected: str, not_expected: str) -> None:
+    reading = _reading(app, {"review_say": "I want to stay."}, alert=alert)
+    with app.test_request_context("/"):
+        text = " ".join(" ".join(_pages(response_pdf(reading))).split())
+    assert f"- Said someone is hurting them (raised 4 March 2026, 15:30). {expected}" in text
+    assert not_expected not in text

@@ -16,10 +16,14 @@ from .forms import CloseAlertForm, ConfirmForm
 
 @bp.route("/alerts")
 def alerts():  # type: ignore[no-untyped-def]
-    return render_template("casework/alerts.html",
-                           open_alerts=services.open_alerts(db.session, current_user),
+    open_alerts = services.open_alerts(db.session, current_user)
+    # Who must act on each: the child's allocated social worker and their team's managers,
+    # as the alert's own page and the emails name them (one query per team on the list).
+    managers = {team_id: services.team_managers(db.session, team_id)
+                for team_id in sorted({alert.child.team_id for alert in open_alerts})}
+    return render_template("casework/alerts.html", open_alerts=open_alerts,
                            closed=services.recently_closed_alerts(db.session, current_user),
-                           is_overdue=services.is_overdue)
+                           is_overdue=services.is_overdue, managers=managers)
 
 
 @bp.route("/alerts/<int:alert_id>")

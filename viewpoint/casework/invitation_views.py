@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from ..auth.permissions import invitation_or_404, require, review_or_404
 from ..extensions import db
-from ..i18n import available_languages, language_label
+from ..i18n import (
+    available_languages,
+    font_for,
+    language_label,
+    text_direction,
+)
 from ..models import Invitation, InvitationState
 from ..operations.invitations import (
     InvitationError,
@@ -28,6 +33,7 @@ from ..operations.invitations import (
 )
 from ..questionnaires import Catalogue
 from . import bp
+from .card import card_lines
 from .forms import ConfirmForm, InviteForm, options
 
 #: The band choice that means "work it out from the child's date of birth".
@@ -114,9 +120,13 @@ def _card(invitation: Invitation, code: str, status: int = 200):  # type: ignore
     """The one page that ever shows a code: big on screen, and a card to print."""
     questionnaire = _catalogue().get(invitation.questionnaire_key)
     url = start_page_url()
+    language = invitation.language
+    card = card_lines(invitation)
     response = current_app.make_response((render_template(
         "casework/card.html", invitation=invitation, code=code, child=invitation.child,
-        questionnaire=questionnaire, start_url=url, qr=Markup(_qr_svg(url))), status))  # noqa: S704 (segno's own SVG)
+        questionnaire=questionnaire, start_url=url, qr=Markup(_qr_svg(url)),  # noqa: S704 (segno's own SVG)
+        card=card, card_lang=language.replace("_", "-"), card_dir=text_direction(language),
+        card_font=font_for(language)), status))
     response.headers["Cache-Control"] = "no-store"
     return response
 

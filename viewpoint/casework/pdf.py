@@ -1,85 +1,181 @@
 """A response as a PDF: for the child's file in the case-management system and for the
 review meeting. Built from the same :class:`~.reading.ResponseReading` as the page.
 
-Children answer in many languages and write in many scripts. The PDF uses a Unicode font
-from ``static/fonts/`` when the service has one; otherwise (and for any character no font
-covers) it uses the PDF's built-in fonts, which know only Western European letters. A
-character that cannot be shown is never dropped silently or allowed to stop the download:
-it is replaced by a visible mark, and the PDF says that the child's own words are on screen.
+Children answer in many languages and write in many scripts, and the review pack must hold
+their words exactly. The PDF embeds the fonts the child's pages use (``static/fonts/``: Noto
+Sans for Latin letters, then one font per script, with Urdu in Nastaliq) and shapes the text
+with HarfBuzz, so Arabic-script words are joined and read right to left and Bengali and
+Gurmukhi letters combine as they should. A script's font is loaded only when the document
+holds a letter in it. Each line in such a script also carries its characters as text
+(``/ActualText``), so that searching, copying or extracting the PDF gives the child's words.
+
+Without fonts (a broken install) the PDF falls back to its built-in fonts, which know only
+Western European letters. A character no font can show is never dropped silently or allowed
+to stop the download: it is replaced by a visible mark, and the PDF says that the child's own
+words are on screen.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import re
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import fpdf
 from flask import current_app
-from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fontTools.ttLib import TTFont
+from fpdf.bidi import auto_detect_base_direction
+from fpdf.enums import Align, MethodReturnValue, TextDirection, XPos, YPos
 from fpdf.fonts import FontFace
 
+from ..i18n import font_for
 from ..models import AlertSource, Feedback
-from .reading import AnswerState, Change, QuestionReading, ResponseReading, ShownAnswer
+from .reading import AlertNote, AnswerState, Change, QuestionReading, ResponseReading, ShownAnswer
 
 FOOTER = _l("Confidential: contains personal information about a child")
 
 #: Stands in, visibly, for characters the PDF cannot show.
 MARK = "[?]"
 
-#: Right-to-left scripts (Arabic, Urdu, Kurdish, Pashto, Hebrew...) are laid out correctly by
-#: fpdf2 only with its text-shaping engine (uharfbuzz), which the service does not install:
-#: without it the letters would print unjoined and in reverse order, which reads as other
-#: words. Such text is marked instead, and read on screen.
-_UNSHAPED_BIDI = frozenset({"R", "AL", "AN"})
+#: The zero-width non-joiner: invisible, but it changes how Persian, Urdu and Bengali letters
+#: join ("می‌خواهم"), so it is kept where a font can carry it.
+_ZWNJ = "\u200c"
 
-#: Words in a font file's name that mean it is not the plain face.
-_NOT_PLAIN = ("bold", "italic", "oblique", "light", "thin", "black", "medium", "semi", "extra",
-              "condensed", "narrow", "mono", "serif", "display")
+#: A font file as shipped for the child's pages: ``<name>-400.woff2`` is a face's regular
+#: weight and ``<name>-700.woff2`` its bold. TrueType and OpenType files named so work too.
+_FACE_FILE = re.compile(r"^(?P<name>.+)-(?P<weight>400|700)\.(?:woff2|woff|ttf|otf)$",
+                        re.IGNORECASE)
+#: The folder whose faces lead: Noto Sans, for Latin letters, digits and punctuation.
+_LATIN = "noto-sans"
 
-_FAMILY = "viewpoint"
 _LINE = 5.0
 
 
 @dataclass(frozen=True)
-class Fonts:
-    """The Unicode font files found: the plain face, its bold, and faces for other scripts."""
+class Face:
+    """One font the PDF can use: a face in a folder of ``static/fonts`` (a folder can hold
+    several, such as Noto Sans's Latin and Latin Extended letters), regular and bold."""
 
-    regular: Path | None = None
-    bold: Path | None = None
-    others: tuple[Path, ...] = ()
+    folder: str
+    name: str
+    regular: Path
+    bold: Path
+
+    @property
+    def family(self) -> str:
+        """The name the document knows it by (fpdf2 wants it in lower case)."""
+        return f"{self.folder}-{self.name}".lower()
 
 
-def find_fonts(directory: Path) -> Fonts:
-    """The TrueType/OpenType fonts in ``directory`` the PDF can use (none if it is missing).
-
-    Noto Sans leads when present (it covers Latin, Greek and Cyrillic); every other plain
-    face (Noto Sans Arabic, Devanagari...) fills in the characters it lacks.
-    """
+def find_fonts(directory: Path) -> tuple[Face, ...]:
+    """The fonts in ``directory``, one folder per font as the child's pages use them, Noto
+    Sans first (its Latin letters before its Latin Extended ones); none if it is missing."""
     if not directory.is_dir():
-        return Fonts()
-    files = sorted(path for path in directory.rglob("*")
-                   if path.suffix.lower() in (".ttf", ".otf") and path.is_file())
+        return ()
+    weights: dict[tuple[str, str], dict[str, Path]] = {}
+    for path in sorted(directory.glob("*/*")):
+        match = _FACE_FILE.match(path.name)
+        if match and path.is_file():
+            face = weights.setdefault((path.parent.name, match["name"]), {})
+            face.setdefault(match["weight"], path)
+    faces = [Face(folder, name, files["400"], files.get("700", files["400"]))
+             for (folder, name), files in weights.items() if "400" in files]
+    return tuple(sorted(faces, key=lambda face: (face.folder != _LATIN, face.folder,
+                                                 len(face.name), face.name)))
 
-    def plain(path: Path) -> bool:
-        stem = path.stem.lower().replace("regular", "")
-        return not any(word in stem for word in _NOT_PLAIN)
 
-    faces = sorted((path for path in files if plain(path)),
-                   key=lambda p: (not p.stem.lower().startswith("notosans-"), len(p.stem), p.name))
-    if not faces:
-        return Fonts()
-    regular = faces[0]
-    stem = regular.stem.lower()
-    bold_names = {stem.replace("regular", "bold"), f"{stem}-bold", f"{stem}bold"}
-    bold = next((path for path in files if path.stem.lower() in bold_names), None)
-    return Fonts(regular=regular, bold=bold, others=tuple(faces[1:]))
+@cache
+def _converted(source: str, modified: int, size: int, cache_dir: str) -> str:
+    data = Path(source).read_bytes()
+    font = TTFont(io.BytesIO(data))
+    suffix = ".otf" if "CFF " in font else ".ttf"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = Path(cache_dir) / f"{Path(source).parent.name}-{Path(source).stem}-{digest}{suffix}"
+    if target.is_file():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    font.flavor = None
+    # Written beside and renamed, so that two workers converting at once never read half a
+    # file.
+    handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            font.save(out)
+        os.replace(scratch, target)
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+    return str(target)
+
+
+def sfnt(path: Path, cache_dir: Path | None) -> Path:
+    """``path`` as a TrueType/OpenType file. fpdf2 reads WOFF2 itself but decompresses it again
+    for every document (a tenth of a second for each font), so it is decompressed once into
+    ``cache_dir``. If that folder cannot be written, the WOFF2 is used as it is."""
+    if cache_dir is None or path.suffix.lower() not in (".woff", ".woff2"):
+        return path
+    try:
+        stat = path.stat()
+        return Path(_converted(str(path), stat.st_mtime_ns, stat.st_size, str(cache_dir)))
+    except OSError:
+        return path
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    #: The characters the font has.
+    cmap: frozenset[int]
+    #: How tall its lines are (ascent plus descent), in ems: Nastaliq climbs and falls far
+    #: from the line and needs more room than Latin letters.
+    extent: float
+
+
+@cache
+def _metrics(path: Path) -> _Metrics:
+    font = TTFont(path, lazy=True)
+    try:
+        hhea = font["hhea"]
+        return _Metrics(frozenset(font.getBestCmap() or {}),
+                        (hhea.ascent - hhea.descent) / font["head"].unitsPerEm)
+    finally:
+        font.close()
+
+
+def _pdf_text(text: str) -> str:
+    """A PDF text string (UTF-16 with its byte-order mark) for any Unicode text."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+def _complex(text: str) -> bool:
+    """Whether ``text`` needs shaping, and then may be drawn with glyphs that do not spell it
+    one letter each: right-to-left text, and letters of scripts beyond Latin, Greek and
+    Cyrillic."""
+    return any(unicodedata.bidirectional(char) in ("R", "AL", "AN")
+               or (ord(char) >= 0x0590 and unicodedata.category(char)[0] in "LM")
+               for char in text)
+
+
+def _as_drawn(text_line: Any) -> str:
+    """The characters of one line in the order they are drawn, left to right."""
+    parts = []
+    for fragment in text_line.get_ordered_fragments():
+        characters = "".join(fragment.characters)
+        parts.append(characters[::-1] if fragment.fragment_direction is TextDirection.RTL
+                     else characters)
+    return "".join(parts)
 
 
 class Showable:
@@ -90,8 +186,6 @@ class Showable:
         self.covered = covered
 
     def can_show(self, char: str) -> bool:
-        if unicodedata.bidirectional(char) in _UNSHAPED_BIDI:
-            return False
         if self.covered is not None:
             return ord(char) in self.covered
         try:
@@ -111,7 +205,8 @@ class Showable:
                 in_run = False
                 continue
             category = unicodedata.category(char)
-            if category in ("Cc", "Cf"):  # invisible controls and direction marks
+            # Invisible controls and direction marks (the shaping works out the direction).
+            if category in ("Cc", "Cf") and not (char == _ZWNJ and self.can_show(char)):
                 continue
             if category.startswith("Z") or self.can_show(char):
                 out.append(" " if category.startswith("Z") else char)
@@ -138,29 +233,36 @@ class _Line:
     size: float = 10
     indent: float = 0
     muted: bool = False
+    #: The language of the child's words in the line, when it is not the response's (an
+    #: answer from last time in another language).
+    language: str | None = None
 
 
 class _Document(fpdf.FPDF):
-    def __init__(self, fonts: Fonts) -> None:
+    def __init__(self, faces: Sequence[Face], *, language: str,
+                 cache_dir: Path | None = None) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(auto=True, margin=20)
         self.set_creator("viewpoint")
-        if fonts.regular is not None:
-            self.add_font(_FAMILY, "", str(fonts.regular))
-            self.add_font(_FAMILY, "B", str(fonts.bold or fonts.regular))
-            fallbacks = []
-            for number, path in enumerate(fonts.others):
-                name = f"{_FAMILY}{number}"
-                self.add_font(name, "", str(path))
-                fallbacks.append(name)
-            if fallbacks:
-                self.set_fallback_fonts(fallbacks, exact_match=False)
-            covered: set[int] = set()
-            for font in self.fonts.values():
-                covered.update(getattr(font, "cmap", {}) or {})
-            self.family_name = _FAMILY
-            self.show = Showable(covered)
+        locale = get_locale()
+        self.set_lang(str(locale).replace("_", "-") if locale else "en")
+        #: The language of the child's words: it decides, for instance, that Arabic letters
+        #: are drawn in Nastaliq for an Urdu response and in Naskh for an Arabic one.
+        self.language = language
+        self._faces = [Face(face.folder, face.name, sfnt(face.regular, cache_dir),
+                            sfnt(face.bold, cache_dir)) for face in faces]
+        self._loaded: set[tuple[str, str]] = set()
+        self._order: list[Face] = []
+        if self._faces:
+            primary = self._faces[0]
+            self._load(primary, "")
+            self._load(primary, "B")
+            self.family_name = primary.family
+            self._primary = _metrics(primary.regular)
+            self._cmaps = {face.family: _metrics(face.regular).cmap for face in self._faces}
+            self.show = Showable(set().union(*self._cmaps.values()))
+            self.use_language(None)
         else:
             # The built-in fonts with Windows-1252, which (unlike Latin-1) has the curly
             # quotes and dashes a tablet's keyboard puts in children's writing.
@@ -168,6 +270,89 @@ class _Document(fpdf.FPDF):
             self.family_name = "helvetica"
             self.show = Showable(None)
         self.footer_text = self.show(str(FOOTER))
+        self.prepare(self.footer_text)
+
+    # --- fonts and scripts ------------------------------------------------------------------
+
+    def _load(self, face: Face, style: str) -> None:
+        """Add ``face`` in ``style`` ("" or "B"), if it is not in the document yet. Every font
+        added is embedded, so only those the text uses are added."""
+        if (face.family, style) in self._loaded:
+            return
+        self.add_font(face.family, style, str(face.bold if style else face.regular))
+        self._loaded.add((face.family, style))
+        fallbacks = [f.family for f in self._faces[1:]
+                     if any(family == f.family for family, _style in self._loaded)]
+        self.set_fallback_fonts(fallbacks, exact_match=False)
+
+    def prepare(self, text: str, bold: bool = False) -> None:
+        """Load the fonts ``text`` needs beyond Noto Sans's Latin letters. (fpdf2 looks for
+        another font only once it has one to fall back on.)"""
+        if self._faces:
+            for code in {ord(char) for char in text} - self._primary.cmap:
+                face = self._face_for(code)
+                if face is not None:
+                    self._load(face, "B" if bold else "")
+
+    def use_language(self, language: str | None, *, shaped: bool = False) -> None:
+        """Prefer the font of ``language``'s script (the response's by default) for the text
+        that follows, and shape it by that language's rules if ``shaped``. Text in Latin
+        letters alone is not shaped: fpdf2 shapes the whole line again for every character
+        it lays out, which made a PDF in English several times slower."""
+        if not self._faces:
+            return
+        language = language or self.language
+        preferred = font_for(language)
+        self._order = sorted(self._faces[1:], key=lambda face: face.folder != preferred)
+        self.set_text_shaping(shaped, language=language)
+
+    def _face_for(self, code: int) -> Face | None:
+        return next((face for face in self._order if code in self._cmaps[face.family]), None)
+
+    # fpdf2 asks this for every character the current font lacks: the face is loaded then,
+    # so that a document in English embeds Noto Sans alone.
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        face = self._face_for(ord(char))
+        if face is None:
+            return None
+        style = "B" if "B" in style else ""
+        self._load(face, style)
+        return face.family + style
+
+    def line_factor(self, text: str) -> float:
+        """How much taller than a Latin line a line of ``text`` must be for its tallest
+        script."""
+        if not self._faces:
+            return 1.0
+        extent = self._primary.extent
+        for code in {ord(char) for char in text} - self._primary.cmap:
+            face = self._face_for(code)
+            if face is not None:
+                extent = max(extent, _metrics(face.regular).extent)
+        return extent / self._primary.extent
+
+    # fpdf2 draws every line of text here. Shaped glyphs do not spell the text one letter
+    # each (a joined Arabic letter, a Bengali vowel sign drawn before its consonant), so
+    # the line's characters go with it as its /ActualText. They are given in the order they
+    # are drawn, left to right: text extraction (poppler's, for one) reads a replacement
+    # text as laid out across the line and puts right-to-left runs back into reading order
+    # itself, as it does for the glyphs.
+    def _render_styled_text_line(self, text_line: Any, h: float | None = None,
+                                 *args: Any, **kwargs: Any) -> Any:
+        if self._faces:
+            # fpdf2 takes the page's font to be the current one at the start of each line,
+            # but a line that ended in another script's font left that one set: say the
+            # font again, or the next line's Latin letters are drawn from the wrong font.
+            self.current_font_is_set_on_page = False
+        drawn = _as_drawn(text_line) if self.text_shaping else ""
+        # A page break inside would split the marked text across two pages.
+        if not _complex(drawn) or self.will_page_break(h or 0):
+            return super()._render_styled_text_line(text_line, h, *args, **kwargs)
+        self._out(f"/Span <</ActualText {_pdf_text(drawn)}>> BDC")
+        try:
+            return super()._render_styled_text_line(text_line, h, *args, **kwargs)
+        finally:
+            self._out("EMC")
 
     # fpdf2 calls this at the end of every page.
     def footer(self) -> None:
@@ -176,14 +361,36 @@ class _Document(fpdf.FPDF):
         self.set_text_color(0)
         self.cell(w=0, h=4, text=self.footer_text, align="L")
         self.set_x(self.l_margin)
-        self.cell(w=0, h=4, align="R", text=self.show(
-            _("Page %(page)d of %(pages)s", page=self.page_no(), pages="{nb}")))
+        page = self.show(_("Page %(page)d of %(pages)s", page=self.page_no(), pages="{nb}"))
+        self.prepare(page)
+        self.cell(w=0, h=4, align="R", text=page)
+
+    @contextmanager
+    def _writing(self, line: _Line) -> Iterator[tuple[float, Align]]:
+        """Set up for ``line``: its font, colour and language; gives its line height and
+        alignment (right for a paragraph that starts in a right-to-left script)."""
+        self.set_font(self.family_name, "B" if line.bold else "", line.size)
+        self.set_text_color(80 if line.muted else 0)
+        shaped = _complex(line.text)
+        self.use_language(line.language, shaped=shaped)
+        self.prepare(line.text, line.bold)
+        rtl = shaped and auto_detect_base_direction(line.text) is TextDirection.RTL
+        try:
+            yield (_LINE * line.size / 10 * self.line_factor(line.text),
+                   Align.R if rtl else Align.L)
+        finally:
+            self.set_text_color(0)
+            self.use_language(None)
 
     def _height(self, line: _Line) -> float:
-        self.set_font(self.family_name, "B" if line.bold else "", line.size)
-        return float(self.multi_cell(w=self.epw - line.indent, h=_LINE * line.size / 10,
-                                     text=line.text, dry_run=True,
-                                     output=MethodReturnValue.HEIGHT))
+        with self._writing(line) as (height, align):
+            # Measured without shaping: fpdf2 shapes a line again for every character it
+            # lays out, so a long answer in Urdu would cost twice. Unshaped widths are close
+            # enough to decide whether a block starts a new page.
+            self.set_text_shaping(False)
+            return float(self.multi_cell(w=self.epw - line.indent, h=height, text=line.text,
+                                         align=align, dry_run=True,
+                                         output=MethodReturnValue.HEIGHT))
 
     def write_lines(self, lines: Sequence[_Line], keep_together: bool = True) -> None:
         """Write ``lines``; start a new page first rather than split them, if they fit on one."""
@@ -193,12 +400,10 @@ class _Document(fpdf.FPDF):
                     and self.y > self.t_margin + 1:
                 self.add_page()
         for line in lines:
-            self.set_font(self.family_name, "B" if line.bold else "", line.size)
-            self.set_text_color(80 if line.muted else 0)
-            self.set_x(self.l_margin + line.indent)
-            self.multi_cell(w=self.epw - line.indent, h=_LINE * line.size / 10, text=line.text,
-                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_text_color(0)
+            with self._writing(line) as (height, align):
+                self.set_x(self.l_margin + line.indent)
+                self.multi_cell(w=self.epw - line.indent, h=height, text=line.text,
+                                align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def heading(self, text: str, size: float = 13) -> None:
         self.ln(2)
@@ -208,6 +413,12 @@ class _Document(fpdf.FPDF):
     def pairs(self, rows: Sequence[tuple[str, str]], widths: tuple[float, float] = (48, 126),
               heading: tuple[str, str] | None = None) -> None:
         self.set_font(self.family_name, "", 10)
+        self.use_language(None, shaped=any(_complex(text) for row in rows for text in row))
+        for text in heading or ():
+            self.prepare(text, bold=True)
+        for label, value in rows:
+            self.prepare(label, bold=True)
+            self.prepare(value)
         with self.table(col_widths=widths, first_row_as_headings=heading is not None,
                         borders_layout="HORIZONTAL_LINES" if heading else "NONE",
                         text_align="LEFT", line_height=_LINE, width=sum(widths),
@@ -220,6 +431,7 @@ class _Document(fpdf.FPDF):
                 row = table.row()
                 row.cell(self.show(label), style=FontFace(emphasis="BOLD"))
                 row.cell(self.show(value))
+        self.use_language(None)
         self.ln(2)
 
 
@@ -238,7 +450,7 @@ def _answer_lines(show: Showable, label: str, answer: ShownAnswer, *, indent: fl
     if answer.own_words:
         heading = label if not answer.written_in else f"{label} ({answer.written_in})"
         lines.append(_Line(show(heading), bold=not muted, indent=indent, muted=muted))
-        lines.append(_Line(text, indent=indent + 4, muted=muted))
+        lines.append(_Line(text, indent=indent + 4, muted=muted, language=answer.language))
     else:
         lines.append(_Line(show(f"{label} {text}"), bold=False, indent=indent, muted=muted))
         if answer.scale_ends:
@@ -248,6 +460,24 @@ def _answer_lines(show: Showable, label: str, answer: ShownAnswer, *, indent: fl
                                   "%(mark)s. Read the child's words on screen.", mark=MARK)),
                            size=9, indent=indent + 4, muted=True))
     return lines
+
+
+def _alert_state(alert: AlertNote) -> str:
+    """Where an alert stands: closed or acknowledged (by whom and when), or still open."""
+    if alert.closed:
+        if alert.closed_by:
+            return _("Closed on %(when)s by %(name)s.", when=_when(alert.closed_at),
+                     name=alert.closed_by)
+        return _("Closed on %(when)s.", when=_when(alert.closed_at))
+    if alert.acknowledged:
+        if alert.acknowledged_by:
+            return _("Acknowledged on %(when)s by %(name)s; not closed yet.",
+                     when=_when(alert.acknowledged_at), name=alert.acknowledged_by)
+        return _("Acknowledged on %(when)s; not closed yet.", when=_when(alert.acknowledged_at))
+    if alert.overdue:
+        return _("Open and overdue: nobody has acknowledged it, and it should have been "
+                 "acknowledged by %(when)s.", when=_when(alert.acknowledge_by))
+    return _("Open: nobody has acknowledged it yet.")
 
 
 def _question_lines(show: Showable, question: QuestionReading,
@@ -296,14 +526,17 @@ def _every_text(reading: ResponseReading, feedback: Sequence[Feedback]) -> Itera
 
 
 def response_pdf(reading: ResponseReading, feedback: Sequence[Feedback] = (), *,
-                 font_dir: Path | None = None) -> bytes:
+                 font_dir: Path | None = None, cache_dir: Path | None = None) -> bytes:
     """The PDF of one response. Never fails on text its fonts cannot show (see module notes).
 
-    ``font_dir`` defaults to ``static/fonts``.
+    ``font_dir`` defaults to ``static/fonts``; ``cache_dir``, where its WOFF2 fonts are kept
+    decompressed, to ``pdf-fonts`` in the instance folder.
     """
     if font_dir is None:
         font_dir = Path(current_app.static_folder or "static") / "fonts"
-    pdf = _Document(find_fonts(font_dir))
+    if cache_dir is None:
+        cache_dir = Path(current_app.instance_path) / "pdf-fonts"
+    pdf = _Document(find_fonts(font_dir), language=reading.language, cache_dir=cache_dir)
     show = pdf.show
     pdf.set_title(show(_("A child's answers")))
     pdf.add_page()
@@ -346,8 +579,10 @@ def response_pdf(reading: ResponseReading, feedback: Sequence[Feedback] = (), *,
         pdf.heading(_("Safeguarding alerts"))
         lines = []
         for alert in reading.alerts:
-            state = _("closed") if alert.closed else _("open")
-            lines.append(_Line(show(f"- {alert.summary} ({state}, {_when(alert.raised_at)})"),
+            lines.append(_Line(show("- " + _("%(summary)s (raised %(when)s).",
+                                             summary=alert.summary,
+                                             when=_when(alert.raised_at))
+                                    + " " + _alert_state(alert)),
                                bold=alert.source is AlertSource.ANSWER or not alert.closed))
         pdf.write_lines(lines, keep_together=False)
 

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..i18n import language_in_english
-from ..models import Alert, AlertSource, Answer, HelpedBy, PlanKind, Response
-from ..operations.alerts import alerts_for_response
-from ..questionnaires import Catalogue
+from ..models import Alert, AlertSource, Answer, HelpedBy, PlanKind, Response, User, utcnow
+from ..operations.alerts import alerts_for_response, is_overdue
+from ..questionnaires import Catalogue, Condition
 from ..questionnaires.snapshot import Snapshot, snapshot_of
 
 
@@ -151,6 +151,16 @@ class AlertNote:
     raised_at: datetime
     closed: bool
     acknowledged: bool
+    #: When someone had to acknowledge it by (one working day after it was raised).
+    acknowledge_by: datetime | None = None
+    acknowledged_at: datetime | None = None
+    #: The name of whoever acknowledged it.
+    acknowledged_by: str | None = None
+    closed_at: datetime | None = None
+    #: The name of whoever closed it.
+    closed_by: str | None = None
+    #: Still open, nobody has acknowledged it, and the moment to do so has passed.
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,8 @@ class QuestionReading:
     #: The alert this answer raised, if any.
     alert: AlertNote | None = None
     indicator: IndicatorReading | None = None
+    #: The summary of the question's alert rule (as served), when the answer meets it.
+    rule_fired: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -181,7 +193,18 @@ class QuestionReading:
 
     @property
     def flagged(self) -> bool:
-        return self.alert is not None
+        """The answer raised an alert, or meets the question's alert rule: the rule, not
+        the wording of the question, says which answers are worrying."""
+        return self.alert is not None or self.rule_fired is not None
+
+    @property
+    def alert_summary(self) -> str | None:
+        return self.alert.summary if self.alert is not None else self.rule_fired
+
+    @property
+    def in_own_words(self) -> bool:
+        """The child wrote this answer themselves."""
+        return self.answer.answered and self.answer.own_words
 
     @property
     def new_to_questionnaire(self) -> bool:
@@ -263,6 +286,25 @@ class ResponseReading:
     @property
     def changed_count(self) -> int:
         return sum(1 for question in self.questions if question.changed)
+
+    @property
+    def flagged_questions(self) -> list[QuestionReading]:
+        """The answers that raised an alert, in questionnaire order."""
+        return [question for question in self.questions if question.flagged]
+
+    @property
+    def own_words_questions(self) -> list[QuestionReading]:
+        """The child's own words, in questionnaire order (those that raised an alert are
+        already among :attr:`flagged_questions`)."""
+        return [question for question in self.questions
+                if question.in_own_words and not question.flagged]
+
+    @property
+    def other_alerts(self) -> list[AlertNote]:
+        """Alerts not tied to one of the questions: "I want to talk to someone", pressed
+        while answering."""
+        shown = {question.alert.id for question in self.questions if question.alert}
+        return [alert for alert in self.alerts if alert.id not in shown]
 
     @property
     def talk_alerts(self) -> list[AlertNote]:
@@ -371,11 +413,31 @@ def _indicator_state(snapshot: Snapshot, key: str, answer: ShownAnswer) -> Indic
     return IndicatorState.POSITIVE if positive else IndicatorState.NOT_POSITIVE
 
 
-def _alert_note(alert: Alert) -> AlertNote:
-    return AlertNote(id=alert.id, source=alert.source, summary=alert.summary,
-                     question_key=alert.question_key, raised_at=alert.raised_at,
-                     closed=alert.closed_at is not None,
-                     acknowledged=alert.acknowledged_at is not None)
+def _alert_notes(session: Session, alerts: list[Alert]) -> list[AlertNote]:
+    now = utcnow()
+    staff_ids = {alert.acknowledged_by_id for alert in alerts} | {
+        alert.closed_by_id for alert in alerts}
+    staff_ids.discard(None)
+    names = dict(session.execute(select(User.id, User.display_name)
+                                 .where(User.id.in_(staff_ids))).all()) if staff_ids else {}
+    return [AlertNote(id=alert.id, source=alert.source, summary=alert.summary,
+                      question_key=alert.question_key, raised_at=alert.raised_at,
+                      closed=alert.closed_at is not None,
+                      acknowledged=alert.acknowledged_at is not None,
+                      acknowledge_by=alert.acknowledge_by,
+                      acknowledged_at=alert.acknowledged_at,
+                      acknowledged_by=names.get(alert.acknowledged_by_id),
+                      closed_at=alert.closed_at, closed_by=names.get(alert.closed_by_id),
+                      overdue=is_overdue(alert, now))
+            for alert in alerts]
+
+
+def _rule_fired(question: Mapping[str, Any], answer: ShownAnswer) -> str | None:
+    """The summary of the question's alert rule, as served, if the answer meets it."""
+    rule = question.get("alert")
+    if not rule or not answer.answered:
+        return None
+    return rule.get("summary") if Condition.from_dict(rule).matches(answer.value) else None
 
 
 def read_response(session: Session, catalogue: Catalogue, response: Response) -> ResponseReading:
@@ -397,7 +459,7 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
         before_shown = {q["key"] for q in before_snapshot.visible_questions(
             _values(before_answers))}
 
-    alerts = [_alert_note(alert) for alert in alerts_for_response(session, response)]
+    alerts = _alert_notes(session, alerts_for_response(session, response))
     by_question = {a.question_key: a for a in alerts
                    if a.source is AlertSource.ANSWER and a.question_key}
 
@@ -435,7 +497,7 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
             wording=wording,
             wording_as_served=served if served and served != wording else None,
             answer=answer, previous=previous, change=change, alert=by_question.get(key),
-            indicator=indicator))
+            indicator=indicator, rule_fired=_rule_fired(question, answer)))
 
     definition = catalogue.get(response.questionnaire_key)
     child = response.child
