@@ -23,23 +23,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve the demo council on http://$(HOST):$(PORT) (SQLite under instance/).
+## Serve the demo council on http://$(HOST):$(PORT) (SQLite under instance/). Read-aloud
+## audio is built meanwhile, in the background at low priority (until then pages have what
+## they need made on first need); the build is stopped when the server stops.
 run: install
 	$(BIN)/viewpoint db upgrade
-	@$(MAKE) --no-print-directory audio
 	$(BIN)/viewpoint demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop); building read-aloud audio meanwhile"
+	@nice -n 10 $(BIN)/viewpoint audio build & builder=$$!; \
+	trap 'kill $$builder 2>/dev/null; wait $$builder 2>/dev/null' EXIT INT TERM HUP; \
 	$(BIN)/viewpoint run --host $(HOST) --port $(PORT)
 
-## Read-aloud audio for every question in every language (espeak-ng, from Debian's packages;
-## installed here when missing and we may). Only what is missing is made.
+## Read-aloud audio for every question in every language, made with espeak-ng (installed in
+## .venv with the app). Only what is missing is made.
 audio: install
-	@if ! command -v espeak-ng >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing espeak-ng (Debian) to make read-aloud audio"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
-	fi
-	@if command -v espeak-ng >/dev/null 2>&1; then $(BIN)/viewpoint audio build; \
-	else echo "espeak-ng is not installed (apt-get install espeak-ng): pages will say there is no audio yet."; fi
+	$(BIN)/viewpoint audio build
 
 ## The whole suite: lint and the layers' import contracts, catalogs, definitions, then every
 ## test on SQLite and PostgreSQL.

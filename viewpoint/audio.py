@@ -7,8 +7,12 @@ digest of its language and exact words, under ``AUDIO_DIR``:
 
 - ``recorded/<language>/<digest>.<mp3|ogg|m4a|wav>``: recorded by a person. Always used
   when present: a person reads better than a synthesiser.
-- ``generated/<language>/<digest>.mp3``: made by ``viewpoint audio build`` with espeak-ng,
-  for the languages it has a voice for.
+- ``generated/<language>/<digest>.mp3``: made with the espeak-ng speech synthesiser, for
+  the languages it has a voice for, by ``viewpoint audio build``, which removes the files
+  of words no longer asked.
+- ``pages/<language>/<digest>.mp3``: made by :func:`make_now` when a page needs words read
+  aloud that have no file yet (the welcome, the buttons, the help, or a question the build
+  has not reached). The build never removes these: it does not know a page's words.
 
 Because files are named by their words, changed wording is never read aloud with the old
 words: it simply has no audio until the next build (or recording). ``viewpoint audio
@@ -18,18 +22,19 @@ each recording should have.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
-import io
+import multiprocessing
 import os
-import shutil
-import subprocess
+import secrets
 import threading
 import time
-import wave
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
@@ -39,12 +44,19 @@ from .i18n import available_languages
 from .questionnaires import Catalogue
 from .questionnaires.snapshot import render
 
-#: espeak-ng's voice for each language it can speak. Pashto, Sorani and Tigrinya have no
-#: voice in any speech synthesiser Debian ships: they are read aloud only from recordings.
-VOICES = {"en": "en-gb", "cy": "cy", "ur": "ur", "pa": "pa", "bn": "bn", "pl": "pl",
-          "ro": "ro", "sk": "sk", "ar": "ar", "fa": "fa"}
+#: espeak-ng's voice for each language it can speak ("en" is its British English). Pashto and
+#: Sorani have no voice in any speech synthesiser we can ship: they are read aloud only from
+#: recordings.
+VOICES = {"en": "en", "cy": "cy", "ur": "ur", "pa": "pa", "bn": "bn", "pl": "pl",
+          "ro": "ro", "sk": "sk", "ar": "ar", "fa": "fa", "ti": "ti"}
 #: Words a minute: a little slower than espeak-ng's 175, for children.
 SPEED = 145
+#: How many texts one process makes at once for pages (:func:`make_now`): about one per CPU,
+#: so a flood of requests for audio nobody has made yet queues instead of taking the machine.
+SYNTHESIS_SLOTS = os.cpu_count() or 2
+#: Seconds a page's request waits for audio (a free slot, the synthesiser, the speaking)
+#: before :func:`make_now` gives up.
+SYNTHESIS_TIMEOUT = 20.0
 RECORDED_TYPES = (".mp3", ".ogg", ".m4a", ".wav")
 _RESCAN_SECONDS = 30.0
 
@@ -101,7 +113,8 @@ class _Shelf:
 
     recorded: dict[str, str] = field(default_factory=dict)
     generated: dict[str, str] = field(default_factory=dict)
-    stamp: tuple[float, float] = (0.0, 0.0)
+    pages: dict[str, str] = field(default_factory=dict)
+    stamp: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 class AudioLibrary:
@@ -128,12 +141,14 @@ class AudioLibrary:
         if shelf is not None and now - self._checked.get(language, 0.0) < _RESCAN_SECONDS:
             return shelf
         with self._lock:
-            recorded, generated = (self.root / "recorded" / language,
-                                   self.root / "generated" / language)
-            stamp = (self._mtime(recorded), self._mtime(generated))
+            recorded, generated, pages = (self.root / "recorded" / language,
+                                          self.root / "generated" / language,
+                                          self.root / "pages" / language)
+            stamp = (self._mtime(recorded), self._mtime(generated), self._mtime(pages))
             if shelf is None or stamp != shelf.stamp:
                 shelf = _Shelf(_files_in(recorded, RECORDED_TYPES),
-                               _files_in(generated, (".mp3",)), stamp)
+                               _files_in(generated, (".mp3",)),
+                               _files_in(pages, (".mp3",)), stamp)
                 self._shelves[language] = shelf
                 self.version += 1
             self._checked[language] = now
@@ -147,7 +162,23 @@ class AudioLibrary:
             return f"recorded/{language}/{shelf.recorded[key]}"
         if key in shelf.generated:
             return f"generated/{language}/{shelf.generated[key]}"
+        if key in shelf.pages:
+            return f"pages/{language}/{shelf.pages[key]}"
         return None
+
+    def add_made(self, language: str, name: str) -> None:
+        """Note a file this process has just written to ``pages/<language>/``, so pages
+        link to it at once rather than after the next look at the folder (which, on a
+        filesystem that keeps times to the second, might not even see it change)."""
+        key = name.rsplit(".", 1)[0]
+        with self._lock:
+            shelf = self._shelves.get(language)
+            if shelf is None or shelf.pages.get(key) == name:
+                return  # not listed yet (it will be, with this file), or already there
+            # A new shelf rather than a changed one: readers look without the lock.
+            self._shelves[language] = _Shelf(shelf.recorded, shelf.generated,
+                                             {**shelf.pages, key: name}, shelf.stamp)
+            self.version += 1
 
     def has_language(self, language: str) -> bool:
         """Whether any text in ``language`` can be heard from a file."""
@@ -170,37 +201,215 @@ def library(app: Flask | None = None) -> AudioLibrary:
 # --- making audio ---
 
 class SynthesiserMissing(RuntimeError):
-    """Raised when espeak-ng is not installed."""
+    """Raised when the speech synthesiser cannot be loaded on this machine."""
 
 
-def espeak() -> str:
-    """The espeak-ng program. Raises :class:`SynthesiserMissing` if it is not installed."""
-    found = shutil.which("espeak-ng")
-    if found is None:
-        raise SynthesiserMissing("espeak-ng is not installed (Debian: apt-get install espeak-ng)")
-    return found
+class SynthesisFailed(RuntimeError):
+    """Raised when the synthesiser does not speak a text (no such voice, or no sound)."""
 
 
-def synthesise(program: str, voice: str, text: str) -> bytes:
+class SynthesiserBusy(TimeoutError):
+    """Raised when audio is not made within the time allowed: the synthesiser is busy."""
+
+
+# What we use of libespeak-ng's C interface (speak_lib.h).
+_SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS: espeak_Synth returns once the sound is made
+_DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: fail, rather than exit, without its data
+# Milliseconds of sound handed over at a time. Long pieces: each one waits for Python's
+# interpreter lock, which another thread (encoding, serving) may hold for milliseconds.
+_PIECE_MS = 2000
+_RATE = 1  # espeakRATE
+_BY_CHARACTER = 1  # POS_CHARACTER
+_UTF8, _END_PAUSE = 0x1, 0x1000  # espeakCHARS_UTF8, espeakENDPAUSE
+_SOUND_RECEIVER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                                   ctypes.c_void_p)
+
+
+class _Engine:
+    """libespeak-ng from the espeakng-loader package, which brings its own copy of the
+    library and its voices: nothing needs installing outside the virtual environment.
+
+    The library keeps the voice, the speed and the sound being made in global state, so a
+    process speaks one text at a time: :meth:`speak` holds a lock throughout.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+
+            lib = ctypes.CDLL(espeakng_loader.get_library_path())
+            data = espeakng_loader.get_data_path()
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise SynthesiserMissing(
+                f"the speech synthesiser cannot be loaded ({exc}): the espeakng-loader "
+                "package is not installed, or has no build for this machine") from exc
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                          ctypes.c_int]
+        lib.espeak_SetSynthCallback.argtypes = [_SOUND_RECEIVER]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                     ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synchronize.argtypes = []
+        #: Samples a second, 16-bit, one channel.
+        self.rate: int = lib.espeak_Initialize(_SYNCHRONOUS, _PIECE_MS, data.encode(), _DONT_EXIT)
+        if self.rate <= 0:
+            raise SynthesiserMissing(f"the speech synthesiser has no voices in {data}")
+        self._lib = lib
+        self._lock = threading.Lock()
+        self._sound: list[bytes] = []
+        self._deadline = 0.0
+        self._late = False
+        # Kept on the object: the library holds only a pointer to it.
+        self._receiver = _SOUND_RECEIVER(self._receive)
+        lib.espeak_SetSynthCallback(self._receiver)
+
+    def _receive(self, samples: Any, count: int, _events: Any) -> int:
+        # Called by the library while it speaks, once for each piece of sound it has made.
+        if samples and count > 0:
+            self._sound.append(ctypes.string_at(samples, count * 2))
+        if time.monotonic() > self._deadline:
+            self._late = True
+            return 1  # stop speaking
+        return 0
+
+    def speak(self, voice: str, text: str, deadline: float) -> bytes:
+        """``text`` spoken by ``voice`` as 16-bit samples, one channel, ``rate`` a second.
+
+        Raises :class:`SynthesiserBusy` if it is not done by ``deadline`` (on the
+        ``time.monotonic`` clock), :class:`SynthesisFailed` if the voice is unknown or the
+        library reports an error.
+        """
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise SynthesiserBusy("the speech synthesiser is busy with other texts")
+        try:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SynthesisFailed(f"espeak-ng has no voice {voice!r}")
+            self._lib.espeak_SetParameter(_RATE, SPEED, 0)
+            self._sound, self._deadline, self._late = [], deadline, False
+            words = text.replace("\0", " ").encode()
+            status = self._lib.espeak_Synth(words, len(words) + 1, 0, _BY_CHARACTER, 0,
+                                            _UTF8 | _END_PAUSE, None, None)
+            self._lib.espeak_Synchronize()
+            if self._late:
+                raise SynthesiserBusy("the speech synthesiser took too long over a text")
+            if status != 0:
+                raise SynthesisFailed(f"espeak-ng could not speak a text (error {status})")
+            return b"".join(self._sound)
+        finally:
+            self._sound = []
+            self._lock.release()
+
+
+_loading = threading.Lock()
+_engine: _Engine | None = None
+_engine_missing: str | None = None
+
+
+def _synthesiser() -> _Engine:
+    """This process's synthesiser, loaded the first time it is needed.
+
+    Raises :class:`SynthesiserMissing` if it cannot be loaded.
+    """
+    global _engine, _engine_missing
+    if _engine is None:
+        with _loading:  # one engine only: a second would take over the first one's library
+            if _engine is None and _engine_missing is None:
+                try:
+                    _engine = _Engine()
+                except SynthesiserMissing as exc:
+                    _engine_missing = str(exc)
+    if _engine is None:
+        raise SynthesiserMissing(_engine_missing)
+    return _engine
+
+
+def has_voice(language: str) -> bool:
+    """Whether the synthesiser speaks ``language`` on this machine."""
+    if language not in VOICES:
+        return False
+    try:
+        _synthesiser()
+    except SynthesiserMissing:
+        return False
+    return True
+
+
+def synthesise(voice: str, text: str, *, timeout: float = 120.0) -> bytes:
     """``text`` spoken by espeak-ng's ``voice``, as an MP3 file's bytes.
 
-    Raises ``subprocess.CalledProcessError`` if espeak-ng fails.
+    Raises :class:`SynthesiserMissing` if the synthesiser cannot be loaded,
+    :class:`SynthesisFailed` if it does not speak the text, and :class:`SynthesiserBusy`
+    if waiting for it and speaking take more than ``timeout`` seconds.
     """
     import lameenc
 
-    # No shell; the words are one argument after "--", so they are never read as options.
-    spoken = subprocess.run(  # noqa: S603
-        [program, "-v", voice, "-s", str(SPEED), "--stdout", "--", text],
-        capture_output=True, check=True, timeout=120).stdout
-    with wave.open(io.BytesIO(spoken)) as pcm:
-        channels, rate, frames = pcm.getnchannels(), pcm.getframerate(), pcm.readframes(
-            pcm.getnframes())
+    engine = _synthesiser()
+    sound = engine.speak(voice, text, time.monotonic() + timeout)
+    if not sound:
+        raise SynthesisFailed(f"espeak-ng's {voice!r} voice made no sound for a text")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(32)  # speech, mono: small enough for a slow connection
-    encoder.set_in_sample_rate(rate)
-    encoder.set_channels(channels)
+    encoder.set_in_sample_rate(engine.rate)
+    encoder.set_channels(1)
     encoder.set_quality(2)
-    return bytes(encoder.encode(frames) + encoder.flush())
+    return bytes(encoder.encode(sound) + encoder.flush())
+
+
+_slots = threading.BoundedSemaphore(SYNTHESIS_SLOTS)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def make_now(app: Flask, language: str, text: str, *, keep: bool) -> bytes | None:
+    """``text`` read aloud in ``language``, for a page that needs it now: the bytes of its
+    recording or generated file if it has one, else of an MP3 made here. None if the text
+    is blank, or has no file and no voice speaks ``language``. (A recording is returned as
+    it was recorded: see :meth:`AudioLibrary.file_for` for its kind.)
+
+    With ``keep``, what is made is saved under ``pages/``, so the next child's request is
+    for a plain file. Without ``keep`` nothing is written: for texts with a child's or a
+    worker's name in them.
+
+    At most :data:`SYNTHESIS_SLOTS` texts are made at once; the others wait. Raises
+    :class:`SynthesiserBusy` if the text is not made within :data:`SYNTHESIS_TIMEOUT`
+    seconds, :class:`SynthesisFailed` if the synthesiser does not speak it.
+    """
+    if not text.strip():
+        return None
+    shelf, root = library(app), audio_dir(app)
+    found = shelf.file_for(language, text)
+    # None too if the file was removed since the folder was listed (a build found it stale).
+    heard = _read(root / found) if found is not None else None
+    if heard is not None:
+        return heard
+    if not has_voice(language):
+        return None
+    timeout = SYNTHESIS_TIMEOUT
+    deadline = time.monotonic() + timeout
+    target = root / "pages" / language / f"{digest(language, text)}.mp3"
+    if not _slots.acquire(timeout=timeout):
+        raise SynthesiserBusy(f"no audio made within {timeout:g} s: "
+                              f"{SYNTHESIS_SLOTS} texts are being made already")
+    try:
+        made_meanwhile = _read(target) if keep else None  # by a request this one waited for
+        if made_meanwhile is not None:
+            return made_meanwhile
+        spoken = synthesise(VOICES[language], text, timeout=deadline - time.monotonic())
+    finally:
+        _slots.release()
+    if keep:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, spoken)
+        shelf.add_made(language, target.name)
+    return spoken
 
 
 @dataclass
@@ -216,10 +425,25 @@ class BuildReport:
 
 
 def _write(path: Path, data: bytes) -> None:
-    # Written beside and renamed, so that a page never links to half a file.
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(data)
-    partial.replace(path)
+    # Written beside and renamed, so that a page never links to half a file. Each partial
+    # file has its own name: a build and a page's request may make the same file at once.
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Partial files left by a build or request that was stopped while writing (none from
+    the last ten minutes: those may still be being written)."""
+    for leftover in folder.glob(".*.part"):
+        try:
+            if time.time() - leftover.stat().st_mtime > 600:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = False,
@@ -228,9 +452,10 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
     ``AUDIO_DIR/generated``. Texts with a recording are skipped; files made for words no
     longer used are removed. Existing files are kept unless ``force``.
 
-    Raises :class:`SynthesiserMissing` if espeak-ng is not installed.
+    Raises :class:`SynthesiserMissing` if the synthesiser cannot be loaded, and
+    :class:`SynthesisFailed` or :class:`SynthesiserBusy` if it does not speak a text.
     """
-    program = espeak()
+    _synthesiser()
     catalogue: Catalogue = app.extensions["viewpoint.questionnaires"]
     root = audio_dir(app)
     report = BuildReport()
@@ -248,15 +473,22 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
             continue
         folder = root / "generated" / language
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(folder)
         made_before = _files_in(folder, (".mp3",))
         for stale in set(made_before) - set(wanted):
             (folder / made_before[stale]).unlink(missing_ok=True)
         report.removed[language] = len(set(made_before) - set(wanted))
+        made_for_pages = _files_in(root / "pages" / language, (".mp3",))
         kept = 0
         for key, text in wanted.items():
             target = folder / f"{key}.mp3"
             if key in recordings:
                 continue
+            if key in made_for_pages and not target.exists() and not force:
+                # A question a page needed before the build reached it: moved, not made again.
+                # (Removed meanwhile: then it is made below, like any other.)
+                with contextlib.suppress(FileNotFoundError):
+                    (root / "pages" / language / made_for_pages[key]).replace(target)
             if target.exists() and not force:
                 kept += 1
                 continue
@@ -264,17 +496,40 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
         report.kept[language] = kept
         report.made[language] = 0
 
-    def make(job: tuple[str, str, Path]) -> str:
-        voice, text, target = job
-        _write(target, synthesise(program, voice, text))
-        return target.parent.name
-
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        for language in pool.map(make, jobs):
+    if not jobs:
+        return report
+    # Processes, not threads: the MP3 encoder keeps Python's interpreter lock while it works.
+    # Started afresh ("spawn") rather than copied from this process, which may be speaking.
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 2,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_watch_parent, initargs=(os.getpid(),))
+    try:
+        for language in pool.map(_make, jobs, chunksize=8):
             report.made[language] += 1
             if callable(log) and sum(report.made.values()) % 200 == 0:
                 log(f"... {sum(report.made.values())} of {len(jobs)} made")
+    finally:
+        # Stopped early (a failure, or interrupted): what has not started is dropped.
+        pool.shutdown(cancel_futures=True)
     return report
+
+
+def _make(job: tuple[str, str, Path]) -> str:
+    voice, text, target = job
+    _write(target, synthesise(voice, text))
+    return target.parent.name
+
+
+def _watch_parent(parent: int) -> None:
+    """In each of the build's worker processes: stop when the build stops, even when it was
+    killed and had no chance to stop them."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 def missing_recordings(app: Flask, language: str) -> Iterator[tuple[str, str]]:

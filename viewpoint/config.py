@@ -92,7 +92,8 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("SMTP_STARTTLS", _bool, False, "Upgrade the mail connection with STARTTLS."),
     ("MAIL_FROM", str, "viewpoint@localhost", "The sender address on emails."),
     ("AUDIO_DIR", str, None,
-     "Folder of read-aloud audio: `generated/` (made by `viewpoint audio build`) and "
+     "Folder of read-aloud audio: `generated/` (made by `viewpoint audio build`), `pages/` "
+     "(a page's words, made when first needed) and "
      "`recorded/` (people's recordings, used instead), a folder per language in each. "
      "Default: `audio/` in the instance folder."),
     ("DASHBOARD_MIN_CHILDREN", int, 10,
