@@ -52,10 +52,9 @@ def invite_command(child_ref: str, questionnaire_id: str | None, band: str | Non
                    language: str | None) -> None:
     """Invite a child to answer before their next review, and print the access code."""
     from flask import current_app
-    from flask_babel import format_date
     from sqlalchemy import select
 
-    from .i18n import available_languages
+    from .i18n import BRITISH_ENGLISH, available_languages, format_date, format_datetime
     from .models import Child
     from .operations.invitations import InvitationError, issue_invitation
 
@@ -73,8 +72,11 @@ def invite_command(child_ref: str, questionnaire_id: str | None, band: str | Non
     click.echo(f"Invitation for {child.first_name} {child.last_name} ({child.reference}): "
                f"{invitation.questionnaire_key}, band {invitation.band or 'from date of birth'}, "
                f"language {invitation.language}, before the review due "
-               f"{format_date(invitation.review.due_on, 'long')}.")
-    click.echo(f"Code (works until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):")
+               f"{format_date(invitation.review.due_on, 'long', locale=BRITISH_ENGLISH)}.")
+    # Read by the worker, so in British English and UK time ("GMT" or "BST" says which).
+    works_until = format_datetime(invitation.expires_at, "d MMMM yyyy, HH:mm z",
+                                  locale=BRITISH_ENGLISH)
+    click.echo(f"Code (works until {works_until}):")
     click.echo(f"    {issued.code}")
 
 
@@ -162,10 +164,13 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
 
     Texts somebody has recorded keep the recording; files for wording no longer used are
     removed. Languages without a synthesiser voice are listed with what still needs recording.
+    Pages make what they need on first need too, so the app can serve while this runs.
     """
+    import signal
+
     from flask import current_app
 
-    from .audio import SynthesiserMissing, audio_dir, build
+    from .audio import SynthesiserBusy, SynthesiserMissing, SynthesisFailed, audio_dir, build
     from .i18n import available_languages
 
     unknown = [code for code in languages if code not in available_languages()]
@@ -173,10 +178,15 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
         raise click.BadParameter(f"not offered: {', '.join(unknown)} (offered: "
                                  f"{', '.join(available_languages())})", param_hint="--language")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # `make run` builds in the background and stops the build with SIGTERM when the server
+    # stops: taken like Ctrl+C, so the build stops its worker processes and tidies up.
+    interrupted = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = build(app, languages or None, force=force, log=click.echo)
-    except SynthesiserMissing as exc:
+    except (SynthesiserMissing, SynthesisFailed, SynthesiserBusy) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        signal.signal(signal.SIGTERM, interrupted)
     for language in sorted(set(report.made) | set(report.no_voice)):
         if language in report.no_voice:
             click.echo(f"{language}: no synthesiser voice; {report.recorded[language]} texts "
@@ -187,6 +197,10 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
                        f"already there, {report.recorded[language]} recorded by people, "
                        f"{report.removed[language]} old files removed")
     click.echo(f"Audio is in {audio_dir(app)}")
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @audio_group.command("script")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, dates
 from babel.core import get_global
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale, pgettext
+from flask_babel import get_locale, get_timezone, pgettext, to_user_timezone
 from markupsafe import Markup, escape
 
 from .errors import is_childs_page
@@ -146,6 +147,48 @@ def language_label(code: str) -> str:
     return english if own in (english, code) else f"{english} ({own})"
 
 
+#: The locale whose conventions a language's dates follow, where the bare language would
+#: follow another country's. Babel's plain "en" is American English ("December 7, 2026");
+#: this service writes British English ("7 December 2026"). Only dates use it: catalogs,
+#: ``<html lang>`` and the audio stay under the language's own code.
+FORMATTING_LOCALES = {"en": "en_GB"}
+#: The English in which commands print dates, whatever the requests' default language.
+BRITISH_ENGLISH = Locale.parse("en_GB")
+
+
+def formatting_locale(locale: Locale | str | None = None) -> Locale:
+    """The locale to format dates in for a language (the request's by default): ``en_GB`` for
+    English, the language itself otherwise."""
+    if isinstance(locale, str):
+        locale = Locale.parse(locale)
+    # Outside an app there is no request language: English, as for commands.
+    locale = locale or get_locale() or Locale.parse("en")
+    return Locale.parse(FORMATTING_LOCALES.get(str(locale), locale))
+
+
+def format_date(value: date | datetime | None = None, format: str = "medium",
+                rebase: bool = True, locale: Locale | str | None = None) -> str:
+    """A date in the request's language ("7 December 2026" in English, "7 Rhagfyr 2026" in
+    Welsh), as flask-babel's ``format_date`` but formatted in :func:`formatting_locale`.
+
+    ``format`` is "short", "medium", "long", "full" or a Babel pattern ("d MMM yyyy").
+    A datetime is first moved to the service's time zone unless ``rebase`` is false.
+    """
+    if value is None:
+        value = datetime.now(get_timezone())
+    elif isinstance(value, datetime) and rebase:
+        value = to_user_timezone(value)
+    return dates.format_date(value, format, locale=formatting_locale(locale))
+
+
+def format_datetime(value: datetime | None = None, format: str = "medium", rebase: bool = True,
+                    locale: Locale | str | None = None) -> str:
+    """A date and time in the request's language, in the service's time zone unless ``rebase``
+    is false; as flask-babel's ``format_datetime`` but formatted in :func:`formatting_locale`."""
+    return dates.format_datetime(value, format, tzinfo=get_timezone() if rebase else None,
+                                 locale=formatting_locale(locale))
+
+
 def translate_in_context(context: str, message: str) -> str:
     """Questionnaire text in the request's language (extracted with its context)."""
     return pgettext(context, message)
@@ -157,7 +200,9 @@ def init_babel(app: Flask) -> None:
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
                                  language_name=language_name, font_for=font_for,
                                  staff_languages=staff_languages)
-    app.jinja_env.filters["bdi"] = isolate
+    # In place of flask-babel's own filters, which format English dates the American way.
+    app.jinja_env.filters.update(dateformat=format_date, datetimeformat=format_datetime,
+                                 bdi=isolate)
 
     @app.context_processor
     def _language_context() -> dict[str, object]:

@@ -168,7 +168,7 @@ def test_a_young_child_answers_by_touch_one_question_a_screen(
     page.get_by_role("button", name="Start").tap()
     expect(page).to_have_url(live_server.url + "/welcome")
     expect(page.get_by_role("heading", level=1)).to_have_accessible_name("Hi Mia!")
-    due = format_date(invited.review_due, "long", locale="en")
+    due = format_date(invited.review_due, "long", locale="en_GB")
     expect(page.locator("#welcome-text")).to_contain_text(f"your review on {due}")
     expect(page.locator("#welcome-text")).to_contain_text("Sam, your social worker")
     begin(page, tap=True)

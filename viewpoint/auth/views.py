@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask import session as cookie
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -83,9 +84,11 @@ def signin():  # type: ignore[no-untyped-def]
     if throttle.is_limited(db.session, key, config["SIGNIN_FAILURES_PER_ACCOUNT"], window):
         minutes = -(-throttle.seconds_left(window) // 60)
         audit.record("signin.throttled", actor=user, detail={"account_exists": user is not None})
-        return render_template("auth/signin.html", form=form, error=_(
-            "Too many wrong passwords for this account. Try again in %(minutes)d minutes, or "
-            "ask an administrator to reset your password.", minutes=minutes)), 429
+        return render_template("auth/signin.html", form=form, error=ngettext(
+            "Too many wrong passwords for this account. Try again in %(num)d minute, or ask "
+            "an administrator to reset your password.",
+            "Too many wrong passwords for this account. Try again in %(num)d minutes, or ask "
+            "an administrator to reset your password.", minutes)), 429
     password = form.password.data or ""
     if user is None or not verify_password(user.password_hash, password) or not user.is_active:
         throttle.hit(db.session, key, window)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,6 +41,27 @@ from .totals import count_response
 
 #: The form and API value that means "I'd rather not say".
 DECLINED = "_declined"
+
+
+#: What no database should be asked to keep in a child's words: NUL (PostgreSQL refuses it in
+#: text and JSON), the other C0 control characters but tab, newline and carriage return, and
+#: lone UTF-16 surrogates (JSON's "\ud800" decodes to one; neither database can encode it).
+_UNSTORABLE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+#: A save id: printable ASCII (the pages make UUIDs, hex and URL-safe base64), never a
+#: character the database could not store.
+_SAVE_ID = re.compile(r"[!-~]{1,64}")
+
+
+def storable_text(text: str) -> str:
+    """``text`` as it can be stored the same way on SQLite and PostgreSQL: control characters
+    a person cannot have meant (NUL and the other C0 controls except tab, newline and
+    carriage return) removed, and lone surrogates replaced with U+FFFD.
+
+    Cleaned rather than refused, so that the child's other words are kept and a tablet's
+    queue of answers is never stuck behind one that the database cannot take.
+    """
+    return _LONE_SURROGATES.sub("\N{REPLACEMENT CHARACTER}", _UNSTORABLE_CONTROLS.sub("", text))
 
 
 class AnswerRejected(ValueError):
@@ -157,15 +179,18 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
 
     ``value`` None (and not declined) removes the answer: the child cleared it. The answer
-    is checked first; ``before_write`` (taking the write lock) runs just before writing.
+    is checked first (free text cleaned by :func:`storable_text`); ``before_write`` (taking
+    the write lock) runs just before writing.
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
     question = definition_question(catalogue, response, key)
-    if save_id is not None and (not isinstance(save_id, str) or not 0 < len(save_id) <= 64):
+    if save_id is not None and (not isinstance(save_id, str) or not _SAVE_ID.fullmatch(save_id)):
         raise AnswerRejected("bad save id")
     if declined and not question.rather_not_say:
         raise AnswerRejected("this question cannot be declined")
+    if question.type == "free_text" and isinstance(value, str):
+        value = storable_text(value)
     try:
         cleared = not declined and value in (None, "", [])
         cleaned = None if declined or cleared else question.clean_answer(value)
@@ -177,11 +202,19 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     # Two statements while holding the lock. The first also re-checks, inside the write
     # transaction, that another device has not just sent the response.
     now = utcnow()
+    responses, answers = Response.__table__, Answer.__table__
+    place: Any = key
+    if save_id is not None:
+        # A save already stored (a retry; a page's answers sent again by its script after the
+        # page itself saved them) leaves the child's place where it is, not a page back.
+        place = case((exists().where(answers.c.response_id == response.id,
+                                     answers.c.question_key == key,
+                                     answers.c.client_save_id == save_id),
+                      responses.c.resume_at), else_=key)
     still_open = session.execute(
-        update(Response.__table__)
-        .where(Response.__table__.c.id == response.id,
-               Response.__table__.c.submitted_at.is_(None))
-        .values(saved_at=now, resume_at=key)).rowcount
+        update(responses)
+        .where(responses.c.id == response.id, responses.c.submitted_at.is_(None))
+        .values(saved_at=now, resume_at=place)).rowcount
     if not still_open:
         raise ResponseClosed("already sent")
     if cleared:  # the child took their answer back

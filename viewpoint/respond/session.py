@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import get_locale
@@ -33,6 +33,11 @@ SESSION_KEY = "respondent"
 LANGUAGE_KEY = "invitation_language"
 #: Re-signing the cookie on every save costs; noting the child as seen every 30 s is plenty.
 SEEN_EVERY_SECONDS = 30
+#: Why the child on this tablet was signed out, and the language their pages were in if
+#: that came from their invitation, kept after they are forgotten: when the page's script
+#: is the first to find that their time ran out, the page they go to next still says why,
+#: in the language they were reading.
+SIGNED_OUT_KEY = "signed_out"
 
 
 @dataclass
@@ -66,6 +71,9 @@ def remember_child(invitation: Invitation) -> None:
     the language chosen on the start page: that was the child holding the tablet now.
     """
     chosen = session.get("language")
+    left = session.get(SIGNED_OUT_KEY) or {}
+    if left.get("language") is not None and left.get("language") == chosen:
+        chosen = None  # kept for the start page from the child before, not chosen by this one
     session.clear()
     if chosen in available_languages():
         session["language"] = chosen
@@ -95,20 +103,32 @@ def clear_tablet() -> None:
     session.clear()
 
 
+def _sign_out(why: str) -> NoReturn:
+    """Forget the child, noting why (and keeping the language of their pages), and raise
+    :class:`SignedOut`."""
+    language = session.get(LANGUAGE_KEY)
+    forget_child()
+    left: dict[str, Any] = {"why": why, "language": None}
+    if "language" not in session and language in available_languages():
+        session["language"] = left["language"] = language
+    session[SIGNED_OUT_KEY] = left
+    raise SignedOut(why)
+
+
 def load_respondent() -> Respondent:
     """The child signed in on this tablet, noted as seen now.
 
     Raises :class:`SignedOut` (and forgets the child, if there was one) when nobody is
     signed in, when the child has been away longer than ``RESPONDENT_IDLE_MINUTES``, when
-    their answers have been sent, and when their session or code no longer works.
+    their answers have been sent, and when their session or code no longer works. Once a
+    child has been signed out, the reason is given again until someone types a code.
     """
     data = session.get(SESSION_KEY)
     if not data:
-        raise SignedOut("none")
+        raise SignedOut((session.get(SIGNED_OUT_KEY) or {}).get("why") or "none")
     idle = timedelta(minutes=current_app.config["RESPONDENT_IDLE_MINUTES"])
     if time.time() - data.get("seen", 0) > idle.total_seconds():
-        forget_child()
-        raise SignedOut("expired")
+        _sign_out("expired")
     found = db.session.execute(
         select(Invitation, Response, QuestionnaireVersion.digest)
         .outerjoin(Response, Response.invitation_id == Invitation.id)
@@ -117,12 +137,10 @@ def load_respondent() -> Respondent:
         .where(Invitation.id == data.get("invitation"))).first()
     invitation, response, digest = found if found is not None else (None, None, None)
     if invitation is not None and invitation.state is InvitationState.SUBMITTED:
-        forget_child()
-        raise SignedOut("sent")
+        _sign_out("sent")
     if (invitation is None or invitation.session_generation != data.get("generation")
             or not invitation.is_usable()):
-        forget_child()
-        raise SignedOut("closed")
+        _sign_out("closed")
     now = int(time.time())
     if now - data.get("seen", 0) >= SEEN_EVERY_SECONDS:
         data["seen"] = now
