@@ -86,7 +86,7 @@ def register_page_helpers(app: Flask) -> None:
     from .extensions import db
     from .models import Role
     from .operations.alerts import count_open_alerts
-    from .respond.rendering import audio_for, page_controls, page_messages
+    from .respond.rendering import can_hear, page_controls, page_messages, spoken
 
     def open_alert_count() -> int:
         if not current_user.is_authenticated or current_user.role not in (
@@ -94,7 +94,8 @@ def register_page_helpers(app: Flask) -> None:
             return 0
         return count_open_alerts(db.session, current_user)
 
-    app.add_template_global(audio_for)
+    app.add_template_global(spoken)
+    app.add_template_global(can_hear)
     app.add_template_global(page_messages)
     app.add_template_global(page_controls)
     app.add_template_global(open_alert_count)

@@ -13,6 +13,7 @@
   var note = document.querySelector("[data-speech-note]");
   var connection = document.querySelector("[data-connection]");
   var STORE = "viewpoint-pending";
+  var sayEndpoint = html.getAttribute("data-say-endpoint") || "/respond/say";
   var messages = {
     saving: text("data-msg-saving", "Saving…"),
     saved: text("data-msg-saved", "Saved"),
@@ -39,19 +40,19 @@
 
   /* ---------- read aloud ---------- */
 
-  var voice = null;
-  function pickVoice() {
+  var voices = {};
+  function pickVoice(wanted) {
     if (!("speechSynthesis" in window)) { return null; }
-    var base = lang.toLowerCase().split("-")[0];
-    var voices = window.speechSynthesis.getVoices();
-    for (var i = 0; i < voices.length; i++) {
-      if (voices[i].lang && voices[i].lang.toLowerCase().split(/[-_]/)[0] === base) { return voices[i]; }
+    var base = (wanted || lang).toLowerCase().split("-")[0];
+    if (voices[base]) { return voices[base]; }
+    var all = window.speechSynthesis.getVoices();
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].lang && all[i].lang.toLowerCase().split(/[-_]/)[0] === base) { voices[base] = all[i]; return all[i]; }
     }
     return null;
   }
   if ("speechSynthesis" in window) {
-    voice = pickVoice();
-    window.speechSynthesis.addEventListener("voiceschanged", function () { voice = pickVoice(); });
+    window.speechSynthesis.addEventListener("voiceschanged", function () { voices = {}; });
   }
 
   var playing = null;
@@ -61,15 +62,49 @@
     document.querySelectorAll("button.speak.speaking").forEach(function (b) { b.classList.remove("speaking"); });
   }
 
+  function play(button, address) {
+    playing = new Audio(address);
+    button.classList.add("speaking");
+    playing.addEventListener("ended", stopSpeaking);
+    return playing.play();
+  }
+
+  // Words with no file yet are made by the server on first need, from the words and the
+  // signature the page carries (see rendering.spoken); the result is kept for this page.
+  function made(button) {
+    if (button.viewpointAudio) { return Promise.resolve(button.viewpointAudio); }
+    return fetch(sayEndpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        language: button.getAttribute("data-say-lang"),
+        text: button.getAttribute("data-say-text"),
+        keep: parseInt(button.getAttribute("data-say-keep"), 10),
+        sig: button.getAttribute("data-say")
+      })
+    }).then(function (reply) {
+      if (!reply.ok) { throw new Error("no audio: " + reply.status); }
+      return reply.blob();
+    }).then(function (blob) {
+      button.viewpointAudio = URL.createObjectURL(blob);
+      return button.viewpointAudio;
+    });
+  }
+
   function speak(button) {
     stopSpeaking();
     var audio = button.getAttribute("data-audio");
     var target = document.getElementById(button.getAttribute("data-speak"));
     if (audio) {
-      playing = new Audio(audio);
+      play(button, audio).catch(function () { speakText(button, target); });
+      return;
+    }
+    if (button.hasAttribute("data-say")) {
       button.classList.add("speaking");
-      playing.addEventListener("ended", stopSpeaking);
-      playing.play().catch(function () { speakText(button, target); });
+      made(button).then(function (address) {
+        return play(button, address);
+      }).catch(function () { speakText(button, target); });
       return;
     }
     speakText(button, target);
@@ -77,8 +112,8 @@
 
   function speakText(button, target) {
     if (!target) { return; }
-    voice = voice || pickVoice();
-    if (!voice) { speechNote(button, messages.noVoice); return; }
+    var voice = pickVoice(button.getAttribute("data-lang"));
+    if (!voice) { stopSpeaking(); speechNote(button, messages.noVoice); return; }
     var utterance = new SpeechSynthesisUtterance(target.innerText);
     utterance.lang = voice.lang;
     utterance.voice = voice;
@@ -125,6 +160,55 @@
     if (first) { window.setTimeout(function () { speak(first); }, 400); }
   }
 
+  /* ---------- follow-ups and answers that exclude the others ---------- */
+
+  // A follow-up question waits, hidden, beneath the question that opens it, and appears
+  // the moment the answer is given (the same rule the server keeps: snapshot.is_shown).
+  function answerOf(key) {
+    var fieldset = document.querySelector('fieldset[data-question="' + key + '"]');
+    if (!fieldset) { return null; }
+    var picked = fieldset.querySelectorAll('[name="q-' + key + '"]:checked');
+    var values = [];
+    picked.forEach(function (input) { if (input.value !== "_declined") { values.push(input.value); } });
+    if (!values.length) { return null; }
+    return fieldset.getAttribute("data-type") === "choose_many" ? values : values[0];
+  }
+  function opens(rule, value) {
+    if (value === null) { return false; }
+    if (rule.any_of) {
+      var given = Array.isArray(value) ? value : [value];
+      return given.some(function (v) { return rule.any_of.indexOf(v) !== -1; });
+    }
+    var number = parseInt(value, 10);
+    if (isNaN(number)) { return false; }
+    if (rule.at_least !== undefined && number < rule.at_least) { return false; }
+    return !(rule.at_most !== undefined && number > rule.at_most);
+  }
+  function showFollowUps() {
+    document.querySelectorAll("[data-show-if]").forEach(function (holder) {
+      var rule = JSON.parse(holder.getAttribute("data-show-if"));
+      var open = opens(rule, answerOf(rule.question));
+      if (holder.hidden === open) { holder.hidden = !open; }
+      // Shown here, so the child has seen it: Next moves on (see flow.opened_on_page).
+      var waiting = holder.querySelector("[data-waiting]");
+      if (waiting) { waiting.disabled = open; }
+    });
+  }
+  document.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+    fieldset.addEventListener("change", function (event) {
+      var input = event.target;
+      // "None of these" and the other answers exclude each other.
+      if (input.type === "checkbox" && input.checked && input.value !== "_declined") {
+        var exclusive = input.hasAttribute("data-exclusive");
+        fieldset.querySelectorAll('input[type="checkbox"]').forEach(function (other) {
+          if (other !== input && other.value !== "_declined" && (exclusive || other.hasAttribute("data-exclusive"))) { other.checked = false; }
+        });
+      }
+      showFollowUps();
+    });
+  });
+  showFollowUps();
+
   /* ---------- saving every answer ---------- */
 
   if (!form) { return; }
@@ -139,16 +223,34 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  function load() {
-    try { return JSON.parse(window.sessionStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
-  }
-  function store(queue) {
-    try { window.sessionStorage.setItem(STORE, JSON.stringify(queue)); } catch (e) { /* storage full or blocked: the in-page queue still works */ }
-  }
+  // Each child's waiting answers are kept under their own response's key, so that another
+  // child's page on this tablet never sees them (let alone sends them into its questions),
+  // and they wait for their own child, through a timeout and the code typed again. Sending
+  // the answers (the thank-you page) clears the tablet.
+  var KEPT_AS = STORE + ":" + token;
 
-  // Answers queued by another child on this tablet are never sent into this one's questions.
-  var queue = load().filter(function (item) { return item.token === token; });
-  store(queue);
+  function read(name) {
+    try { return JSON.parse(window.sessionStorage.getItem(name) || "[]"); } catch (e) { return []; }
+  }
+  function write(name, items) {
+    try {
+      if (items.length) { window.sessionStorage.setItem(name, JSON.stringify(items)); } else { window.sessionStorage.removeItem(name); }
+    } catch (e) { /* storage full or blocked: the in-page queue still works */ }
+  }
+  function store(queue) { write(KEPT_AS, queue); }
+
+  var queue = read(KEPT_AS);
+  // Answers kept by an earlier version of this page, under one key for every child: this
+  // child's are taken over; the others' are left for their own child's page.
+  var shared = read(STORE);
+  if (shared.length) {
+    shared.forEach(function (item) {
+      var newer = queue.some(function (other) { return other.question === item.question; });
+      if (item.token === token && !newer) { queue.push(item); }
+    });
+    write(STORE, shared.filter(function (item) { return item.token !== token; }));
+    store(queue);
+  }
 
   function stateFor(key, message) {
     show(form.querySelector('[data-save-state="' + key + '"]'), message);
@@ -178,31 +280,53 @@
     return { declined: false, value: type === "scale" ? parseInt(picked.value, 10) : picked.value };
   }
 
-  function enqueue(fieldset) {
+  // Text being typed, not yet waiting: question -> the timer that will queue it.
+  var typing = {};
+
+  // The fieldset's answer as it is now, waiting to be sent (under ``saveId``, or a new id),
+  // in place of any older answer to the same question still waiting: only the newest matters.
+  function keep(fieldset, saveId) {
     var key = fieldset.getAttribute("data-question");
     var answer = valueOf(fieldset);
-    // Only the newest answer to a question matters: an older one still waiting is replaced.
+    window.clearTimeout(typing[key]);
+    delete typing[key];
     queue = queue.filter(function (item) { return item.question !== key; });
-    queue.push({ question: key, value: answer.value, declined: answer.declined, save_id: newId(), token: token });
+    queue.push({ question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), token: token });
     store(queue);
-    stateFor(key, messages.saving);
+  }
+
+  function enqueue(fieldset) {
+    keep(fieldset);
+    stateFor(fieldset.getAttribute("data-question"), messages.saving);
     flush();
   }
 
   var sending = false;
   var delay = 1000;
   var retryTimer = null;
+  // Answers whose last try failed (the server had a problem, or the network did), by save
+  // id: the others are sent first, so that one answer the server keeps failing on never
+  // holds up the answers behind it. All are tried again after the backoff.
+  var failed = {};
+
+  function nextToSend() {
+    for (var i = 0; i < queue.length; i++) {
+      if (!failed[queue[i].save_id]) { return queue[i]; }
+    }
+    return null;
+  }
 
   function flush() {
     if (sending || !queue.length) { return; }
     if (!navigator.onLine) { waiting(); return; }
+    var item = nextToSend();
+    if (!item) { retry(); return; }
     sending = true;
-    var item = queue[0];
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(item)
+      body: JSON.stringify({ question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, token: item.token })
     }).then(function (reply) {
       sending = false;
       if (reply.ok) {
@@ -211,18 +335,41 @@
         if (connection && !connection.hidden && !queue.length) { show(connection, messages.online); }
         flush();
       } else if (reply.status === 401) {
-        // Keep the answer in this tab: it is sent once the child types their code again.
-        show(connection, messages.signedOut);
-      } else if (reply.status === 409 || reply.status === 422 || reply.status === 400) {
-        done(item, reply.status === 422 ? messages.invalid : "");
-        flush();
+        signedOut();
+      } else if (reply.status === 409) {
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          // Another child's code was typed on this tablet since this page opened: the answer
+          // waits for its own child, as after a timeout. Otherwise the answers were sent.
+          if (body && body.status === "wrong_child") { signedOut(); } else { refused(item); }
+        });
+      } else if (reply.status >= 400 && reply.status < 500 && reply.status !== 408 && reply.status !== 429) {
+        refused(item);
       } else {
-        retry();
+        tryLater(item);
       }
     }).catch(function () {
       sending = false;
-      retry();
+      tryLater(item);
     });
+  }
+
+  // Keep every waiting answer in this tab: they are sent once the child types their code
+  // again and their questions page opens.
+  function signedOut() {
+    show(connection, messages.signedOut);
+  }
+
+  // The server will never take this answer as it is: say so beside the question, and go on
+  // with the answers behind it.
+  function refused(item) {
+    delete failed[item.save_id];
+    done(item, messages.invalid);
+    flush();
+  }
+
+  function tryLater(item) {
+    failed[item.save_id] = true;
+    if (nextToSend()) { flush(); } else { retry(); }
   }
 
   function done(item, message) {
@@ -241,15 +388,15 @@
   function retry() {
     waiting();
     window.clearTimeout(retryTimer);
-    retryTimer = window.setTimeout(flush, delay);
+    retryTimer = window.setTimeout(function () { failed = {}; flush(); }, delay);
     delay = Math.min(delay * 2, 30000);
   }
 
-  window.addEventListener("online", function () { delay = 1000; flush(); });
+  window.addEventListener("online", function () { delay = 1000; failed = {}; flush(); });
   window.addEventListener("offline", waiting);
 
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
-    var timer = null;
+    var key = fieldset.getAttribute("data-question");
     fieldset.addEventListener("change", function (event) {
       var input = event.target;
       if (fieldset.getAttribute("data-type") === "choose_many" && input.checked) {
@@ -266,20 +413,43 @@
     var area = fieldset.querySelector("textarea");
     if (area) {
       area.addEventListener("input", function () {
-        window.clearTimeout(timer);
-        timer = window.setTimeout(function () { enqueue(fieldset); }, 800);
+        window.clearTimeout(typing[key]);
+        typing[key] = window.setTimeout(function () { enqueue(fieldset); }, 800);
       });
     }
   });
 
-  // An answer given before this script started (a quick tap while a slow page was still
-  // loading) had no one listening for it: save it now rather than only when the page is sent.
+  // An answer still waiting here never reached the server (the child's time ran out, or the
+  // tablet was offline), so it is newer than the page the server sent: show it, so that the
+  // page, when sent, carries it rather than undoing it.
+  function restore(fieldset, item) {
+    var wanted = item.declined ? ["_declined"] : (item.value === null ? [] : [].concat(item.value).map(String));
+    fieldset.querySelectorAll('input[name="q-' + item.question + '"]').forEach(function (input) {
+      input.checked = wanted.indexOf(input.value) !== -1;
+    });
+    var area = fieldset.querySelector("textarea");
+    if (area) { area.value = item.declined || item.value === null ? "" : String(item.value); }
+    stateFor(item.question, messages.saving);
+  }
+
+  var restored = false;
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+    var key = fieldset.getAttribute("data-question");
     var changed = Array.prototype.some.call(fieldset.querySelectorAll("input[type=radio], input[type=checkbox]"),
       function (input) { return input.checked !== input.defaultChecked; });
     var area = fieldset.querySelector("textarea");
-    if (changed || (area && area.value !== area.defaultValue)) { enqueue(fieldset); }
+    var kept = queue.filter(function (item) { return item.question === key; })[0];
+    if (changed || (area && area.value !== area.defaultValue)) {
+      // An answer given before this script started (a quick tap while a slow page was still
+      // loading) had no one listening for it: save it now, not only when the page is sent.
+      enqueue(fieldset);
+    } else if (kept) {
+      restore(fieldset, kept);
+      restored = true;
+    }
   });
+  // Follow-ups opened by a restored answer appear, as they would have when it was given.
+  if (restored && typeof showFollowUps === "function") { showFollowUps(); }
 
   form.addEventListener("submit", function (event) {
     if (!navigator.onLine) {
@@ -287,12 +457,16 @@
       show(connection, messages.hold);
       return;
     }
-    // The page's own form carries every answer on it, so nothing waiting for this page
-    // needs sending separately.
-    var onPage = {};
-    form.querySelectorAll("fieldset[data-question]").forEach(function (f) { onPage[f.getAttribute("data-question")] = true; });
-    queue = queue.filter(function (item) { return !onPage[item.question]; });
-    store(queue);
+    // The page's own form carries every answer on it, but what waits for this page is kept
+    // until the page has been saved: if the child's time ran out, the start page comes next
+    // and these are sent once they type their code again. Each now carries the page's own
+    // save id, so that sending it again after the page itself was saved changes nothing.
+    form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+      var key = fieldset.getAttribute("data-question");
+      var waits = typing[key] || queue.some(function (item) { return item.question === key; });
+      var pageSave = form.querySelector('input[name="save-' + key + '"]');
+      if (waits) { keep(fieldset, pageSave && pageSave.value); }
+    });
     form.querySelectorAll("button[type=submit]").forEach(function (b) {
       window.setTimeout(function () { b.disabled = true; }, 0);
     });

@@ -86,13 +86,14 @@ def _walk_questionnaire(visit: Visit, app, session, case: tuple, label: str,  # 
     talked = False
     while "/questions/" in path:
         html = visit.get(f"{label}: {path}", path)
-        form: dict[str, object] = {"csrf_token": _token(html), "action": "next"}
+        shown = re.findall(r'data-question="([a-z_0-9]+)"', html)
+        # Every question on the page is sent, as a browser sends the page's form.
+        form: dict[str, object] = {"csrf_token": _token(html), "action": "next",
+                                   "question": shown}
         if ending == "worried":  # the answers that raise an alert, where there are any
-            for key in re.findall(r'data-question="([a-z_0-9]+)"', html):
+            for key in shown:
                 question = definition.question(key)
                 if question.alert and question.alert.condition.any_of:
-                    form.setdefault("question", [])
-                    form["question"].append(key)  # type: ignore[union-attr]
                     form[f"q-{key}"] = sorted(question.alert.condition.any_of)[0]
         if ending == "talk" and not talked:
             visit.post(f"{label}: talk to someone", "/talk", {"csrf_token": _token(html)}, 200)

@@ -63,12 +63,14 @@ questions:
       summary: Said nobody listens to them
   - key: what_would_help
     type: free_text
+    bands: ['12-17']
     text: What would help people listen to you?
     staff_text: What would help them be heard
     max_length: 500
     show_if: {question: listened, any_of: [no, not_sure]}
   - key: school
     type: choose_one
+    bands: ['12-17']
     text: Where do you go in the day?
     staff_text: Where they go in the day
     media: {picture: img/faces/happy.svg}
@@ -78,6 +80,7 @@ questions:
       - {key: neither, text: Neither}
   - key: who_you_see
     type: choose_many
+    bands: ['12-17']
     text: Who do you see?
     staff_text: Family they see
     options:
@@ -151,8 +154,7 @@ def test_valid_definition_loads_without_problems(definitions: Path, static_dir: 
     assert questionnaire.plan_kinds == ("care_plan", "pathway_plan")
     assert questionnaire.title.for_band("4-7") == "Your review is coming up"
     assert questionnaire.title.for_band("12-17") == "Before your review"
-    assert [q.key for q in questionnaire.questions_for("4-7")] == [
-        "safe_home", "listened", "what_would_help", "school", "who_you_see"]
+    assert [q.key for q in questionnaire.questions_for("4-7")] == ["safe_home", "listened"]
     assert [q.key for q in questionnaire.questions_for("12-17")] == [
         "safe_home", "listened", "what_would_help", "school", "who_you_see", "mood"]
 
@@ -288,6 +290,42 @@ BROKEN = [
           ("intro: These questions", "intro: These: questions"),
           question=None, message="is not valid YAML: mapping values are not allowed here",
           at="intro:"),
+    _case("question_asking_to_talk_without_saying_so",
+          ("    text: Do people listen to you?\n",
+           "    text: Would you like someone to talk with you about this?\n"),
+          question="listened",
+          message="asks whether the child wants to talk to someone: add 'talk_request: true'",
+          at="  - key: listened"),
+    _case("talk_request_without_an_alert_on_yes",
+          ("    rather_not_say: false\n", "    rather_not_say: false\n    talk_request: true\n"),
+          question="listened",
+          message="a talk_request question must raise an alert when the child answers 'yes'",
+          at="    talk_request: true"),
+    _case("approving_picture_on_the_answer_that_raises_an_alert",
+          ("      - {key: dad, text: Dad}\n      - {key: nobody, text: Nobody}\n",
+           "      - {key: dad, text: Dad}\n"
+           "      - {key: nobody, text: Nobody, picture: img/faces/happy.svg}\n"
+           "    alert: {any_of: [nobody], summary: Sees nobody}\n"),
+          question="who_you_see",
+          message="option 'nobody' raises an alert but its picture 'img/faces/happy.svg' is "
+                  "approving",
+          at="    options:\n      - {key: mum"),
+    _case("free_text_for_children_who_answer_by_picture",
+          ("    bands: ['12-17']\n    text: What would help",
+           "    bands: ['4-7', '12-17']\n    text: What would help"),
+          question="what_would_help",
+          message="band '4-7' answers by picture alone: a free_text question cannot be asked",
+          at="    type: free_text"),
+    _case("help_naming_an_unknown_helpline",
+          ("intro: These questions are about you.\n",
+           "intro: These questions are about you.\nhelp: [childline, helpful_friend]\n"),
+          question=None, message="help names unknown helpline(s) helpful_friend",
+          at="help:"),
+    _case("exclusive_option_on_a_question_with_one_answer",
+          ("      - {key: neither, text: Neither}", "      - {key: neither, text: Neither, "
+           "exclusive: true}"),
+          question="school", message="option 'neither' exclusive is true or false, for",
+          at="      - {key: neither"),
     _case("id_not_matching_the_file_name",
           ("id: before-review", "id: after-review"),
           question=None, message="id 'after-review' must match the file name ('before-review')",

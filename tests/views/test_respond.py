@@ -320,10 +320,42 @@ def test_a_follow_up_question_appears_only_after_the_answer_that_calls_for_it(cl
     _child, issued = invite(age=9)
     enter(client, issued.code)
     path = begin(client)
-    assert client.get(f"/questions/{follow_up.key}").status_code == 302  # not shown yet
+    # The follow-up lives on the page of the question that opens it, waiting, hidden.
+    parent = f"/questions/{trigger.key}"
+    assert client.get(f"/questions/{follow_up.key}").headers["Location"] == parent
+    waiting = client.get(parent).get_data(as_text=True)
+    assert re.search(r'<div class="follow-up" data-show-if="[^"]*" hidden>\s*'
+                     f'<input type="hidden" name="waiting" value="{follow_up.key}" data-waiting>'
+                     r'\s*<fieldset[^>]*'
+                     f'data-question="{follow_up.key}"', waiting)
     value = sorted(follow_up.show_if.condition.any_of)[0]
     autosave(client, path, question=trigger.key, value=value, save_id="t")
-    assert client.get(f"/questions/{follow_up.key}").status_code == 200
+    shown = client.get(parent).get_data(as_text=True)
+    assert re.search(r'<div class="follow-up" data-show-if="[^"]*">\s*<fieldset[^>]*'
+                     f'data-question="{follow_up.key}"', shown)
+
+
+def test_without_javascript_next_shows_the_follow_up_an_answer_opened_on_the_same_page(  # type: ignore[no-untyped-def]
+        client, invite, app) -> None:
+    definition = app.extensions["viewpoint.questionnaires"].get("before-care-review")
+    follow_up = definition.question("hurting_talk")
+    _child, issued = invite(age=9)
+    enter(client, issued.code)
+    begin(client)
+    parent = "/questions/hurting_me"
+    _html, csrf, _token = page_state(client, parent)
+    # As the browser sends the page: the hidden follow-up's name too, marked as waiting.
+    sent = client.post(parent, data={"csrf_token": csrf, "question": ["hurting_me", "hurting_talk"],
+                                     "waiting": "hurting_talk", "q-hurting_me": "not_sure",
+                                     "action": "next"})
+    # The same page again, with the follow-up open beneath the answer: not the next page.
+    assert sent.headers["Location"] == parent
+    assert follow_up.key in client.get(parent).get_data(as_text=True)
+    _html, csrf, _token = page_state(client, parent)
+    again = client.post(parent, data={
+        "csrf_token": csrf, "question": ["hurting_me", "hurting_talk"],
+        "q-hurting_me": "not_sure", "q-hurting_talk": "no", "action": "next"})
+    assert again.headers["Location"] != parent
 
 
 # --- coming back, stopping, expiring ---
@@ -386,7 +418,7 @@ NEEDS_THE_CHILD = {"respond.welcome", "respond.begin", "respond.questions",
                    "respond.read_aloud", "respond.finish"}
 ANSWERS_THE_SCRIPT = {"respond.save_answer"}
 OPEN_TO_ANYONE = {"respond.start", "respond.help_now", "respond.talk", "respond.stop",
-                  "respond.language", "respond.audio"}
+                  "respond.language", "respond.audio", "respond.say"}
 
 
 def test_every_page_needing_the_child_sends_an_expired_session_back_to_the_start(  # type: ignore[no-untyped-def]

@@ -14,9 +14,9 @@ from typing import Any
 from .definition import (
     BANDS,
     BUILT_IN_OPTIONS,
+    BUILT_IN_PICTURES,
     CHOICE_TYPES,
     DEFAULT_MAX_LENGTH,
-    FACE_PICTURES,
     PLAN_KINDS,
     QUESTION_TYPES,
     AlertRule,
@@ -28,18 +28,27 @@ from .definition import (
     Scale,
     ShowIf,
     Text,
+    picture_tone,
 )
+from .helplines import HELPLINES
 from .problems import Problem
 from .reading import INDICATORS_FILE, KEY, line_of
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-TOP_KEYS = {"id", "title", "staff_title", "plan_kinds", "bands", "intro", "questions"}
+TOP_KEYS = {"id", "title", "staff_title", "plan_kinds", "bands", "intro", "questions", "help"}
 REQUIRED_TOP_KEYS = ("id", "title", "staff_title", "plan_kinds", "bands", "questions")
 QUESTION_KEYS = {"key", "type", "text", "hint", "staff_text", "bands", "rather_not_say",
                  "options", "scale", "max_length", "show_if", "indicator", "positive",
-                 "alert", "media"}
-OPTION_KEYS = {"key", "text", "picture", "audio"}
+                 "alert", "media", "talk_request", "answer_pictures"}
+OPTION_KEYS = {"key", "text", "picture", "audio", "exclusive"}
+
+#: Words that ask whether the child wants someone to talk with them ("Would you like
+#: someone to talk with you about this?"). Such a question must say whether it is a talk
+#: request, so that a "yes" can never be left without an alert by forgetting.
+_ASKS_TO_TALK = re.compile(
+    r"\b(would you like|do you want|want)\b.*\b(talk|speak|get in touch|contact you)\b",
+    re.IGNORECASE)
 MEDIA_KEYS = {"picture", "audio"}
 
 #: Built-in options: (key, English text) in the order shown.
@@ -102,11 +111,46 @@ class QuestionnaireChecker:
         raw_questions = self._question_list(data)
         questions = self._questions(raw_questions, bands)
         self._check_every_band_asked(data, raw_questions, bands)
+        help_by_band = self._help(data, bands)
         if self.problems or title is None:
             return None
         return Questionnaire(id=self.id, title=title, staff_title=staff_title.strip(),
                              plan_kinds=tuple(data["plan_kinds"]), bands=bands,
-                             questions=tuple(questions), intro=intro, source=self.file)
+                             questions=tuple(questions), intro=intro, source=self.file,
+                             help=help_by_band)
+
+    def _help(self, data: dict[str, Any], bands: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Which helplines each band is pointed to: ``help: [ids]`` for every band, or a
+        mapping of band (or ``default``) to a list of ids."""
+        spec = data.get("help")
+        if spec is None:
+            return {}
+        # Problems are named at the band's line, or at help's own for the one-list form.
+        where: Any = spec
+        if isinstance(spec, list):
+            spec, where = {"default": spec}, None
+        if not isinstance(spec, dict):
+            self._problem("help must be a list of helplines or a mapping of band to a list",
+                          where=data, key="help")
+            return {}
+        chosen: dict[str, tuple[str, ...]] = {}
+        for band_key, lines in spec.items():
+            at = {"where": where, "key": band_key} if where else {"where": data, "key": "help"}
+            if band_key != "default" and band_key not in bands:
+                self._problem(f"help names band {band_key!r}, which this questionnaire does "
+                              "not offer", **at)
+                continue
+            if not isinstance(lines, list) or not lines:
+                self._problem(f"help for '{band_key}' must be a non-empty list", **at)
+                continue
+            unknown = [str(line) for line in lines if line not in HELPLINES]
+            if unknown:
+                self._problem(f"help names unknown helpline(s) {', '.join(unknown)}; use "
+                              f"{', '.join(HELPLINES)}", **at)
+                continue
+            chosen[band_key] = tuple(lines)
+        return {band: chosen.get(band, chosen.get("default", ())) for band in bands
+                if chosen.get(band, chosen.get("default"))}
 
     def _check_id(self, data: dict[str, Any]) -> None:
         """A valid id becomes :attr:`id`; it must match the file name."""
@@ -217,10 +261,73 @@ class QuestionnaireChecker:
         show_if = self._show_if(raw, question, earlier)
         indicator, positive = self._indicator(raw, question)
         alert = self._alert(raw["alert"], question) if "alert" in raw else None
+        talk_request = self._talk_request(raw, question, alert)
+        self._check_pictures(raw, question, alert)
+        self._check_answerable_by_picture(raw, question)
         if len(self.problems) > start:
             return None
         return Question(**{**question.__dict__, "show_if": show_if, "indicator": indicator,
-                           "positive": positive, "alert": alert})
+                           "positive": positive, "alert": alert, "talk_request": talk_request})
+
+    def _talk_request(self, raw: dict[str, Any], question: Question,
+                      alert: AlertRule | None) -> bool:
+        """Whether the question asks if the child wants someone to talk with them; such a
+        question must raise an alert on "yes"."""
+        marked = raw.get("talk_request")
+        if marked is not None and not isinstance(marked, bool):
+            self._problem("talk_request must be true or false", question.key, raw,
+                          "talk_request")
+            return False
+        if marked is None:
+            if question.type in CHOICE_TYPES and any(
+                    _ASKS_TO_TALK.search(text) for text in question.text.messages()):
+                self._problem("asks whether the child wants to talk to someone: add "
+                              "'talk_request: true' and an alert on 'yes' (or "
+                              "'talk_request: false' if it is not that question)",
+                              question.key, raw)
+            return False
+        if not marked:
+            return False
+        if "yes" not in question.answer_keys():
+            self._problem("a talk_request question needs a 'yes' answer", question.key, raw,
+                          "talk_request")
+        elif alert is None or not alert.condition.matches("yes"):
+            self._problem("a talk_request question must raise an alert when the child "
+                          "answers 'yes', as \"I want to talk to someone\" does", question.key,
+                          raw, "talk_request")
+        return True
+
+    def _check_pictures(self, raw: dict[str, Any], question: Question,
+                        alert: AlertRule | None) -> None:
+        """No picture may suggest which answer is good: yes / not sure / no pictures are
+        neutral, and an answer that raises an alert never shows an approving picture."""
+        for option in question.options:
+            for path in option.picture.values():
+                tone = picture_tone(path)
+                if question.type == "yes_no" and tone != "neutral":
+                    self._problem(f"option '{option.key}' picture '{path}' is not a neutral "
+                                  "picture; yes / not sure / no pictures must not suggest a "
+                                  "good answer (see PICTURE_TONES)", question.key, raw,
+                                  "options")
+                elif (alert is not None and alert.condition.matches(option.key)
+                      and tone in ("approving", "unknown")):
+                    self._problem(f"option '{option.key}' raises an alert but its picture "
+                                  f"'{path}' is {tone}: a child going by the picture would "
+                                  "take it for the good answer", question.key, raw, "options")
+
+    def _check_answerable_by_picture(self, raw: dict[str, Any], question: Question) -> None:
+        """Bands whose children answer by picture and sound alone: nothing to write, and a
+        picture on every answer."""
+        for band in question.bands:
+            if not BANDS[band].by_picture:
+                continue
+            if question.type == "free_text":
+                self._problem(f"band '{band}' answers by picture alone: a free_text question "
+                              "cannot be asked in it (give it 'bands' without it)",
+                              question.key, raw, "type")
+            elif question.type != "scale" and any(not o.picture for o in question.options):
+                self._problem(f"band '{band}' answers by picture alone: every answer needs "
+                              "a picture", question.key, raw, "options")
 
     def _question_key(self, raw: Any, index: int) -> str | None:
         if not isinstance(raw, dict):
@@ -335,8 +442,12 @@ class QuestionnaireChecker:
             self._problem("a choice question needs at least two options", key, raw, "options")
         # Built-in options are always all offered, in their own order, reworded or not.
         order = [k for k, _ in built_in] if built_in else list(items)
+        pictures = raw.get("answer_pictures", True)
+        if not isinstance(pictures, bool):
+            self._problem("answer_pictures must be true or false", key, raw, "answer_pictures")
+            pictures = True
         options = [self._option(option_key, items.get(option_key, {}), qtype, key, bands,
-                                built_in) for option_key in order]
+                                built_in, pictures_off=not pictures) for option_key in order]
         return tuple(option for option in options if option is not None)
 
     def _option_items(self, given: list[Any], raw: dict[str, Any], qtype: str, key: str,
@@ -376,7 +487,8 @@ class QuestionnaireChecker:
         return True
 
     def _option(self, option_key: str, item: dict[str, Any], qtype: str, key: str,
-                bands: tuple[str, ...], built_in: _BuiltIn | None) -> Option | None:
+                bands: tuple[str, ...], built_in: _BuiltIn | None,
+                pictures_off: bool = False) -> Option | None:
         """The option, or None if it has no usable text (its audio is then not checked)."""
         if "text" in item:
             text = self._text(item["text"], bands, f"{self.id}/{key}/{option_key}",
@@ -391,11 +503,19 @@ class QuestionnaireChecker:
         if "picture" in item:
             picture = self._pictures(item["picture"], f"option '{option_key}' picture", key,
                                      item)
+        elif pictures_off:
+            picture = {}
         else:
-            picture = FACE_PICTURES.get(option_key, {}) if qtype == "faces" else {}
+            picture = BUILT_IN_PICTURES.get(qtype, {}).get(option_key, {})
+        exclusive = item.get("exclusive", False)
+        if not isinstance(exclusive, bool) or (exclusive and qtype != "choose_many"):
+            self._problem(f"option '{option_key}' exclusive is true or false, for "
+                          "choose_many only", key, item, "exclusive")
+            exclusive = False
         if text is None:
             return None
-        return Option(option_key, text, picture, self._audio(item.get("audio"), key, item))
+        return Option(option_key, text, picture, self._audio(item.get("audio"), key, item),
+                      exclusive=exclusive)
 
     # --- a question's rules: show_if, indicator, alert ---
 

@@ -21,6 +21,9 @@ class Band:
     oldest: int
     #: "one-per-screen" (big pictures, one question a screen) or "pages" (short pages).
     layout: str
+    #: The child answers by picture and sound alone: every answer has a picture (a scale is
+    #: drawn as faces) and no question needs writing.
+    by_picture: bool = False
 
     def covers(self, age: int) -> bool:
         return self.youngest <= age <= self.oldest
@@ -30,7 +33,7 @@ class Band:
 BANDS: dict[str, Band] = {
     band.key: band
     for band in (
-        Band("4-7", 4, 7, "one-per-screen"),
+        Band("4-7", 4, 7, "one-per-screen", by_picture=True),
         Band("8-11", 8, 11, "one-per-screen"),
         Band("12-17", 12, 17, "pages"),
         Band("16-25", 16, 25, "pages"),
@@ -48,8 +51,36 @@ BUILT_IN_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "yes_no": (("yes", "Yes"), ("not_sure", "Not sure"), ("no", "No")),
 }
 
-#: Pictures for the built-in face options, under ``static/``.
-FACE_PICTURES = {key: {"default": f"img/faces/{key}.svg"} for key in ("happy", "okay", "sad")}
+#: Pictures for the built-in options, under ``static/``. A face shows how the child feels;
+#: the yes / not sure / no pictures are a head nodding, a question mark and a head shaking,
+#: all alike in colour and expression, so that none of them says which answer is good.
+BUILT_IN_PICTURES: dict[str, dict[str, dict[str, str]]] = {
+    "faces": {key: {"default": f"img/faces/{key}.svg"} for key in ("happy", "okay", "sad")},
+    "yes_no": {"yes": {"default": "img/answers/nod.svg"},
+               "not_sure": {"default": "img/answers/not-sure.svg"},
+               "no": {"default": "img/answers/shake.svg"}},
+}
+
+#: What a shipped picture says about an answer. A child who goes by the pictures must
+#: never be steered: an answer that raises an alert never shows an approving picture, and
+#: yes / not sure / no answers show only neutral ones (see checks.py). A picture an author
+#: adds must be listed here before a definition can use it on such an answer.
+PICTURE_TONES: dict[str, str] = {
+    "img/faces/happy.svg": "approving",
+    "img/faces/okay.svg": "neutral",
+    "img/faces/sad.svg": "disapproving",
+    "img/answers/nod.svg": "neutral",
+    "img/answers/not-sure.svg": "neutral",
+    "img/answers/shake.svg": "neutral",
+}
+
+
+def picture_tone(path: str | None) -> str | None:
+    """"approving", "disapproving" or "neutral" for a known picture; None for no picture,
+    "unknown" for a picture not listed in :data:`PICTURE_TONES`."""
+    if not path:
+        return None
+    return PICTURE_TONES.get(path, "unknown")
 
 
 def for_language(media: dict[str, str], language: str) -> str | None:
@@ -88,6 +119,8 @@ class Option:
     picture: dict[str, str] = field(default_factory=dict)
     #: Recorded audio per language code, paths under ``static/``.
     audio: dict[str, str] = field(default_factory=dict)
+    #: "None of these" and the like: cannot be chosen together with another option.
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +207,9 @@ class Question:
     picture: dict[str, str] = field(default_factory=dict)
     #: Recorded audio per language code, paths under ``static/``.
     audio: dict[str, str] = field(default_factory=dict)
+    #: The child is asked whether they want someone to talk with them: "yes" must raise an
+    #: alert, as pressing "I want to talk to someone" does, and the thank-you page says so.
+    talk_request: bool = False
 
     def raises_alert(self, value: Any) -> bool:
         """Whether an answer (a cleaned value; None when declined) meets the alert rule."""
@@ -197,6 +233,9 @@ class Question:
             unknown = set(value) - self.answer_keys()
             if unknown:
                 raise ValueError("not one of this question's answers")
+            exclusive = {option.key for option in self.options if option.exclusive}
+            if len(set(value)) > 1 and exclusive.intersection(value):
+                raise ValueError("this answer cannot be chosen with another")
             # Keep the definition's order and drop repeats.
             return [option.key for option in self.options if option.key in value]
         if self.type == "scale":
@@ -228,6 +267,8 @@ class Questionnaire:
     intro: Text | None = None
     #: The file it came from, for messages.
     source: str = ""
+    #: Which helplines (ids in ``helplines.py``) each band is pointed to, in order.
+    help: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def questions_for(self, band: str) -> list[Question]:
         """The questions asked in ``band``, in order."""

@@ -47,7 +47,8 @@ def _question(question: Question, band: str, language: str,
         "rather_not_say": question.rather_not_say,
         "options": [{"key": option.key, "text": _both(option.text, band, translate),
                      "picture": for_language(option.picture, language),
-                     "audio": for_language(option.audio, language)}
+                     "audio": for_language(option.audio, language),
+                     **({"exclusive": True} if option.exclusive else {})}
                     for option in question.options],
         "picture": for_language(question.picture, language),
         "audio": for_language(question.audio, language),
@@ -58,6 +59,8 @@ def _question(question: Question, band: str, language: str,
         "show_if": ({"question": question.show_if.question,
                      **question.show_if.condition.as_dict()} if question.show_if else None),
     }
+    if question.talk_request:
+        data["talk_request"] = True
     if question.scale is not None:
         data["scale"] = {"min": question.scale.minimum, "max": question.scale.maximum,
                          "low": _both(question.scale.low, band, translate),
@@ -84,6 +87,7 @@ def render(questionnaire: Questionnaire, band: str, language: str,
             "title": _both(questionnaire.title, band, tr),
             "staff_title": questionnaire.staff_title,
             "intro": _both(questionnaire.intro, band, tr),
+            "help": list(questionnaire.help.get(band, ())),
             "questions": [_question(q, band, language, tr)
                           for q in questionnaire.questions_for(band)],
         }
@@ -167,6 +171,17 @@ class Snapshot:
     @property
     def intro(self) -> dict[str, str] | None:
         return self.content.get("intro")
+
+    @property
+    def help(self) -> list[str]:
+        """The helplines (ids) this band is pointed to; empty in snapshots stored before
+        questionnaires chose them (the band's default is used)."""
+        return list(self.content.get("help") or ())
+
+    def is_talk_request(self, key: str) -> bool:
+        """Whether question ``key`` asks if the child wants someone to talk with them."""
+        question = self._by_key.get(key)
+        return bool(question and question.get("talk_request"))
 
     @property
     def staff_title(self) -> str | None:

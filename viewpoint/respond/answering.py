@@ -25,7 +25,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..audio import library
 from ..extensions import db, locks_late
 from ..models import AlertSource, Response
 from ..operations import answers as services
@@ -35,7 +34,8 @@ from ..questionnaires import Catalogue
 from ..questionnaires.snapshot import Snapshot
 from . import flow
 from .blueprint import bp
-from .rendering import question_html
+from .helping import helpers_for
+from .rendering import can_hear, question_html
 from .session import Respondent, clear_tablet, with_respondent, with_response, with_response_json
 
 
@@ -71,7 +71,8 @@ def welcome(respondent: Respondent):  # type: ignore[no-untyped-def]
     return render_template(
         "respond/welcome.html", respondent=respondent, child=respondent.child,
         worker=worker_first_name(respondent.child), review=respondent.invitation.review,
-        audio_available=library().has_language(str(get_locale())),
+        audio_available=can_hear(str(get_locale())),
+        helpers=helpers_for(respondent),
         has_started=respondent.response is not None and bool(
             services.answers_of(db.session, respondent.response)),
         # "You said, we did": what workers wrote back since the child last answered.
@@ -110,20 +111,24 @@ def questions(key: str, respondent: Respondent, response: Response):  # type: ig
     if page is None:
         return redirect(resume_url(response))
     if request.method == "POST" and not problems:
-        return _move_on(response, pages, page, request.form.get("action", "next"))
+        action = request.form.get("action", "next")
+        # Follow-ups the page held hidden were sent but not seen (without the script).
+        seen = set(request.form.getlist("question")) - set(request.form.getlist("waiting"))
+        if action == "next" and flow.opened_on_page(page, set(answers), seen):
+            return redirect(url_for("respond.questions", key=page.key))
+        return _move_on(response, pages, page, action)
     if page.key != key:
         return redirect(url_for("respond.questions", key=page.key))
     # Showing a page writes nothing: the place is kept by saves and by Next/Back, so that
     # reads never need the database's write lock.
-    total = sum(len(p.questions) for p in pages)
-    before = sum(len(p.questions) for p in pages[:page.number - 1])
     return render_template(
         "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
-        page=page, pages=pages, answers=answers, problems=problems, total=total, before=before,
+        page=page, pages=pages, answers=answers, problems=problems,
         band=snapshot.band_rules, token=services.response_token(response),
         digest=respondent.digest, question_html=question_html,
-        save_ids={q["key"]: secrets.token_urlsafe(12) for q in page.questions},
-        audio_available=library().has_language(str(get_locale())),
+        save_ids={q["key"]: secrets.token_urlsafe(12)
+                  for q, _shown in page.in_order()},
+        audio_available=can_hear(str(get_locale())),
         auto_read=session.get("auto_read", False)), 400 if problems else 200
 
 
@@ -171,8 +176,8 @@ def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, s
                                    declined=declined, save_id=form.get(f"save-{key}") or None)
         except services.AnswerRejected:
             problems[key] = _("Please choose one of the answers, or skip this question.")
-        except services.ResponseClosed:
-            abort(redirect(url_for("respond.start")))
+        except services.ResponseClosed:  # sent from another device meanwhile: say so
+            abort(redirect(url_for("respond.start", why="sent")))
     return problems
 
 
@@ -222,11 +227,16 @@ def finish(respondent: Respondent, response: Response):  # type: ignore[no-untyp
         abort(400)
     raised = alerts_for_response(db.session, response)
     worker, manager = who_is_told(db.session, respondent.child)
+    helpers = helpers_for(respondent)
+    snapshot = services.snapshot(db.session, response, respondent.digest)
+    # Asking for someone to talk with them (the button, or "yes" to a question asking it)
+    # is told back as that; any other alert as keeping them safe.
+    asked = [a for a in raised if a.source is AlertSource.TALK_TO_SOMEONE
+             or (a.question_key and snapshot.is_talk_request(a.question_key))]
     clear_tablet()
     page = make_response(render_template(
-        "respond/thanks.html", worker=worker, review=response.review,
-        alerts=[a for a in raised if a.source is AlertSource.ANSWER],
-        asked_to_talk=any(a.source is AlertSource.TALK_TO_SOMEONE for a in raised),
+        "respond/thanks.html", worker=worker, review=response.review, helpers=helpers,
+        alerts=[a for a in raised if a not in asked], asked_to_talk=bool(asked),
         manager=manager))
     page.headers["Clear-Site-Data"] = '"cache", "storage"'
     return page

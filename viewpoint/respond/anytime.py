@@ -3,10 +3,13 @@ read aloud, choose the language; and the read-aloud files themselves."""
 
 from __future__ import annotations
 
+import hmac
 import re
 
 from flask import (
     abort,
+    current_app,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -17,13 +20,17 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from .. import audio as speech
 from ..audio import audio_dir
-from ..extensions import db
+from ..extensions import csrf, db
 from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone, worker_first_name
+from ..questionnaires.helplines import every_helpline
 from .answering import catalogue, resume_url
 from .blueprint import bp
+from .helping import helpers_for
+from .rendering import say_signature
 from .session import Respondent, clear_tablet, with_optional_respondent, with_respondent
 
 _AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav)")
@@ -38,9 +45,10 @@ def _is_local(target: str | None) -> bool:
 def talk(respondent: Respondent | None):  # type: ignore[no-untyped-def]
     """"I want to talk to someone": tell the worker, and show who the child can call now."""
     if respondent is None:
-        return render_template("respond/help.html")
+        return render_template("respond/help.html", helplines=every_helpline())
     raise_talk_to_someone(db.session, respondent.child, respondent.response)
     return render_template("respond/talk.html", worker=worker_first_name(respondent.child),
+                           helpers=helpers_for(respondent),
                            back=resume_url(respondent.response) if respondent.response
                            else url_for("respond.welcome"))
 
@@ -100,7 +108,45 @@ def audio(kind: str, language: str, name: str):  # type: ignore[no-untyped-def]
     Aborts with 404 for anything but a known kind, an offered language and a file name of
     the audio folder's own pattern.
     """
-    if (kind not in ("recorded", "generated") or language not in available_languages()
+    if (kind not in ("recorded", "generated", "pages") or language not in available_languages()
             or not _AUDIO_NAME.fullmatch(name)):
         abort(404)
     return send_from_directory(audio_dir() / kind / language, name, max_age=86400)
+
+
+#: Longest words the page may ask to hear at once (the longest introduction is far shorter).
+_SAY_LIMIT = 3000
+
+
+@bp.post("/say")
+@csrf.exempt
+def say():  # type: ignore[no-untyped-def]
+    """Words on a page read aloud, made on first need (see ``rendering.spoken``).
+
+    Only words this app put on a page, signed by it, are made: anyone else's words get 403.
+    Words without a name are kept for the next child; words with one are made for this
+    page, never written down and never cached. Nothing about the child's session is read or
+    changed, so no CSRF token is needed: the signature is the proof.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify(status="invalid"), 400
+    language, text = payload.get("language"), payload.get("text")
+    keep, signature = payload.get("keep"), payload.get("sig")
+    if (language not in available_languages() or keep not in (0, 1)
+            or not isinstance(text, str) or not isinstance(signature, str)
+            or not 0 < len(text) <= _SAY_LIMIT):
+        return jsonify(status="invalid"), 400
+    expected = say_signature(language, bool(keep), text)
+    if not hmac.compare_digest(expected, signature):
+        return jsonify(status="not_ours"), 403
+    try:
+        spoken = speech.make_now(current_app, language, " ".join(text.split()), keep=bool(keep))
+    except (speech.SynthesiserBusy, speech.SynthesisFailed):
+        return jsonify(status="busy"), 503
+    if spoken is None:
+        return jsonify(status="no_voice"), 404
+    reply = make_response(spoken)
+    reply.headers["Content-Type"] = "audio/mpeg"
+    reply.headers["Cache-Control"] = "no-store"
+    return reply

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -16,11 +17,14 @@ from .. import throttle
 from ..extensions import db
 from ..models import Invitation, InvitationState
 from ..operations.invitations import find_invitation, is_expired, looks_like_a_code
+from ..questionnaires.helplines import every_helpline
 from .blueprint import bp
 from .session import remember_child, welcome_if_signed_in
 
 #: Reasons the start page explains when a child is sent back to it (``?why=``).
 SENT_BACK_BECAUSE = ("expired", "closed", "sent", "stale")
+#: The most the code box holds (its ``maxlength``).
+CODE_BOX_LENGTH = 40
 
 
 class CodeForm(FlaskForm):
@@ -42,10 +46,13 @@ def _code_message(kind: str, **values: Any) -> str:
                   "say something else, ask your worker."),
         "cancelled": _("This code doesn't work any more. Your worker may have sent you a new "
                        "one."),
-        "slow_down": _("Too many tries. Please wait %(minutes)d minutes, then try again.",
-                       minutes=values.get("minutes", 0)),
-        "busy": _("This code has been used a lot in the last hour. Please wait %(minutes)d "
-                  "minutes, then try again.", minutes=values.get("minutes", 0)),
+        "slow_down": ngettext("Too many tries. Please wait %(num)d minute, then try again.",
+                              "Too many tries. Please wait %(num)d minutes, then try again.",
+                              values.get("minutes", 0)),
+        "busy": ngettext("This code has been used a lot in the last hour. Please wait %(num)d "
+                         "minute, then try again.",
+                         "This code has been used a lot in the last hour. Please wait %(num)d "
+                         "minutes, then try again.", values.get("minutes", 0)),
         "sent": _("Your answers have been sent. Thank you!"),
         "stale": _("Sorry, that page had been open too long, so nothing was changed. Please "
                    "try again."),
@@ -67,11 +74,16 @@ def start():  # type: ignore[no-untyped-def]
     why = request.args.get("why")
     if why in SENT_BACK_BECAUSE:
         message = _code_message(why)
+    typed = ""
     if request.method == "POST":
         message, status = _enter_code(form)
         if message is None:
             return redirect(url_for("respond.welcome"))
-    return render_template("respond/start.html", form=form, message=message), status
+        # Kept in the box (escaped by the template), so that the child can check each letter
+        # as the message asks rather than type it all again.
+        typed = (form.code.data or "")[:CODE_BOX_LENGTH]
+    return render_template("respond/start.html", form=form, message=message, typed=typed,
+                           code_refused=status == 400), status
 
 
 def _enter_code(form: CodeForm) -> tuple[str | None, int]:
@@ -121,4 +133,4 @@ def _why_code_fails(invitation: Invitation | None) -> str | None:
 @bp.get("/help")
 def help_now():  # type: ignore[no-untyped-def]
     """Who to talk to, for anyone on the start page (no code needed, nothing recorded)."""
-    return render_template("respond/help.html")
+    return render_template("respond/help.html", helplines=every_helpline())

@@ -8,7 +8,7 @@ child's answers so far, because ``show_if`` questions appear only after certain 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..questionnaires.snapshot import Snapshot
@@ -20,49 +20,74 @@ PAGE_SIZE = 5
 @dataclass(frozen=True)
 class Page:
     number: int  #: 1-based
+    #: The questions the child is shown, in order.
     questions: list[dict[str, Any]]
+    #: Follow-up questions on this page that the answers so far do not open: the page's
+    #: script shows one the moment the answer that opens it is given, right beneath it.
+    waiting: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         """The page's address: the key of its first question."""
         return self.questions[0]["key"]
 
+    def in_order(self) -> list[tuple[dict[str, Any], bool]]:
+        """Every question on the page, shown or waiting, in questionnaire order, each with
+        whether it is shown now."""
+        shown = {q["key"] for q in self.questions}
+        merged = sorted([*self.questions, *self.waiting], key=lambda q: q["_order"])
+        return [(q, q["key"] in shown) for q in merged]
+
 
 def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
-    """Split the visible questions into screens.
+    """Split the questions into screens.
 
-    The youngest bands get one question a screen. Older bands get short pages, and a new
-    page starts before a question that depends on one on the same page, so that the
-    page works without JavaScript (the server decides after the page is sent).
+    The youngest bands get one question a screen; older bands get short pages. A follow-up
+    question (``show_if``) always stays on the page of the question that opens it, right
+    beneath it: with the page's script it appears the moment the answer is given; without
+    it, Next shows the same page again with the follow-up open (see
+    :func:`opened_on_page`).
 
     Page breaks are worked out on every question, shown or not, and hidden questions are
-    then left out: so a question never moves to another page because of an answer (a
+    then set aside: so a question never moves to another page because of an answer (a
     child is never asked something twice), and a page may be shorter than the rest.
     """
     shown = {q["key"] for q in snapshot.visible_questions(values)}
-    if snapshot.band_rules.layout == "one-per-screen":
-        groups = [[q] for q in snapshot.questions]
-    else:
-        groups = []
-        current: list[dict[str, Any]] = []
-        for question in snapshot.questions:
-            depends_on = snapshot.depends_on(question["key"])
-            depends_here = depends_on is not None and any(q["key"] == depends_on
-                                                          for q in current)
-            if current and (len(current) >= PAGE_SIZE or depends_here):
-                groups.append(current)
-                current = []
-            current.append(question)
-        if current:
+    one_each = snapshot.band_rules.layout == "one-per-screen"
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    for order, question in enumerate(snapshot.questions):
+        depends_on = snapshot.depends_on(question["key"])
+        follows_here = depends_on is not None and any(q["key"] == depends_on for q in current)
+        full = len(current) >= (1 if one_each else PAGE_SIZE)
+        if current and full and not follows_here:
             groups.append(current)
-    pages = [[q for q in group if q["key"] in shown] for group in groups]
-    return [Page(i + 1, qs) for i, qs in enumerate(p for p in pages if p)]
+            current = []
+        current.append({**question, "_order": order})
+    if current:
+        groups.append(current)
+    pages = []
+    for group in groups:
+        visible = [q for q in group if q["key"] in shown]
+        if visible:
+            pages.append(Page(len(pages) + 1, visible,
+                              [q for q in group if q["key"] not in shown]))
+    return pages
+
+
+def opened_on_page(page: Page, answered: set[str], sent: set[str]) -> bool:
+    """Whether answers just sent from ``page`` opened a follow-up on it that the child has
+    not seen yet (it was not on the page they sent): the page is shown again, so that
+    without the page's script the follow-up still comes right after its answer."""
+    return any(q["key"] not in sent and q["key"] not in answered for q in page.questions)
 
 
 def page_holding(pages: list[Page], key: str | None) -> Page | None:
-    """The page that shows question ``key``."""
+    """The page that shows question ``key`` (or holds it waiting for the answer that
+    opens it)."""
     for page in pages:
-        if any(q["key"] == key for q in page.questions):
+        if any(q["key"] == key for q in page.questions) or any(
+                q["key"] == key for q in page.waiting):
             return page
     return None
 

@@ -8,13 +8,16 @@ cached; a request then only marks the child's own answers and save id in it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
-from flask import get_template_attribute, render_template, url_for
+from flask import current_app, get_template_attribute, render_template, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from .. import audio
 from ..audio import library
 from ..models import stored_value
 
@@ -24,17 +27,48 @@ _FRAGMENTS: dict[tuple[str, str, str, str, int], str] = {}
 _LIMIT = 4096
 
 
-def audio_for(text: str | None, recorded: str | None = None) -> str | None:
-    """The address of ``text`` read aloud in the page's language: the questionnaire's own
-    recording of it if it names one, else a recording or generated file from the audio
-    folder, else None (the page then uses the tablet's voice, or says it cannot read aloud)."""
+def say_signature(language: str, keep: bool, text: str) -> str:
+    """Proof that this app put ``text`` on a page in ``language``: only such words are ever
+    synthesised on request (see ``anytime.say``), so nobody can use the service to make
+    speech of their own."""
+    key = current_app.secret_key
+    message = f"{language}\n{int(keep)}\n{' '.join(text.split())}"
+    secret = key.encode() if isinstance(key, str) else bytes(key or b"")
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def spoken(text: str | None, personal: bool = False, recorded: str | None = None,
+           language: str | None = None) -> Markup:
+    """The read-aloud button's attributes for ``text`` in the page's language.
+
+    A recording or a file already made is linked (``data-audio``). Otherwise, where a
+    synthesiser speaks the language, the page's script asks for the words to be made on
+    first need (``data-say``): kept for the next child, unless ``personal`` (words with a
+    child's or worker's name, or a date), which are made for this page only and never
+    written down. Where neither is possible, nothing: the tablet's own voice is used.
+    """
     if recorded:
-        return url_for("static", filename=recorded)
-    found = library().file_for(str(get_locale()), text) if text else None
-    if found is None:
-        return None
-    kind, language, name = found.split("/")
-    return url_for("respond.audio", kind=kind, language=language, name=name)
+        return Markup(' data-audio="%s"') % url_for("static", filename=recorded)
+    text = " ".join((text or "").split())
+    if not text:
+        return Markup("")
+    language = language or str(get_locale())
+    found = None if personal else library().file_for(language, text)
+    if found is not None:
+        kind, folder, name = found.split("/")
+        return Markup(' data-audio="%s"') % url_for("respond.audio", kind=kind,
+                                                    language=folder, name=name)
+    if not audio.has_voice(language):
+        return Markup("")
+    keep = not personal
+    return Markup(' data-say="%s" data-say-keep="%d" data-say-lang="%s" data-say-text="%s"') % (
+        say_signature(language, keep, text), int(keep), language, text)
+
+
+def can_hear(language: str) -> bool:
+    """Whether words in ``language`` can be heard from a file or a synthesiser (else only
+    from the tablet's own voice, if it has one)."""
+    return audio.has_voice(language) or library().has_language(language)
 
 
 def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
