@@ -96,11 +96,11 @@ def test_the_card_for_an_urdu_speaking_child_is_set_right_to_left_in_nastaliq(  
     card = _card(page)
     assert card.startswith('<div class="child-card font-noto-nastaliq-urdu" lang="ur" dir="rtl">')
     assert 'href="/static/fonts/noto-nastaliq-urdu.css"' in page
-    # The card's sentences are not translated into Urdu yet: each says it is English, so that
-    # it is set left to right inside the card (and the code always is).
+    # Every sentence is in Urdu, right to left (a sentence not translated yet would say it
+    # is English, so that it is set left to right); the code is always left to right.
     sentences = re.findall(r'<p[^>]*lang="(\w+)" dir="(\w+)"[^>]*>', card)
-    assert len(sentences) == 4 and set(sentences) == {("en", "ltr")}
-    assert "Hello <bdi>Amira</bdi>!" in card
+    assert len(sentences) == 4 and set(sentences) == {("ur", "rtl")}
+    assert "<bdi>Amira</bdi>" in card and "Hello" not in card
     assert re.search(r'<p class="card-code" id="code" dir="ltr"', card)
     # The worker's own part of the page stays in their language.
     assert '<html lang="en" dir="ltr">' in page and "Print the card" in page
