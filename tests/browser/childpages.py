@@ -35,7 +35,7 @@ def press(page: Page, name: str, *, tap: bool = False) -> None:
 
 def begin(page: Page, *, tap: bool = False) -> None:
     """Press Start (or Carry on) on the welcome page."""
-    button = page.locator("form[action$='/start'] button")
+    button = page.locator("form[action$='/start'] button[type=submit]")
     if tap:
         button.tap()
     else:
@@ -45,9 +45,10 @@ def begin(page: Page, *, tap: bool = False) -> None:
 
 
 def question_keys(page: Page) -> list[str]:
-    """The questions on this page, in order."""
+    """The questions shown on this page, in order (not the follow-ups waiting, hidden, for
+    the answer that opens them)."""
     return page.locator("fieldset[data-question]").evaluate_all(
-        "(sets) => sets.map((s) => s.dataset.question)")
+        "(sets) => sets.filter((s) => !s.closest('[hidden]')).map((s) => s.dataset.question)")
 
 
 def current_key(page: Page) -> str:
@@ -174,12 +175,16 @@ def follow_up_answers(live_server: LiveServer, questionnaire_id: str) -> dict[st
 
 
 def answer_whole_page(page: Page, wanted: dict[str, Any]) -> None:
-    """Answer each question on the page that has answers to choose (the wanted one where
-    there is one, else the first), so that chosen answers are checked too. Free text is
-    left empty: typing adds nothing for axe and waits for the typing pause."""
+    """Answer each question shown on the page that has answers to choose (the wanted one
+    where there is one, else the first), so that chosen answers are checked too; a
+    follow-up an answer opens is answered in its turn. Free text is left empty: typing adds
+    nothing for axe and waits for the typing pause."""
     last = None
-    for fieldset in page.locator("fieldset[data-question]").all():
-        key = fieldset.get_attribute("data-question")
+    looked_at: set[str] = set()
+    while todo := [key for key in question_keys(page) if key not in looked_at]:
+        key = todo[0]
+        looked_at.add(key)
+        fieldset = page.locator(f'fieldset[data-question="{key}"]')
         if fieldset.get_attribute("data-type") == "free_text":
             continue
         inputs = fieldset.locator(f'input[name="q-{key}"]')

@@ -55,7 +55,8 @@ def test_i_want_to_talk_to_someone_tells_the_worker_and_leads_back_to_the_same_q
     press(page, "I want to talk to someone", tap=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("We'll let them know")
     expect(page.locator("main")).to_contain_text("We have told Sam that you want to talk")
-    expect(page.locator("main")).to_contain_text("Childline free on 0800 1111")
+    expect(page.locator("main")).to_contain_text(
+        "Childline is for anyone under 19. Call free on 0800 1111")
     expect(page.get_by_role("link", name="Call Childline: 0800 1111")).to_have_attribute(
         "href", "tel:08001111")
     assert alerts_for(live_server, invited) == [
@@ -106,7 +107,7 @@ def assert_nothing_of_theirs_shows(page: Page, live_server: LiveServer, *secrets
 
 def test_after_sending_the_back_button_shows_nothing_of_the_childs_answers(
         live_server: LiveServer, browsing: Browsing) -> None:
-    invited = live_server.invite("Evie", 6)
+    invited = live_server.invite("Evie", 9)
     page = browsing.page()
     enter_code(page, live_server.url, invited.code)
     begin(page, tap=True)
@@ -148,7 +149,7 @@ def test_stop_for_now_closes_the_questions_on_this_tablet_and_keeps_the_answers(
 
     # The answers were kept: the code brings the child back to them.
     enter_code(page, live_server.url, invited.code)
-    expect(page.locator("form[action$='/start'] button")).to_have_text("Carry on")
+    expect(page.locator("form[action$='/start'] button[type=submit]")).to_have_text("Carry on")
     begin(page)
     press(page, "Back")
     expect(page.locator("#q-safe_home-happy")).to_be_checked()

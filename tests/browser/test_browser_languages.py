@@ -140,7 +140,7 @@ def test_the_language_can_be_changed_before_the_code_and_is_kept_after_it(
     page.goto(live_server.url + "/")
     _switch(page, "ar")
     page.fill("#code", invited.code)
-    page.locator("form.code-form button").click()
+    page.locator("form.code-form button[type=submit]").click()
     expect(page).to_have_url(live_server.url + "/welcome")
     # The child's own choice comes before the language on the invitation.
     expect(page.locator("html")).to_have_attribute("lang", "ar")

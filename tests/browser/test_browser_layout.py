@@ -175,7 +175,7 @@ def test_an_answer_tapped_before_the_pages_script_arrives_is_still_saved(
     enter_code(page, live_server.url, invited.code)
     held: list[Any] = []
     context.route("**/static/js/respond.js", lambda route: held.append(route))  # a slow connection
-    page.locator("form[action$='/start'] button").tap()
+    page.locator("form[action$='/start'] button[type=submit]").tap()
     expect(page.locator("#q-safe_home-okay")).to_be_attached()
     page.locator('label[for="q-safe_home-okay"]').tap()
     expect(page.locator("#q-safe_home-okay")).to_be_checked()

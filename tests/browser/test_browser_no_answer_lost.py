@@ -109,7 +109,7 @@ def test_a_child_carries_on_where_they_were_after_a_reload_and_on_another_tablet
 
     other = browsing.page()
     enter_code(other, live_server.url, invited.code.replace("-", ""))
-    expect(other.locator("form[action$='/start'] button")).to_have_text("Carry on")
+    expect(other.locator("form[action$='/start'] button[type=submit]")).to_have_text("Carry on")
     begin(other, tap=True)
     expect(other).to_have_url(re.compile(r"/questions/hurting_me$"))
     expect(other.locator("#q-hurting_me-no")).to_be_checked()

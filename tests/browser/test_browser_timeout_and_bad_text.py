@@ -255,7 +255,7 @@ def test_the_start_page_says_why_and_keeps_a_wrong_code_at_every_size(
         page.screenshot(path=str(SHOTS / f"timeout-{language}-{size}.png"), full_page=True)
 
         page.fill("#code", "KPT-4HX-9RB")
-        page.locator("form.code-form button").click()
+        page.locator("form.code-form button[type=submit]").click()
         page.wait_for_load_state("load")
         box = page.locator("#code")
         expect(box).to_have_value("KPT-4HX-9RB")
@@ -268,6 +268,6 @@ def test_the_start_page_says_why_and_keeps_a_wrong_code_at_every_size(
         page.screenshot(path=str(SHOTS / f"wrong-code-{language}-{size}.png"), full_page=True)
         # Mended, it lets the child in.
         box.fill(invited.code)
-        page.locator("form.code-form button").click()
+        page.locator("form.code-form button[type=submit]").click()
         expect(page).to_have_url(live_server.url + "/welcome")
         page.context.close()
