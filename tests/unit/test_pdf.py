@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -217,7 +218,10 @@ RIGHT_TO_LEFT = ("ur", "ar", "fa", "ps", "ckb")
 
 def _pdftotext(data: bytes, *options: str) -> str:
     if shutil.which("pdftotext") is None:  # CI installs poppler-utils
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+        message = "pdftotext is not installed (apt-get install poppler-utils)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return subprocess.run(["pdftotext", *options, "-", "-"], input=data, capture_output=True,
                           check=True).stdout.decode("utf-8")
 
