@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -42,8 +43,8 @@ def _seed_staff(app: Flask) -> tuple[int, int]:
         return team.id, worker.id
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextmanager
+def new_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real app (CSRF on) on a fresh migrated SQLite file, served on a loopback port."""
     directory = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{directory / 'viewpoint.sqlite3'}"
@@ -53,6 +54,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with serving(app) as base:
         yield LiveServer(base, app, team_id, worker_id)
     app.extensions["viewpoint.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The server most browser tests share. Wrong codes typed at it count against the one
+    address every test comes from: a module that types many has a server of its own."""
+    with new_live_server(tmp_path_factory) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")

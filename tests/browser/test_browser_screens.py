@@ -8,16 +8,25 @@ three pictures sit in one row, and the progress counts what the child sees.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.childpages import choose, follow_up_answers, question_keys
+from tests.browser.conftest import new_live_server
 from tests.browser.harness import PHONE, TABLET, Browsing, LiveServer
 from tests.browser.test_browser_every_word_heard import BANDS
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of this module's own: its wrong codes must not lock out other tests."""
+    with new_live_server(tmp_path_factory) as live:
+        yield live
 
 SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 SIZES = {"tablet-768x1024": TABLET, "phone-360x740": PHONE}
