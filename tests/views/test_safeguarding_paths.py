@@ -200,3 +200,19 @@ def test_every_read_aloud_button_on_a_child_page_is_signed_for_its_words(client,
         said = client.post("/say", json={"language": language, "text": unescape(text),
                                          "keep": int(keep), "sig": sig})
         assert said.status_code == 200, (text, said.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("language", ["ur", "ar"])
+def test_every_helpline_number_reads_left_to_right_in_a_right_to_left_page(  # type: ignore[no-untyped-def]
+        client, language: str) -> None:
+    """In Urdu or Arabic a bare "116 123" is set as "123 116": each number, in the words
+    and on the buttons, is kept left to right."""
+    with client.session_transaction() as cookie:
+        cookie["language"] = language
+    html = client.get("/help").get_data(as_text=True)
+    assert f'lang="{language}" dir="rtl"' in html
+    # Only what is drawn: not the words read aloud, nor the links a phone follows.
+    shown = re.sub(r'(data-say-text|href)="[^"]*"', "", html)
+    for number in ("0800 1111", "116 123", "85258"):
+        assert shown.count(number) >= 2, number  # the sentence and the button
+        assert shown.count(number) == shown.count(f'<bdi dir="ltr">{number}</bdi>'), number

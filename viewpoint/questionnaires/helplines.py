@@ -47,8 +47,12 @@ class Helpline:
             "number": Markup('<bdi dir="ltr">%s</bdi>') % self.number,
             "word": Markup('<bdi dir="ltr">%s</bdi>') % self.keyword}
 
-    def button_text(self) -> str:
-        return str(self.button) % {"name": self.name, "number": self.number}
+    def button_html(self) -> Markup:
+        """The button's words, the number kept left to right inside a right-to-left
+        sentence (else "116 123" shows as "123 116")."""
+        return escape(str(self.button)) % {
+            "name": Markup("<bdi>%s</bdi>") % self.name,
+            "number": Markup('<bdi dir="ltr">%s</bdi>') % self.number}
 
 
 HELPLINES: dict[str, Helpline] = {line.id: line for line in (
