@@ -153,8 +153,12 @@ def test_every_child_page_is_kept_as_a_screenshot_and_fits(
         screens = walk(page, live_server, language, band, age, plan,
                        SCREENS / language / size / band, phone)
         problems += screens.problems
-    # The pages every child can reach whatever their band.
+    # The pages every child can reach whatever their band, in the language chosen on the
+    # start page (sending clears the tablet, language and all, for the next child).
     others = Screens(page, SCREENS / language / size / "any", phone)
+    page.goto(live_server.url + "/language?back=/")
+    _go(page, f'button[name="language"][value="{language}"]')
+    expect(page.locator("html")).to_have_attribute("lang", language)
     for name, address in (("help", "/help"), ("start-after-sending", "/?why=sent"),
                           ("start-timed-out", "/?why=expired")):
         page.goto(live_server.url + address)
