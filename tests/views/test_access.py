@@ -191,7 +191,7 @@ NO_CSRF_TOKEN = {
     # Signing in has its own token check, tested below with an anonymous client.
     "auth.signin": "tested below",
     # Reads words aloud: changes nothing in anyone's session; only words the app signed
-    # are spoken (tests/views/test_say.py tries unsigned and altered words).
+    # are spoken (tests/views/test_safeguarding_paths.py tries unsigned and altered words).
     "respond.say": "signed words",
 }
 
