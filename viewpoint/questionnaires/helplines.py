@@ -49,10 +49,11 @@ class Helpline:
 
     def button_html(self) -> Markup:
         """The button's words, the number kept left to right inside a right-to-left
-        sentence (else "116 123" shows as "123 116")."""
+        sentence (else "116 123" shows as "123 116"). The name is left as it is: Chromium
+        puts a space after an isolated word in a link's name ("Childline :")."""
         return escape(str(self.button)) % {
-            "name": Markup("<bdi>%s</bdi>") % self.name,
-            "number": Markup('<bdi dir="ltr">%s</bdi>') % self.number}
+            "name": self.name,
+            "number": Markup('<span dir="ltr">%s</span>') % self.number}
 
 
 HELPLINES: dict[str, Helpline] = {line.id: line for line in (
