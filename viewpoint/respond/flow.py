@@ -22,21 +22,26 @@ class Page:
     number: int  #: 1-based
     #: The questions the child is shown, in order.
     questions: list[dict[str, Any]]
-    #: Follow-up questions on this page that the answers so far do not open: the page's
-    #: script shows one the moment the answer that opens it is given, right beneath it.
-    waiting: list[dict[str, Any]] = field(default_factory=list)
+    #: Every question the page holds, shown or not, in questionnaire order.
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         """The page's address: the key of its first question."""
         return self.questions[0]["key"]
 
+    @property
+    def waiting(self) -> list[dict[str, Any]]:
+        """Follow-up questions on this page that the answers so far do not open: the page's
+        script shows one the moment the answer that opens it is given, right beneath it."""
+        shown = {q["key"] for q in self.questions}
+        return [q for q in self.held if q["key"] not in shown]
+
     def in_order(self) -> list[tuple[dict[str, Any], bool]]:
         """Every question on the page, shown or waiting, in questionnaire order, each with
         whether it is shown now."""
         shown = {q["key"] for q in self.questions}
-        merged = sorted([*self.questions, *self.waiting], key=lambda q: q["_order"])
-        return [(q, q["key"] in shown) for q in merged]
+        return [(q, q["key"] in shown) for q in self.held]
 
 
 def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
@@ -56,22 +61,21 @@ def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
     one_each = snapshot.band_rules.layout == "one-per-screen"
     groups: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
-    for order, question in enumerate(snapshot.questions):
+    for question in snapshot.questions:
         depends_on = snapshot.depends_on(question["key"])
         follows_here = depends_on is not None and any(q["key"] == depends_on for q in current)
         full = len(current) >= (1 if one_each else PAGE_SIZE)
         if current and full and not follows_here:
             groups.append(current)
             current = []
-        current.append({**question, "_order": order})
+        current.append(question)
     if current:
         groups.append(current)
     pages = []
     for group in groups:
         visible = [q for q in group if q["key"] in shown]
         if visible:
-            pages.append(Page(len(pages) + 1, visible,
-                              [q for q in group if q["key"] not in shown]))
+            pages.append(Page(len(pages) + 1, visible, group))
     return pages
 
 
@@ -86,8 +90,7 @@ def page_holding(pages: list[Page], key: str | None) -> Page | None:
     """The page that shows question ``key`` (or holds it waiting for the answer that
     opens it)."""
     for page in pages:
-        if any(q["key"] == key for q in page.questions) or any(
-                q["key"] == key for q in page.waiting):
+        if any(q["key"] == key for q in page.held):
             return page
     return None
 
