@@ -56,6 +56,18 @@ def new_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
     app.extensions["viewpoint.engine"].dispose()
 
 
+def own_live_server() -> Any:
+    """A ``live_server`` for one module only (``live_server = own_live_server()`` in it): for
+    a module that types many wrong codes, which would lock the shared server's one address."""
+
+    @pytest.fixture(scope="module", name="live_server")
+    def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+        with new_live_server(tmp_path_factory) as server:
+            yield server
+
+    return live
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The server most browser tests share. Wrong codes typed at it count against the one

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.childpages import enter_code
 from tests.browser.harness import TABLET, Browsing, LiveServer
 from viewpoint.audio import has_voice
 from viewpoint.i18n import CHILD_LANGUAGES
@@ -118,10 +119,7 @@ def walk_child_pages(page: Page, live: LiveServer, language: str, band: str, age
     talk page, the finish and thank-you pages, help, and the start page after sending."""
     invited = live.invite("Amira", age, plan_kind=plan, band=band, language=language)
     walk = Walk(page, language, f"{language} {band}")
-    page.goto(live.url + "/")
-    page.fill("#code", invited.code)
-    _submit(page, "form[action='/'] button[type=submit]")
-    expect(page).to_have_url(live.url + "/welcome")
+    enter_code(page, live.url, invited.code)
     walk.look("welcome")
     _submit(page, "form[action$='/start'] button[type=submit]")
     talked = False
@@ -204,9 +202,7 @@ def test_the_walk_finds_a_block_of_words_without_a_button(live_server: LiveServe
     whose words a button reads is not."""
     invited = live_server.invite("Amira", 9)
     page = browsing.page(TABLET)
-    page.goto(live_server.url + "/")
-    page.fill("#code", invited.code)
-    _submit(page, "form[action='/'] button[type=submit]")
+    enter_code(page, live_server.url, invited.code)
     assert page.evaluate(UNHEARD) == []
     page.evaluate("""() => {
       const main = document.querySelector('main');

@@ -8,25 +8,20 @@ three pictures sit in one row, and the progress counts what the child sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.childpages import choose, follow_up_answers, question_keys
-from tests.browser.conftest import new_live_server
+from tests.browser.childpages import choose, enter_code, follow_up_answers, question_keys
+from tests.browser.conftest import own_live_server
 from tests.browser.harness import PHONE, TABLET, Browsing, LiveServer
 from tests.browser.test_browser_every_word_heard import BANDS
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server of this module's own: its wrong codes must not lock out other tests."""
-    with new_live_server(tmp_path_factory) as live:
-        yield live
+#: A server of this module's own: its wrong codes must not lock out other tests.
+live_server = own_live_server()
 
 SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 SIZES = {"tablet-768x1024": TABLET, "phone-360x740": PHONE}
@@ -116,10 +111,7 @@ def walk(page: Page, live: LiveServer, language: str, band: str, age: int, plan:
     questionnaire = live.app.extensions["viewpoint.questionnaires"].for_plan_kind(
         plan.value)[0]  # type: ignore[attr-defined]
     opening = follow_up_answers(live, questionnaire.id)
-    page.goto(live.url + "/")
-    page.fill("#code", invited.code)
-    _go(page, "form[action='/'] button[type=submit]")
-    expect(page).to_have_url(live.url + "/welcome")
+    enter_code(page, live.url, invited.code)
     screens.take("welcome")
     _go(page, "form[action$='/start'] button[type=submit]")
     first = True
@@ -167,9 +159,7 @@ def test_every_child_page_is_kept_as_a_screenshot_and_fits(
     _go(page, "form[action='/'] button[type=submit]")
     others.take("start-wrong-code")
     invited = live_server.invite("Amira", 10, language=language)
-    page.goto(live_server.url + "/")
-    page.fill("#code", invited.code)
-    _go(page, "form[action='/'] button[type=submit]")
+    enter_code(page, live_server.url, invited.code)
     page.goto(live_server.url + "/language?back=/welcome")
     others.take("language")
     page.goto(live_server.url + "/welcome")

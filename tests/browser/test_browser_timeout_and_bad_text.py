@@ -33,18 +33,14 @@ from tests.browser.childpages import (
     send_answers,
     wait_saved,
 )
-from tests.browser.conftest import new_live_server
+from tests.browser.conftest import own_live_server
 from tests.browser.harness import PHONE, TABLET, Browsing, LiveServer
 from tests.browser.test_browser_no_answer_lost import answers_in_database
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server of this module's own: its wrong codes must not lock out other tests."""
-    with new_live_server(tmp_path_factory) as live:
-        yield live
+#: A server of this module's own: its wrong codes must not lock out other tests.
+live_server = own_live_server()
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "keeping"
 SIGNED_OUT = ("Your time ran out, so we closed your questions to keep them private. Type your "
