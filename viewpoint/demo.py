@@ -145,6 +145,9 @@ class DemoBuilder:
         self.catalogue = catalogue
         self.target = responses
         self.rng = random.Random(seed)
+        # Record keys come from a stream of their own, so the council itself does not change
+        # with them.
+        self.key_rng = random.Random(f"{seed}-record-keys")
         self.seed = seed
         self.today = today
         self.now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=9)
@@ -287,8 +290,9 @@ class DemoBuilder:
                                     weights=[18, 52, 30])[0]
         child_id = self.next_id("child")
         worker = rng.choice(workers_by_team[team_id])
+        record_key = self.key_rng.randrange(256)
         writer.add(Child.__table__, {
-            "id": child_id, "reference": f"DEMO-{child_id:07d}",
+            "id": child_id, "record_key": record_key, "reference": f"DEMO-{child_id:07d}",
             "first_name": rng.choice(FIRST_NAMES), "last_name": rng.choice(LAST_NAMES),
             "date_of_birth": born, "gender": gender, "ethnicity_group": ethnicity,
             "preferred_language": language, "team_id": team_id, "social_worker_id": worker,
@@ -315,7 +319,7 @@ class DemoBuilder:
         horizon = self.today - timedelta(days=730)
         profile = {"child_id": child_id, "plan_kind": kind, "gender": gender,
                    "ethnicity_group": ethnicity, "placement": placement or NO_PLACEMENT,
-                   "team_id": team_id}
+                   "team_id": team_id, "record_key": record_key}
         entries: list[Entry] = []
         while due <= self.today + timedelta(days=120):
             review_id = self.next_id("review")
@@ -328,11 +332,11 @@ class DemoBuilder:
                                          review_id, due, worker, group, profile, entries)
             if held is not None:
                 status = coverage_status(held, *(asked or (None, None)))
-                key = (quarter_of(held).start, team_id, kind, status)
+                key = (quarter_of(held).start, team_id, kind, status, record_key)
                 self.tally.count_review(*key)
                 writer.add(ReviewCoverage.__table__, dict(zip(
-                    ("review_id", "quarter_start", "team_id", "plan_kind", "status"),
-                    (review_id, *key), strict=True)))
+                    ("review_id", "quarter_start", "team_id", "plan_kind", "status",
+                     "record_key"), (review_id, *key), strict=True)))
             number += 1
             due = _next_review(kind, due, number)
             group.wellbeing += rng.gauss(0.05, 0.25)  # most children's lives improve a little

@@ -50,8 +50,8 @@ def _totals(session) -> dict[tuple, tuple]:  # type: ignore[no-untyped-def]
 
 def _coverage(session) -> dict[tuple, tuple]:  # type: ignore[no-untyped-def]
     table = CoverageTotal.__table__
-    return {tuple(row[:3]): tuple(row[3:]) for row in session.execute(select(table))
-            if any(row[3:])}
+    return {tuple(row[:3]): tuple(row[3:7]) for row in session.execute(select(table))
+            if any(row[3:7])}
 
 
 def test_a_submitted_response_is_counted_under_every_breakdown(app, session) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +116,19 @@ def test_the_happiness_scale_keeps_its_mean(app, session) -> None:  # type: igno
     response = _answer(app, session, child, {"happiness": 8})
     quarter = quarter_of(uk_date(response.submitted_at)).start
     row = _totals(session)[("quarter", quarter, "happiness", "care_plan", "all", "all")]
-    assert row == (1, 0, 0, 0, 8, 1)
+    assert row[:6] == (1, 0, 0, 0, 8, 1)
+
+
+def test_each_total_carries_the_sum_of_its_childrens_record_keys(app, session) -> None:  # type: ignore[no-untyped-def]
+    first, second = make_child(session, age=14), make_child(session, age=15)
+    for child, happiness in ((first, 8), (second, 2)):
+        response = _answer(app, session, child, {"happiness": happiness})
+    quarter = quarter_of(uk_date(response.submitted_at)).start
+    row = _totals(session)[("quarter", quarter, "happiness", "care_plan", "all", "all")]
+    # 8 out of 10 is positive, 2 is not: each outcome's key sum is its own child's key.
+    assert row[:2] == (1, 1)
+    assert row[6:] == (first.record_key, second.record_key, 0, 0)
+    assert _totals(session) == _rebuilt(session)
 
 
 def _rebuilt(session) -> dict[tuple, tuple]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,15 @@ from .child import (
     PlanKind,
     Review,
 )
-from .dashboard import CoverageTotal, DashboardEntry, IndicatorTotal, ReviewCoverage
+from .dashboard import (
+    CoverageTotal,
+    DashboardEntry,
+    IndicatorTotal,
+    PublishedCoverage,
+    PublishedIndicator,
+    Release,
+    ReviewCoverage,
+)
 from .feedback import Feedback
 from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
@@ -26,6 +34,7 @@ __all__ = [
     "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
     "AuditLogIsAppendOnly", "Base", "Child", "CoverageTotal", "DashboardEntry",
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
+    "PublishedCoverage", "PublishedIndicator", "Release",
     "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
     "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "ReviewCoverage", "Role",
     "StaffSession", "Team", "User",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, LabelledEnum, enum_column, utcnow
@@ -123,6 +124,10 @@ class Child(Base):
     social_worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     #: When the record was created here.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A random number from 0 to 255, never shown: the dashboards add up the keys of the
+    #: children in each figure to decide how that figure is rounded (the cell key method,
+    #: see ``dashboards/disclosure.py``), so nobody can predict it.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))
 
     team: Mapped[Team] = relationship()
     social_worker: Mapped[User | None] = relationship()

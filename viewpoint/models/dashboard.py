@@ -7,10 +7,10 @@ recomputes every row from the source records.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -40,6 +40,8 @@ class DashboardEntry(Base):
     ethnicity_group: Mapped[str] = mapped_column(String(32))
     placement: Mapped[str] = mapped_column(String(32))
     team_id: Mapped[int]
+    #: The child's record key (see ``Child.record_key``), added to the totals' key sums.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=0)
     #: True while this is the child's latest response in its quarter (it is the one counted).
     counted_in_quarter: Mapped[bool] = mapped_column(default=True)
     #: True while this is the child's latest response in its financial year.
@@ -78,6 +80,12 @@ class IndicatorTotal(Base):
     #: Sum and number of answers on a scale (for the mean).
     scale_sum: Mapped[int] = mapped_column(default=0)
     scale_count: Mapped[int] = mapped_column(default=0)
+    #: The sums of the record keys of the children counted in each outcome: the cell keys
+    #: that decide how each published figure is rounded (taken modulo 256 when read).
+    positive_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_positive_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    declined_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped_key: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReviewCoverage(Base):
@@ -95,6 +103,8 @@ class ReviewCoverage(Base):
     plan_kind: Mapped[str] = mapped_column(String(32))
     #: "views_before", "asked_no_views" (asked, nothing in by the review) or "not_asked".
     status: Mapped[str] = mapped_column(String(16))
+    #: The child's record key, added to the coverage totals' key sums.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 
 class CoverageTotal(Base):
@@ -112,4 +122,58 @@ class CoverageTotal(Base):
     #: Reviews the child was asked for (a code issued) but had no views in by the day.
     asked_no_views: Mapped[int] = mapped_column(default=0)
     #: Reviews with no code issued at all.
+    not_asked: Mapped[int] = mapped_column(default=0)
+    #: Sums of the record keys of the children whose reviews are counted in each status.
+    views_before_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    asked_no_views_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_asked_key: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Release(Base):
+    """A period whose figures have been published. Figures are published once, when the
+    period has ended and settled, and never change afterwards: someone comparing the
+    dashboard before and after a child answers sees nothing move."""
+
+    __tablename__ = "release"
+
+    #: "quarter" or "year".
+    period_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: The first day of the period.
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    #: When the figures were worked out and stored.
+    published_at: Mapped[datetime]
+
+
+class PublishedIndicator(Base):
+    """The protected counts published for one indicator, plan kind and breakdown value in a
+    released period: each a multiple of 5, rounded by the cell key method, consistent with
+    each other (a breakdown's values add up to its total). Every figure on the dashboards for
+    that period is a sum of these; the exact counts are never read again for it."""
+
+    __tablename__ = "published_indicator"
+
+    period_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: As in ``indicator_total`` ("all" for the plan kind's total).
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: Children answering positively, otherwise, and declining or skipping (protected).
+    positive: Mapped[int] = mapped_column(default=0)
+    not_positive: Mapped[int] = mapped_column(default=0)
+    declined_or_skipped: Mapped[int] = mapped_column(default=0)
+
+
+class PublishedCoverage(Base):
+    """The protected coverage counts published for one team and plan kind in a released
+    quarter (reviews held is their sum)."""
+
+    __tablename__ = "published_coverage"
+
+    quarter_start: Mapped[date] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    plan_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    views_before: Mapped[int] = mapped_column(default=0)
+    asked_no_views: Mapped[int] = mapped_column(default=0)
     not_asked: Mapped[int] = mapped_column(default=0)

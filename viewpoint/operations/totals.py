@@ -51,9 +51,12 @@ NO_PLACEMENT = "none"
 #: What a held review's status can be.
 COVERAGE_STATUSES = ("views_before", "asked_no_views", "not_asked")
 
-_INDICATOR_COUNTS = (*OUTCOMES, "scale_sum", "scale_count")
+#: Each outcome's count, the scale's sum and count, then each outcome's sum of record keys.
+_INDICATOR_COUNTS = (*OUTCOMES, "scale_sum", "scale_count",
+                     *(f"{outcome}_key" for outcome in OUTCOMES))
 _OUTCOME_INDEX = {outcome: index for index, outcome in enumerate(OUTCOMES)}
-_COVERAGE_COUNTS = ("held", *COVERAGE_STATUSES)
+_KEY_OFFSET = len(OUTCOMES) + 2
+_COVERAGE_COUNTS = ("held", *COVERAGE_STATUSES, *(f"{status}_key" for status in COVERAGE_STATUSES))
 
 
 def indicator_outcomes(snapshot: Snapshot,
@@ -97,6 +100,8 @@ class Entry:
     placement: str
     team_id: int
     outcomes: dict[str, list[Any]]
+    #: The child's record key (see ``Child.record_key``).
+    record_key: int = 0
     counted_in_quarter: bool = True
     counted_in_year: bool = True
 
@@ -104,14 +109,14 @@ class Entry:
         return {name: getattr(self, name) for name in (
             "response_id", "child_id", "submitted_on", "band", "plan_kind", "gender",
             "ethnicity_group", "placement", "team_id", "counted_in_quarter", "counted_in_year",
-            "outcomes")}
+            "outcomes", "record_key")}
 
     @classmethod
     def from_row(cls, row: Any) -> Entry:
         return cls(**{name: getattr(row, name) for name in (
             "response_id", "child_id", "submitted_on", "band", "plan_kind", "gender",
             "ethnicity_group", "placement", "team_id", "outcomes", "counted_in_quarter",
-            "counted_in_year")})
+            "counted_in_year", "record_key")})
 
     def breakdown_values(self) -> tuple[str, ...]:
         """The entry's value in each of :data:`DIMENSIONS`, in order."""
@@ -150,6 +155,7 @@ class Tally:
         for indicator, (outcome, scale) in entry.outcomes.items():
             counts = profile[indicator]
             counts[_OUTCOME_INDEX[outcome]] += sign
+            counts[_KEY_OFFSET + _OUTCOME_INDEX[outcome]] += sign * entry.record_key
             if scale is not None:
                 counts[4] += sign * scale
                 counts[5] += sign
@@ -168,10 +174,11 @@ class Tally:
         return totals
 
     def count_review(self, quarter_start: date, team_id: int, plan_kind: str, status: str,
-                     sign: int = 1) -> None:
+                     record_key: int, sign: int = 1) -> None:
         counts = self.coverage[(quarter_start, team_id, plan_kind)]
         counts[0] += sign
         counts[1 + COVERAGE_STATUSES.index(status)] += sign
+        counts[1 + len(COVERAGE_STATUSES) + COVERAGE_STATUSES.index(status)] += sign * record_key
 
     def indicator_rows(self) -> list[dict[str, Any]]:
         names = ("period_kind", "period_start", "indicator", "plan_kind", "dimension", "value")
@@ -222,7 +229,8 @@ def entry_for(session: Session, response: Response) -> Entry:
                  plan_kind=plan.kind.value, gender=child.gender.value,
                  ethnicity_group=child.ethnicity_group.value,
                  placement=plan.placement_type.value if plan.placement_type else NO_PLACEMENT,
-                 team_id=child.team_id, outcomes=indicator_outcomes(snapshot, answers))
+                 team_id=child.team_id, outcomes=indicator_outcomes(snapshot, answers),
+                 record_key=child.record_key)
 
 
 def count_response(session: Session, response: Response) -> None:
@@ -257,13 +265,14 @@ def count_response(session: Session, response: Response) -> None:
 # --- coverage totals: whenever a review, a code or a response changes ---
 
 def review_statuses(session: Session, review_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
-    """(quarter start, team id, plan kind, status) for each held review among ``review_ids``."""
+    """(quarter start, team id, plan kind, status, the child's record key) for each held review
+    among ``review_ids``."""
     ids = sorted(set(review_ids))
     found: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         held = session.execute(
-            select(Review.id, Review.held_on, Plan.kind, Child.team_id)
+            select(Review.id, Review.held_on, Plan.kind, Child.team_id, Child.record_key)
             .join(Plan, Plan.id == Review.plan_id).join(Child, Child.id == Plan.child_id)
             .where(Review.id.in_(chunk), Review.held_on.is_not(None))).all()
         if not held:
@@ -275,10 +284,10 @@ def review_statuses(session: Session, review_ids: Iterable[int]) -> dict[int, tu
             select(Response.review_id, func.min(Response.submitted_at))
             .where(Response.review_id.in_(chunk), Response.submitted_at.is_not(None))
             .group_by(Response.review_id)).all())
-        for review_id, held_on, kind, team_id in held:
+        for review_id, held_on, kind, team_id, record_key in held:
             found[review_id] = (quarter_of(held_on).start, team_id, kind.value,
                                 coverage_status(held_on, asked.get(review_id),
-                                                answered.get(review_id)))
+                                                answered.get(review_id)), record_key)
     return found
 
 
@@ -308,7 +317,8 @@ def recount_reviews(session: Session, review_ids: Iterable[int]) -> None:
     tally = Tally()
     for review_id in ids:
         old, new = before.get(review_id), now.get(review_id)
-        old_key = (old.quarter_start, old.team_id, old.plan_kind, old.status) if old else None
+        old_key = ((old.quarter_start, old.team_id, old.plan_kind, old.status, old.record_key)
+                   if old else None)
         if old_key == new:
             continue
         if old is not None:
@@ -317,7 +327,7 @@ def recount_reviews(session: Session, review_ids: Iterable[int]) -> None:
             session.execute(delete(ReviewCoverage).where(ReviewCoverage.review_id == review_id))
             continue
         tally.count_review(*new)
-        values = dict(zip(("quarter_start", "team_id", "plan_kind", "status"), new, strict=True))
+        values = dict(zip(_REVIEW_COLUMNS, new, strict=True))
         if old is None:
             session.execute(insert(ReviewCoverage), [{"review_id": review_id, **values}])
         else:
@@ -326,6 +336,7 @@ def recount_reviews(session: Session, review_ids: Iterable[int]) -> None:
     tally.apply(session)
 
 
+_REVIEW_COLUMNS = ("quarter_start", "team_id", "plan_kind", "status", "record_key")
 _PENDING = "viewpoint.reviews_to_recount"
 
 
@@ -411,7 +422,7 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
         rows = session.execute(
             select(Response.id, Response.child_id, Response.submitted_at, Response.band,
                    Response.questionnaire_version_id, Plan.kind, Plan.placement_type,
-                   Child.gender, Child.ethnicity_group, Child.team_id)
+                   Child.gender, Child.ethnicity_group, Child.team_id, Child.record_key)
             .join(Plan, Plan.id == Response.plan_id).join(Child, Child.id == Response.child_id)
             .where(Response.submitted_at.is_not(None), Response.child_id >= low,
                    Response.child_id < low + batch)
@@ -436,7 +447,7 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
                 plan_kind=row.kind.value, gender=row.gender.value,
                 ethnicity_group=row.ethnicity_group.value,
                 placement=row.placement_type.value if row.placement_type else NO_PLACEMENT,
-                team_id=row.team_id,
+                team_id=row.team_id, record_key=row.record_key,
                 outcomes=indicator_outcomes(snapshots[row.questionnaire_version_id],
                                             answers.get(row.id, {}))))
     finish_child()
@@ -445,8 +456,8 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
     for start in range(0, len(held), 5000):
         for review_id, key in review_statuses(session, held[start:start + 5000]).items():
             tally.count_review(*key)
-            coverage_rows.append(dict(zip(("review_id", "quarter_start", "team_id", "plan_kind",
-                                           "status"), (review_id, *key), strict=True)))
+            coverage_rows.append(dict(zip(("review_id", *_REVIEW_COLUMNS), (review_id, *key),
+                                          strict=True)))
     if coverage_rows:
         session.execute(insert(ReviewCoverage), coverage_rows)
     indicator_rows, coverage_totals = tally.indicator_rows(), tally.coverage_rows()
