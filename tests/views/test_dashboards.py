@@ -12,7 +12,7 @@ import plotly
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_child, make_team, make_user
+from tests.factories import make_child, make_team, make_user, move_into_the_past
 from tests.staff import sign_in
 from viewpoint.dashboards.tables import Table
 from viewpoint.models import AuditEvent, Role
@@ -34,9 +34,15 @@ def _answered(app, session, child, safe: str = "happy"):  # type: ignore[no-unty
 
 @pytest.fixture()
 def council(app, session):  # type: ignore[no-untyped-def]
-    """Twelve children in one team who said they feel safe at home, and one who did not."""
+    """Twelve children in one team who said they feel safe at home, and one who did not,
+    answering today.
+
+    Their record keys are chosen so that the published counts are known: the twelve's keys
+    add up to 255 (the highest cell key: 12 is rounded down, to 10), the one's is 0 (the
+    lowest: 1 is rounded up, to 5)."""
     team = make_team(session, "Riverside")
-    children = [make_child(session, team=team) for _ in range(13)]
+    children = [make_child(session, team=team, record_key=255 if number == 1 else 0)
+                for number in range(13)]
     for number, child in enumerate(children):
         _answered(app, session, child, "sad" if number == 0 else "happy")
     session.commit()
@@ -44,6 +50,7 @@ def council(app, session):  # type: ignore[no-untyped-def]
 
 
 def test_the_panel_sees_every_section_with_its_table(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
+    move_into_the_past(session)
     panel = make_user(session, Role.PANEL_MEMBER)
     sign_in(client, panel, session)
     page = client.get("/dashboards/")
@@ -52,9 +59,11 @@ def test_the_panel_sees_every_section_with_its_table(app, client, session, counc
     for heading in ("How children feel about their lives", "Over the last eight quarters",
                     "Which groups do better or worse", "Is anyone asking?"):
         assert heading in text
-    # 12 of 13 feel safe at home: 92%, about 15 children (13 rounded to the nearest 5).
-    assert re.search(r"Feel safe where they live</th><td class=\"number\">92%</td>"
+    # 12 of 13 feel safe at home, published as 10 and 5: 67% of about 15 (never 92%, the
+    # share of the exact counts).
+    assert re.search(r"Feel safe where they live</th><td class=\"number\">67%</td>"
                      r"<td class=\"number\">15</td>", text)
+    assert "92%" not in text
     # Names never appear, nor the children's references.
     _team, children = council
     assert children[0].reference not in text and "Alder" not in text
@@ -64,6 +73,7 @@ def test_the_panel_sees_every_section_with_its_table(app, client, session, counc
 
 def test_every_table_downloads_as_csv_with_withheld_figures_marked(app, client, session,  # type: ignore[no-untyped-def]
                                                                     council) -> None:
+    move_into_the_past(session)
     manager = make_user(session, Role.TEAM_MANAGER, council[0])
     sign_in(client, manager, session)
     for table in ("headline", "trend", "breakdown", "coverage-team", "coverage-kind"):
@@ -77,7 +87,12 @@ def test_every_table_downloads_as_csv_with_withheld_figures_marked(app, client, 
     headline = list(csv.reader(io.StringIO(client.get(
         "/dashboards/headline.csv").get_data(as_text=True))))
     safe = next(row for row in headline if row[0] == "Feel safe where they live")
-    assert safe[1:3] == ["92", "15"]
+    assert safe[1:3] == ["67", "15"]
+    # The file says what its symbols mean, after the table.
+    notes = headline[headline.index([]) + 1:]
+    assert notes[0] == ["Notes"]
+    assert {row[0] for row in notes[1:]} >= {"[c]", "[x]", "Counts"}
+    assert "fewer than 10 children" in dict(row for row in notes[1:] if len(row) == 2)["[c]"]
     # The group table needs a group; without one it says so.
     missing = client.get("/dashboards/group.csv")
     assert missing.status_code == 404 and "Choose a group" in missing.get_data(as_text=True)
@@ -88,8 +103,10 @@ def test_every_table_downloads_as_csv_with_withheld_figures_marked(app, client, 
 def test_a_small_council_has_its_figures_withheld(app, client, session) -> None:  # type: ignore[no-untyped-def]
     team = make_team(session)
     for _ in range(4):
-        _answered(app, session, make_child(session, team=team))
+        # Key 0: the 4 are published as 5, fewer than 10.
+        _answered(app, session, make_child(session, team=team, record_key=0))
     session.commit()
+    move_into_the_past(session)
     panel = make_user(session, Role.PANEL_MEMBER)
     sign_in(client, panel, session)
     rows = list(csv.reader(io.StringIO(client.get("/dashboards/headline.csv").get_data(
@@ -97,7 +114,8 @@ def test_a_small_council_has_its_figures_withheld(app, client, session) -> None:
     safe = next(row for row in rows if row[0] == "Feel safe where they live")
     assert safe[1:3] == ["[c]", "[c]"]
     text = client.get("/dashboards/").get_data(as_text=True)
-    assert "figures are withheld because too few children answered" in text
+    assert re.search(r"\d+ figures? (is|are) withheld because too few children answered", text)
+    assert "withheld: too few children" in text  # what the chart writes on the bar
 
 
 def test_unusable_filters_fall_back_and_say_so(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
@@ -146,6 +164,7 @@ def test_the_council_view_shows_only_approved_words(app, client, session, counci
     share_feedback(session, shared.feedback, manager,
                    "You said you wanted to play football; we found a club near you.")
     session.commit()
+    move_into_the_past(session)
     panel = make_user(session, Role.PANEL_MEMBER)
     sign_in(client, panel, session)
     text = client.get("/dashboards/council").get_data(as_text=True)
@@ -174,13 +193,54 @@ def test_a_csv_never_runs_a_formula_a_team_name_could_carry() -> None:
 def test_reviews_held_without_views_show_in_coverage(app, client, session) -> None:  # type: ignore[no-untyped-def]
     team = make_team(session, "Hillside")
     for _ in range(12):
-        child = make_child(session, team=team)
+        child = make_child(session, team=team, record_key=0)
         child.plans[0].reviews[0].held_on = date.today()
     session.commit()
+    move_into_the_past(session)
     panel = make_user(session, Role.PANEL_MEMBER)
     sign_in(client, panel, session)
     rows = list(csv.reader(io.StringIO(client.get("/dashboards/coverage-team.csv").get_data(
         as_text=True))))
     hillside = next(row for row in rows if row[0] == "Hillside")
-    # 12 held (rounded to 10), none with views, none asked: 100% not asked.
-    assert hillside[1:] == ["10", "0", "0", "0", "0", "10", "100"]
+    # 12 held (keys adding up to 0: rounded up, to 15), none with views, none asked: 100%
+    # not asked.
+    assert hillside[1:] == ["15", "0", "0", "0", "0", "15", "100"]
+
+
+def test_the_period_still_running_is_not_published(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
+    """Today's answers are in a quarter and a year that have not ended: the dashboard says
+    when they will be published and shows no figure for them, on the page or in a file."""
+    panel = make_user(session, Role.PANEL_MEMBER)
+    sign_in(client, panel, session)
+    text = client.get("/dashboards/").get_data(as_text=True)
+    assert "will be published on" in text
+    assert "67%" not in text and "92%" not in text
+    for table in ("headline", "coverage-team"):
+        rows = list(csv.reader(io.StringIO(client.get(f"/dashboards/{table}.csv").get_data(
+            as_text=True))))
+        body = rows[1:rows.index([])]
+        assert body, table
+        assert all(cell == "[x]" for row in body for cell in row[1:]), (table, body)
+
+
+def test_every_plan_choice_on_offer_works(app, client, session, council) -> None:  # type: ignore[no-untyped-def]
+    move_into_the_past(session)
+    panel = make_user(session, Role.PANEL_MEMBER)
+    sign_in(client, panel, session)
+    page = client.get("/dashboards/").get_data(as_text=True)
+    offered = re.findall(r'<option value="([a-z_]+)"', page.split('id="plans"')[1].split(
+        "</select>")[0])
+    assert len(offered) == 7
+    for plans in offered:
+        text = client.get(f"/dashboards/?plans={plans}").get_data(as_text=True)
+        assert "not on offer" not in text, plans
+    # The care plan children are all of this council: the same figure under "care plans".
+    care = client.get("/dashboards/?plans=care_plan").get_data(as_text=True)
+    assert re.search(r"Feel safe where they live</th><td class=\"number\">67%</td>", care)
+
+
+def test_the_method_is_explained_to_the_panel(app, client, session) -> None:  # type: ignore[no-untyped-def]
+    panel = make_user(session, Role.PANEL_MEMBER)
+    sign_in(client, panel, session)
+    text = client.get("/dashboards/method").get_data(as_text=True)
+    assert "How the figures are protected" in text and "cell key method" in text

@@ -1,9 +1,11 @@
 """Chart builders: published figures in, plotly figures out.
 
-Charts only draw what ``measures`` published; a withheld figure is drawn as a gap and
-named in the hover text, never as zero. Colours are the Okabe-Ito palette, which people
-with any common colour-vision difference can tell apart, and every chart carries its
-data table and a one-sentence summary on the page as its accessible alternative.
+Charts only draw what ``measures`` published. A withheld figure, or one of a period not yet
+published, is never an empty row that reads as zero: it is drawn as a pale hatched bar across
+the whole scale with its reason written on it (a trend names it under its quarter).
+Colours are the Okabe-Ito palette, which people with any common colour-vision difference
+can tell apart, and every chart carries its data table and a one-sentence summary on the
+page as its accessible alternative.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def _figure(traces: Sequence[Any], *, height: int, percent_axis: bool = True,
 
 
 def _hover(figure: Figure) -> str:
+    if figure.pending:
+        return _("Not published yet")
     if figure.withheld:
         return _("Withheld: too few children to show")
     if not figure.answered:
@@ -54,20 +58,49 @@ def _bar_values(figures: Sequence[Figure]) -> list[int | None]:
     return [figure.share if figure.shown else None for figure in figures]
 
 
+def _missing_label(figure: Figure) -> str:
+    if figure.pending:
+        return _("not published yet")
+    if figure.withheld:
+        return _("withheld: too few children")
+    return ""
+
+
+def _missing(labels: Sequence[str], figures: Sequence[Figure], *, big: bool = False,
+             name: str | None = None) -> go.Bar:
+    """The pale hatched bars that stand where a figure is withheld or not published yet."""
+    missing = [figure.withheld or figure.pending for figure in figures]
+    return go.Bar(
+        orientation="h", y=list(labels), x=[100 if gap else None for gap in missing],
+        name=name or _("Withheld or not published"), showlegend=False,
+        marker={"color": "#f3f2f1", "line": {"color": "#6f777b", "width": 1},
+                "pattern": {"shape": "/", "fgcolor": "#b1b4b6"}},
+        text=[_missing_label(figure) for figure in figures], textposition="inside",
+        insidetextanchor="start", textfont={"color": "#0b0c0c", "size": 20 if big else 14},
+        hovertext=[_hover(figure) for figure in figures], hoverinfo="text")
+
+
 def headline_chart(rows: Sequence[HeadlineRow]) -> dict[str, Any]:
     """Every indicator's share of children answering positively, one bar each."""
+    labels = [row.label for row in rows]
+    figures = [row.figure for row in rows]
     bars = go.Bar(
-        orientation="h", y=[row.label for row in rows],
-        x=_bar_values([row.figure for row in rows]), marker_color=PALETTE[0],
-        text=[f"{row.figure.share}%" if row.figure.shown else _("withheld")
-              if row.figure.withheld else "" for row in rows],
+        orientation="h", y=labels, x=_bar_values(figures), marker_color=PALETTE[0],
+        text=[f"{figure.share}%" if figure.shown else "" for figure in figures],
         textposition="outside", cliponaxis=False,
-        hovertext=[_hover(row.figure) for row in rows], hoverinfo="text")
-    return _figure([bars], height=90 + 34 * len(rows))
+        hovertext=[_hover(figure) for figure in figures], hoverinfo="text")
+    return _figure([bars, _missing(labels, figures)], height=90 + 34 * len(rows),
+                   barmode="overlay")
 
 
 def trend_chart(points: Sequence[tuple[str, Figure]]) -> dict[str, Any]:
     """One indicator quarter by quarter; withheld quarters are gaps in the line."""
+    gaps = go.Scatter(
+        x=[label for label, point in points if point.pending or point.withheld],
+        y=[8 for _label, point in points if point.pending or point.withheld],
+        mode="text", text=[_missing_label(point) for _label, point in points
+                           if point.pending or point.withheld],
+        textfont={"color": "#505a5f"}, hoverinfo="skip", showlegend=False)
     line = go.Scatter(
         x=[label for label, _figure in points],
         y=[point.share if point.shown else None for _label, point in points],
@@ -77,21 +110,22 @@ def trend_chart(points: Sequence[tuple[str, Figure]]) -> dict[str, Any]:
         textposition="top center",
         hovertext=[_hover(point) for _label, point in points], hoverinfo="text",
         connectgaps=False)
-    return _figure([line], height=340, percent_axis=False,
+    return _figure([line, gaps], height=340, percent_axis=False,
                    yaxis={"range": [0, 105], "ticksuffix": "%", "dtick": 20,
                           "gridcolor": "#d0d3d4", "autorange": False})
 
 
 def breakdown_chart(bars: Sequence[tuple[str, Figure]]) -> dict[str, Any]:
     """One indicator for each group in a breakdown."""
+    labels = [label for label, _figure in bars]
+    figures = [figure for _label, figure in bars]
     trace = go.Bar(
-        orientation="h", y=[label for label, _figure in bars],
-        x=_bar_values([figure for _label, figure in bars]), marker_color=PALETTE[2],
-        text=[f"{bar.share}%" if bar.shown else _("withheld") if bar.withheld else ""
-              for _label, bar in bars],
+        orientation="h", y=labels, x=_bar_values(figures), marker_color=PALETTE[2],
+        text=[f"{bar.share}%" if bar.shown else "" for bar in figures],
         textposition="outside", cliponaxis=False,
-        hovertext=[_hover(bar) for _label, bar in bars], hoverinfo="text")
-    return _figure([trace], height=90 + 40 * len(bars))
+        hovertext=[_hover(bar) for bar in figures], hoverinfo="text")
+    return _figure([trace, _missing(labels, figures)], height=90 + 40 * len(bars),
+                   barmode="overlay")
 
 
 def group_chart(rows: Sequence[GroupRow], group_label: str) -> dict[str, Any]:
@@ -127,13 +161,18 @@ def coverage_chart(rows: Sequence[tuple[str, CoverageFigure]]) -> dict[str, Any]
 
 def council_chart(bars: Sequence[tuple[str, Figure]]) -> dict[str, Any]:
     """Big, plain bars for the Children in Care Council: out of every 10 children."""
+    labels = [label for label, _figure in bars]
+    figures = [figure for _label, figure in bars]
+    # The same "about N in 10" as the words beside the chart (``Figure.in_ten``), and the
+    # hover says nothing more exact than the words do.
+    words = [_("About %(number)d in 10", number=bar.in_ten) if bar.shown else ""
+             for bar in figures]
     trace = go.Bar(
-        orientation="h", y=[label for label, _figure in bars],
-        x=_bar_values([figure for _label, figure in bars]), marker_color=PALETTE[0],
-        text=[_("About %(number)d in 10", number=int((bar.share or 0) / 10 + 0.5))
-              if bar.shown else "" for _label, bar in bars],
-        textposition="inside", insidetextanchor="start",
+        orientation="h", y=labels, x=[bar.in_ten * 10 if bar.shown else None for bar in figures],
+        marker_color=PALETTE[0], text=words, textposition="inside", insidetextanchor="start",
         textfont={"color": "#ffffff", "size": 22},
-        hovertext=[_hover(bar) for _label, bar in bars], hoverinfo="text")
-    return _figure([trace], height=100 + 80 * len(bars), big=True)
+        hovertext=[word or _hover(bar) for word, bar in zip(words, figures, strict=True)],
+        hoverinfo="text")
+    return _figure([trace, _missing(labels, figures, big=True)], height=100 + 80 * len(bars),
+                   big=True, barmode="overlay")
 

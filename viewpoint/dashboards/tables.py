@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .measures import (
+    PENDING,
     PLAN_SET_LABELS,
     Coverage,
     CoverageFigure,
@@ -20,13 +22,17 @@ from .measures import (
     HeadlineRow,
 )
 
-#: What a withheld figure reads as in a CSV file (the convention of official statistics).
+#: What a withheld figure reads as in a CSV file (the convention of official statistics:
+#: "confidential").
 WITHHELD = "[c]"
+#: What a figure of a period not yet published reads as ("not available").
+NOT_PUBLISHED = "[x]"
 
 
 @dataclass(frozen=True)
 class Table:
-    """A published table. Cells are ints, strings, or None for a withheld figure."""
+    """A published table. Cells are ints, strings, None for a withheld figure, or
+    :data:`NOT_PUBLISHED`."""
 
     name: str
     caption: str
@@ -36,15 +42,34 @@ class Table:
     #: Columns (by index) that are percentages, for formatting.
     percent_columns: frozenset[int] = frozenset()
 
-    def csv(self) -> str:
+    def csv(self, notes: Sequence[tuple[str, str]] = ()) -> str:
         """The table as CSV: withheld figures are ``[c]``; text that a spreadsheet would run as
-        a formula is defused."""
+        a formula is defused. ``notes`` (symbol or subject, explanation) follow the table
+        after an empty row, so that a file passed on still says what its symbols mean."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(self.headers)
         for row in self.rows:
             writer.writerow([WITHHELD if cell is None else _defuse(cell) for cell in row])
+        if notes:
+            writer.writerow([])
+            writer.writerow([_("Notes")])
+            writer.writerows(notes)
         return out.getvalue()
+
+
+def csv_notes(threshold: int, settle_days: int) -> list[tuple[str, str]]:
+    """What every CSV file's symbols and counts mean."""
+    return [
+        (WITHHELD, _("Withheld: fewer than %(threshold)d children (or reviews) are counted in "
+                     "this group, too few for a share that does not point at who they are.",
+                     threshold=threshold)),
+        (NOT_PUBLISHED, _("Not yet published: a period's figures are published %(days)d days "
+                          "after it ends, once, and never change afterwards.", days=settle_days)),
+        (_("Counts"), _("Each count is rounded to a multiple of 5, up or down at random, so "
+                        "the true number could be up to 4 more or less; the counts in a table "
+                        "add up. Shares are worked out from these rounded counts.")),
+    ]
 
 
 def _defuse(cell: Any) -> Any:
@@ -56,6 +81,8 @@ def _defuse(cell: Any) -> Any:
 
 def _figure_cells(figure: Figure) -> tuple[Any, Any]:
     """(share, children answered): None where withheld; no share where nobody answered."""
+    if figure.pending:
+        return NOT_PUBLISHED, NOT_PUBLISHED
     if figure.withheld:
         return None, None
     if not figure.answered:
@@ -63,15 +90,12 @@ def _figure_cells(figure: Figure) -> tuple[Any, Any]:
     return figure.share, figure.answered
 
 
-def _mean_cell(figure: Figure) -> Any:
-    if figure.withheld:
-        return None
-    return figure.mean if figure.mean is not None else ""
-
-
 def headline_table(rows: Sequence[HeadlineRow], period: str, plans: str) -> Table:
     shown = [row for row in rows if row.figure.shown]
-    if shown:
+    if any(row.figure.pending for row in rows):
+        summary = _("%(period)s, %(plans)s: the figures for this period are not published yet.",
+                    period=period, plans=plans)
+    elif shown:
         best = max(shown, key=lambda row: row.figure.share or 0)
         worst = min(shown, key=lambda row: row.figure.share or 0)
         summary = _("%(period)s, %(plans)s: the highest share was for “%(best)s” "
@@ -84,17 +108,18 @@ def headline_table(rows: Sequence[HeadlineRow], period: str, plans: str) -> Tabl
                     period=period, plans=plans)
     withheld = sum(1 for row in rows if row.figure.withheld)
     if withheld:
-        summary += " " + _("%(count)d figures are withheld because too few children answered.",
-                           count=withheld)
+        summary += " " + ngettext("%(num)d figure is withheld because too few children "
+                                  "answered.", "%(num)d figures are withheld because too few "
+                                  "children answered.", withheld)
     return Table(
         name="headline", caption=_("Share of children answering positively, %(period)s",
                                    period=period),
         summary=summary,
         headers=(_("Measure"), _("Share answering positively (%)"),
-                 _("Children who answered (rounded to 5)"), _("Mean score (0 to 10)"),
+                 _("Children who answered (rounded to 5)"),
                  _("Chose not to say or skipped (rounded to 5)")),
-        rows=[(row.label, *_figure_cells(row.figure), _mean_cell(row.figure),
-               row.declined_or_skipped)
+        rows=[(row.label, *_figure_cells(row.figure),
+               NOT_PUBLISHED if row.figure.pending else row.declined_or_skipped)
               for row in rows],
         percent_columns=frozenset({1}))
 
@@ -123,9 +148,12 @@ def trend_table(points: Sequence[tuple[str, Figure]], indicator: str) -> Table:
 
 
 def breakdown_table(bars: Sequence[tuple[str, Figure]], indicator: str,
-                    dimension: str) -> Table:
+                    dimension: str, published: bool = True) -> Table:
     shown = [(label, bar) for label, bar in bars if bar.shown]
-    if len(shown) >= 2:
+    if not published:
+        summary = _("%(indicator)s, by %(dimension)s: the figures for this period are not "
+                    "published yet.", indicator=indicator, dimension=dimension.lower())
+    elif len(shown) >= 2:
         best = max(shown, key=lambda item: item[1].share or 0)
         worst = min(shown, key=lambda item: item[1].share or 0)
         summary = _("%(indicator)s, by %(dimension)s: highest “%(best)s” (%(best_share)d%%), "
@@ -149,7 +177,10 @@ def breakdown_table(bars: Sequence[tuple[str, Figure]], indicator: str,
 def group_table(rows: Sequence[GroupRow], group: str) -> Table:
     compared = [row for row in rows if row.group.shown and row.rest.shown]
     lower = [row for row in compared if (row.group.share or 0) < (row.rest.share or 0)]
-    if compared:
+    if any(row.group.pending for row in rows):
+        summary = _("%(group)s: the figures for this period are not published yet.",
+                    group=group)
+    elif compared:
         gaps = sorted(compared, key=lambda row: (row.group.share or 0) - (row.rest.share or 0))
         widest = gaps[0]
         summary = _("%(group)s answered positively less often than everyone else on "
@@ -170,6 +201,8 @@ def group_table(rows: Sequence[GroupRow], group: str) -> Table:
 
 
 def _coverage_cells(figure: CoverageFigure) -> tuple[Any, ...]:
+    if figure.state == PENDING:
+        return (NOT_PUBLISHED,) * 7
     return (figure.held, figure.views_before, figure.shares.get("views_before"),
             figure.asked_no_views, figure.shares.get("asked_no_views"), figure.not_asked,
             figure.shares.get("not_asked"))
@@ -177,7 +210,10 @@ def _coverage_cells(figure: CoverageFigure) -> tuple[Any, ...]:
 
 def coverage_table(coverage: Coverage, period: str, plans: str, by: str) -> Table:
     total = coverage.total
-    if total.held and total.shares.get("views_before") is not None:
+    if total.state == PENDING:
+        summary = _("%(period)s, %(plans)s: the figures for this period are not published yet.",
+                    period=period, plans=plans)
+    elif total.held and total.shares.get("views_before") is not None:
         summary = _("%(period)s, %(plans)s: of about %(held)d reviews held, %(views)d%% had the "
                     "child's views in beforehand.", period=period, plans=plans,
                     held=total.held, views=total.shares["views_before"] or 0)

@@ -20,6 +20,7 @@ from ..periods import YEAR, Period, parse_period, year_of
 from ..questionnaires import Catalogue
 from . import bp, figures, services, tables
 from .measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, PLAN_SETS, Measures
+from .releases import SETTLE_DAYS
 
 #: The indicators the Children in Care Council's view shows, in its own words.
 COUNCIL_MEASURES = {
@@ -61,9 +62,15 @@ class Filters:
         return values
 
 
-def parse_filters(args: Mapping[str, str], periods: list[Period],
-                  catalogue: Catalogue) -> Filters:
-    default = next((p for p in periods if p.kind == YEAR), year_of(date.today()))
+def default_period(measures: Measures, periods: list[Period]) -> Period:
+    """The latest published year, else the latest published quarter, else this year."""
+    published = [p for p in periods if measures.is_published(p)]
+    return next((p for p in published if p.kind == YEAR), None) or next(
+        iter(published), None) or year_of(measures.today)
+
+
+def parse_filters(args: Mapping[str, str], periods: list[Period], catalogue: Catalogue,
+                  default: Period) -> Filters:
     filters = Filters(period=default)
     if "period" in args:
         chosen = parse_period(args["period"])
@@ -107,6 +114,7 @@ def _dashboard(measures: Measures, filters: Filters, charts: bool = True) -> dic
     headline = measures.headline(period, plans)
     trend = [(quarter.label, figure)
              for quarter, figure in measures.trend(period, plans, filters.indicator)]
+    published = measures.is_published(period)
     bars = [(measures.value_label(filters.by, value), figure) for value, figure in
             measures.breakdown(period, plans, filters.indicator, filters.by)]
     coverage = measures.coverage(period, plans)
@@ -114,7 +122,7 @@ def _dashboard(measures: Measures, filters: Filters, charts: bool = True) -> dic
         "headline": tables.headline_table(headline, period.label, plans_label),
         "trend": tables.trend_table(trend, indicator_label),
         "breakdown": tables.breakdown_table(bars, indicator_label,
-                                            str(BREAKDOWN_LABELS[filters.by])),
+                                            str(BREAKDOWN_LABELS[filters.by]), published),
         "coverage_team": tables.coverage_table(coverage, period.label, plans_label, "team"),
         "coverage_kind": (tables.coverage_table(coverage, period.label, plans_label, "kind")
                           if coverage.by_kind else None),
@@ -149,17 +157,29 @@ def _group_choices(measures: Measures, filters: Filters) -> list[tuple[str, list
     return choices
 
 
+def _filters(measures: Measures, periods: list[Period]) -> Filters:
+    return parse_filters(request.args, periods, _catalogue(), default_period(measures, periods))
+
+
 @bp.route("/")
 @require("dashboards.view")
 def index():  # type: ignore[no-untyped-def]
     measures = _measures()
     periods = measures.periods_with_data()
-    filters = parse_filters(request.args, periods, _catalogue())
+    filters = _filters(measures, periods)
     return render_template(
-        "dashboards/index.html", filters=filters, periods=periods,
+        "dashboards/index.html", filters=filters, periods=periods, measures=measures,
         dashboard=_dashboard(measures, filters), group_choices=_group_choices(measures, filters),
         indicators=_catalogue().indicators, plan_sets=PLAN_SET_LABELS,
-        breakdowns=BREAKDOWN_LABELS, threshold=measures.threshold)
+        breakdowns=BREAKDOWN_LABELS, threshold=measures.threshold, settle_days=SETTLE_DAYS)
+
+
+@bp.route("/method")
+@require("dashboards.view")
+def method():  # type: ignore[no-untyped-def]
+    """How the figures are protected, in words for the panel."""
+    return render_template("dashboards/method.html", settle_days=SETTLE_DAYS,
+                           threshold=current_app.config["DASHBOARD_MIN_CHILDREN"])
 
 
 #: The tables that can be downloaded, by the name in their address.
@@ -170,13 +190,14 @@ DOWNLOADS = ("headline", "trend", "breakdown", "group", "coverage-team", "covera
 @require("dashboards.view")
 def download(table: str):  # type: ignore[no-untyped-def]
     measures = _measures()
-    filters = parse_filters(request.args, measures.periods_with_data(), _catalogue())
+    filters = _filters(measures, measures.periods_with_data())
     found = _dashboard(measures, filters, charts=False).get(table.replace("-", "_"))
     if found is None:
         return Response(_("Choose a group to compare first.") + "\n", status=404,
                         mimetype="text/plain")
     name = f"viewpoint-{table}-{filters.period.key}-{filters.plans}.csv"
-    return Response(found.csv(), mimetype="text/csv",
+    notes = tables.csv_notes(measures.threshold, SETTLE_DAYS)
+    return Response(found.csv(notes), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -187,7 +208,9 @@ def council():  # type: ignore[no-untyped-def]
     in plain words, with "you said, we did" examples a manager approved."""
     measures = _measures()
     periods = measures.periods_with_data()
-    filters = parse_filters(request.args, periods, _catalogue())
+    years = [p for p in periods if p.kind == YEAR]
+    filters = parse_filters(request.args, years, _catalogue(), next(
+        (p for p in years if measures.is_published(p)), year_of(measures.today)))
     filters.plans = "in_care"
     period = filters.period
     bars = []
@@ -197,7 +220,7 @@ def council():  # type: ignore[no-untyped-def]
                          measures.lattice(period, indicator).figure("in_care")))
     coverage = measures.coverage(period, "in_care")
     return render_template(
-        "dashboards/council.html", period=period, periods=[p for p in periods if p.kind == YEAR],
+        "dashboards/council.html", period=period, periods=years, measures=measures,
         filters=filters, bars=bars,
         chart=figures.council_chart([(words.capitalize(), figure)
                                      for _key, words, figure in bars]),
