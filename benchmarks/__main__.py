@@ -14,6 +14,8 @@ Benchmarks (choose with --only / --skip):
            (steady on a busy machine: for comparing two versions of the code)
   dashboards  the panel's dashboard page and each of its queries at 10k, 100k and 1M
            responses, SQLite and PostgreSQL (builds each council first: about 40 minutes)
+  disclosure  the share of dashboard figures published (not withheld) at 1,500 and
+           20,000 responses, against the share before the cell key method
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
     return rows
 
 
-BENCHMARKS = ("demo", "answers", "render", "weight", "cpu", "dashboards")
+BENCHMARKS = ("demo", "answers", "render", "weight", "cpu", "dashboards", "disclosure")
 WEB = {"answers", "render", "weight"}
 
 
@@ -128,6 +130,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("BENCH_DASHBOARD_SIZES", "10000,100000,1000000"),
                         help="comma-separated response counts for the dashboards benchmark "
                              "(default 10000,100000,1000000)")
+    parser.add_argument("--disclosure-sizes",
+                        default=os.environ.get("BENCH_DISCLOSURE_SIZES", "1500,20000"),
+                        help="comma-separated response counts for the disclosure benchmark "
+                             "(default 1500,20000)")
     web = parser.add_argument_group("web benchmarks (answers, render, weight)")
     web.add_argument("--clients", type=int, default=16,
                      help="concurrent clients, each a signed-in child (default 16)")
@@ -197,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
                 rows += bench_dashboards(
                     [int(size) for size in args.dashboard_sizes.split(",") if size], server,
                     Path(scratch))
+        if "disclosure" in selected:
+            from benchmarks.disclosure import bench_disclosure
+
+            rows += bench_disclosure(
+                [int(size) for size in args.disclosure_sizes.split(",") if size], Path(scratch))
         if "cpu" in selected:
             from benchmarks.cpu import bench_cpu
 

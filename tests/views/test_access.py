@@ -69,6 +69,7 @@ POLICY: dict[str, object] = {
     "casework.child_audit": {TM},
     "dashboards.index": {TM, IRO, PANEL},
     "dashboards.download": {TM, IRO, PANEL},
+    "dashboards.method": {TM, IRO, PANEL},
     "dashboards.council": {TM, IRO, PANEL},
     "dashboards.no_views": {TM},
     "admin.users": {ADMIN},
