@@ -97,8 +97,9 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "`recorded/` (people's recordings, used instead), a folder per language in each. "
      "Default: `audio/` in the instance folder."),
     ("DASHBOARD_MIN_CHILDREN", int, 10,
-     "No dashboard figure rests on fewer children than this (at least 6, so counts from 1 to 5 "
-     "are never shown); smaller groups are withheld, with secondary suppression."),
+     "A group's share is shown only when at least this many children (by the published, "
+     "rounded count) are counted in it; smaller groups are withheld. At least 6; production "
+     "refuses less than 10."),
 ]
 
 

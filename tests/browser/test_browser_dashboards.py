@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.childpages import assert_accessible
-from tests.browser.harness import LAPTOP, Browsing, serving
+from tests.browser.harness import LAPTOP, PHONE, TABLET, Browsing, serving
 from tests.support import make_config, migrate
 from viewpoint import create_app
 from viewpoint.demo import DEMO_DOMAIN, DemoBuilder
+from viewpoint.periods import quarter_of
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +89,9 @@ def test_the_panel_lands_on_the_dashboard_and_every_chart_is_drawn(
     waiting.value.save_as(saved)
     text = saved.read_text()
     assert text.splitlines()[0].startswith("Measure,Children's home: share (%)")
-    assert len(text.splitlines()) == 17  # the header and every measure
+    lines = text.splitlines()
+    assert lines.index("") == 17  # the header and every measure, then the notes
+    assert lines[18] == "Notes" and any(line.startswith("[c],") for line in lines[19:])
 
     # Printed: no filters or download links, every section still there.
     page.emulate_media(media="print")
@@ -105,6 +108,88 @@ def test_a_bad_filter_in_the_address_is_explained_not_an_error(council, browsing
     expect(page.locator(".notice")).to_contain_text("There are no figures for that period")
     expect(page.locator(".notice")).to_contain_text("That choice of plans is not on offer")
     charts_drawn(page, 4)
+
+
+SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens" / "dashboards"
+SIZES = {"laptop-1366x768": {"width": 1366, "height": 768}, "tablet-768x1024": TABLET,
+         "phone-360x740": PHONE}
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_dashboards_are_kept_as_screenshots_and_fit(council, browsing, language: str) -> None:  # type: ignore[no-untyped-def]
+    """Each dashboard page at the sizes people use, in English and Welsh (staff pages come in
+    no right-to-left language), saved in test-artifacts/screens/dashboards for people to
+    look at; no page scrolls sideways."""
+    base, passwords = council
+    this_quarter = quarter_of(date.today()).key
+    pages = {"dashboard": "/dashboards/?group=placement:residential",
+             "running-quarter": f"/dashboards/?period={this_quarter}",
+             "one-kind-of-plan": "/dashboards/?plans=child_in_need&by=ethnicity_group",
+             "council": "/dashboards/council", "method": "/dashboards/method"}
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in SIZES.items():
+        page = browsing.page(viewport)
+        sign_in(page, base, passwords, "panel")
+        if language != "en":
+            page.locator(f"button[name=language][value={language}]").click()
+            page.wait_for_load_state("load")
+            expect(page.locator("html")).to_have_attribute("lang", language)
+        for name, address in pages.items():
+            page.goto(base + address)
+            page.wait_for_load_state("load")
+            if page.locator(".plot").count():
+                expect(page.locator("[data-drawn=true]")).to_have_count(
+                    page.locator(".plot").count())
+            page.screenshot(path=str(SCREENS / f"{name}-{size}-{language}.png"), full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert wide <= 1, f"{name} at {size} in {language} scrolls sideways by {wide}px"
+
+
+def test_a_withheld_group_is_drawn_as_withheld_not_as_zero(council, browsing) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "panel")
+    # Child in need plans by ethnicity group: some groups are too small to show.
+    page.goto(base + "/dashboards/?plans=child_in_need&by=ethnicity_group")
+    charts_drawn(page, 4)
+    table = page.locator("#breakdown-summary").locator("..").locator("table")
+    withheld_rows = table.locator("tr", has=page.locator(".withheld")).count()
+    assert withheld_rows >= 1
+    # The chart writes the reason on a hatched bar for each of them.
+    expect(page.locator("#breakdown-plot").get_by_text("withheld: too few children")).to_have_count(
+        withheld_rows)
+
+
+def test_the_quarter_still_running_is_not_drawn_as_if_complete(council, browsing) -> None:  # type: ignore[no-untyped-def]
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "panel")
+    page.goto(base + f"/dashboards/?period={quarter_of(date.today()).key}")
+    expect(page.locator(".notice")).to_contain_text("will be published on")
+    # The trend names the running quarter as not published, with no point for it.
+    expect(page.locator("#trend-plot").get_by_text("not published yet")).to_have_count(1)
+    expect(page.locator("#headline-summary")).to_contain_text("not published yet")
+
+
+def test_the_printed_dashboard_starts_with_figures_on_its_first_page(council, browsing,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    base, passwords = council
+    page = browsing.page(LAPTOP)
+    sign_in(page, base, passwords, "panel")
+    page.goto(base + "/dashboards/")
+    charts_drawn(page, 4)
+    page.emulate_media(media="print")
+    pdf = tmp_path / "dashboard.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    (SCREENS / "dashboard-printed.pdf").write_bytes(pdf.read_bytes())
+    first = PdfReader(str(pdf)).pages[0].extract_text()
+    assert "What children tell us" in first
+    # More than the title: the first section's summary and chart start on page one.
+    assert "How children feel about their lives" in first
+    assert "highest share" in first
 
 
 def test_the_children_in_care_council_view_is_plain_and_big(council, browsing) -> None:  # type: ignore[no-untyped-def]

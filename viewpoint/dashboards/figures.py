@@ -63,13 +63,14 @@ def _missing_label(figure: Figure) -> str:
         return _("not published yet")
     if figure.withheld:
         return _("withheld: too few children")
-    return ""
+    return _("no answers")
 
 
 def _missing(labels: Sequence[str], figures: Sequence[Figure], *, big: bool = False,
              name: str | None = None) -> go.Bar:
-    """The pale hatched bars that stand where a figure is withheld or not published yet."""
-    missing = [figure.withheld or figure.pending for figure in figures]
+    """The pale hatched bars that stand where there is no figure: withheld, not published
+    yet, or nobody answered (a question these children are not asked)."""
+    missing = [not figure.shown for figure in figures]
     return go.Bar(
         orientation="h", y=list(labels), x=[100 if gap else None for gap in missing],
         name=name or _("Withheld or not published"), showlegend=False,
