@@ -14,14 +14,16 @@ from tests.staff import csrf_token, post, sign_in
 from tests.views.test_feedback import NOTE, sent_response
 from viewpoint.models import AuditEvent, Child, Feedback, Role, User
 from viewpoint.operations.feedback import (
-    NamesFound,
+    SHARE_CHECKLIST,
+    IdentifyingDetails,
     WrongLength,
-    identifying_words,
+    check_shareable,
     share_feedback,
     shared_examples,
     stop_sharing,
     write_feedback,
 )
+from viewpoint.operations.identifying import Leak, find_identifying_details
 
 SHARED = "You said you wanted to see your brother more; we arranged visits every fortnight."
 
@@ -47,6 +49,12 @@ def stop_url(feedback: Feedback) -> str:
 def field(feedback: Feedback) -> str:
     """The textarea's name: each note's form on the page has its own prefix."""
     return f"share-{feedback.id}-text"
+
+
+def ticked(feedback: Feedback, text: str) -> dict[str, str]:
+    """The share form as posted with ``text`` and every box of the checklist ticked."""
+    return {field(feedback): text, **{f"share-{feedback.id}-{item}": "y"
+                                      for item in SHARE_CHECKLIST}}
 
 
 @pytest.fixture()
@@ -78,7 +86,7 @@ def test_a_manager_shares_a_note_and_the_page_shows_it_shared(app, session, chil
     assert f'name="{field(note)}"' in page and "every Saturday. &lt;b&gt;Well done" in page
     assert f'name="share-{note.id}-csrf_token"' in page
 
-    saved = post(manager, share_url(note), {field(note): SHARED + "  \r\n"})
+    saved = post(manager, share_url(note), ticked(note, SHARED + "  \r\n"))
     assert saved.status_code == 302
     assert saved.headers["Location"].endswith(
         f"/casework/responses/{note.response_id}#feedback-{note.id}")
@@ -102,7 +110,7 @@ def test_a_manager_shares_a_note_and_the_page_shows_it_shared(app, session, chil
 
 def test_the_worker_who_wrote_the_note_sees_it_was_shared_but_cannot_share(  # type: ignore[no-untyped-def]
         app, session, child, note) -> None:
-    share_feedback(session, note, manager_of(session, child), SHARED)
+    share_feedback(session, note, manager_of(session, child), SHARED, checklist=SHARE_CHECKLIST)
     session.commit()
     worker = sign_in(app.test_client(), child.social_worker, session)
     page = worker.get(f"/casework/responses/{note.response_id}").get_data(as_text=True)
@@ -125,7 +133,7 @@ def test_the_worker_who_wrote_the_note_sees_it_was_shared_but_cannot_share(  # t
 ])
 def test_words_that_are_too_short_too_long_or_name_someone_are_refused_and_kept(  # type: ignore[no-untyped-def]
         app, session, child, note, manager, text: str, message: str) -> None:
-    refused = post(manager, share_url(note), {field(note): text})
+    refused = post(manager, share_url(note), ticked(note, text))
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
     assert 'class="error-summary"' in page and message in page
@@ -139,28 +147,24 @@ def test_words_that_are_too_short_too_long_or_name_someone_are_refused_and_kept(
     assert len(events(session, "response.viewed")) == 1  # the page shown again is a look too
 
 
-def test_names_are_whole_words_in_any_case() -> None:
-    class Person:
-        display_name = "Sam Cobblestone"
+def test_names_are_whole_words_in_any_case(session, child, note) -> None:  # type: ignore[no-untyped-def]
+    def names(text: str) -> list[str]:
+        return [found.words for found in find_identifying_details(session, note, text)
+                if found.kind is Leak.NAME]
 
-    class Young:
-        first_name, last_name = "Wren", "Alder"
-
-    class Note:
-        child, written_by = Young(), Person()
-
-    note = Note()
-    assert identifying_words(note, "We planted an alder tree and a wren box.") == ("alder", "wren")
-    assert identifying_words(note, "Samples, Wrens and Aldermen are fine; Same too.") == ()
-    assert identifying_words(note, "SAM’s plan, sam and Sam again") == ("SAM",)
+    assert names("We planted an alder tree and a wren box.") == ["alder", "wren"]
+    assert names("Samples, Aldermen and Same are fine.") == []
+    with pytest.raises(IdentifyingDetails) as found:
+        check_shareable(session, note, "SAM’s plan, sam and Sam again")
+    assert found.value.words == ("SAM",)
 
 
 def test_sharing_the_same_words_twice_changes_nothing(app, session, child, note,  # type: ignore[no-untyped-def]
                                                       manager) -> None:
-    assert post(manager, share_url(note), {field(note): SHARED}).status_code == 302
+    assert post(manager, share_url(note), ticked(note, SHARED)).status_code == 302
     session.refresh(note)
     first = (note.shared_text, note.shared_by_id, note.shared_at)
-    again = post(manager, share_url(note), {field(note): SHARED.replace(".", ".\r\n")})
+    again = post(manager, share_url(note), ticked(note, SHARED.replace(".", ".\r\n")))
     assert again.status_code == 302
     assert "already shared" in manager.get(again.headers["Location"]).get_data(as_text=True)
     session.refresh(note)
@@ -168,7 +172,7 @@ def test_sharing_the_same_words_twice_changes_nothing(app, session, child, note,
     assert len(events(session, "feedback.shared")) == 1
     # Different words replace the shared ones.
     better = "You said contact was too short; visits are now a whole afternoon."
-    assert post(manager, share_url(note), {field(note): better}).status_code == 302
+    assert post(manager, share_url(note), ticked(note, better)).status_code == 302
     session.refresh(note)
     assert note.shared_text == better
     assert len(events(session, "feedback.shared")) == 2
@@ -176,7 +180,7 @@ def test_sharing_the_same_words_twice_changes_nothing(app, session, child, note,
 
 def test_a_manager_stops_sharing_and_the_note_leaves_the_councils_examples(  # type: ignore[no-untyped-def]
         app, session, child, note, manager) -> None:
-    share_feedback(session, note, manager_of(session, child), SHARED)
+    share_feedback(session, note, manager_of(session, child), SHARED, checklist=SHARE_CHECKLIST)
     session.commit()
     assert [e.text for e in shared_examples(session)] == [SHARED]
     stopped = post(manager, stop_url(note))
@@ -210,7 +214,7 @@ def test_workers_and_reviewing_officers_may_not_share_or_stop_sharing(  # type: 
     assert shown.status_code == 200
     assert "Share with the Children in Care Council" not in shown.get_data(as_text=True)
     assert post(client, share_url(note), {field(note): SHARED}).status_code == 403
-    share_feedback(session, note, manager_of(session, child), SHARED)
+    share_feedback(session, note, manager_of(session, child), SHARED, checklist=SHARE_CHECKLIST)
     session.commit()
     assert post(client, stop_url(note)).status_code == 403
     session.refresh(note)
@@ -221,7 +225,8 @@ def test_workers_and_reviewing_officers_may_not_share_or_stop_sharing(  # type: 
     assert [event.actor_id for event in shared] == [manager_of(session, child).id]
     assert events(session, "feedback.unshared") == []
     with pytest.raises(PermissionError):
-        share_feedback(session, note, person, "Something else that is long enough.")
+        share_feedback(session, note, person, "Something else that is long enough.",
+                       checklist=SHARE_CHECKLIST)
     with pytest.raises(PermissionError):
         stop_sharing(session, note, person)
 
@@ -232,7 +237,7 @@ def test_a_manager_of_another_team_gets_not_found(app, session, child, note) -> 
     session.commit()
     client = sign_in(app.test_client(), stranger, session)
     assert post(client, share_url(note), {field(note): SHARED}).status_code == 404
-    share_feedback(session, note, manager_of(session, child), SHARED)
+    share_feedback(session, note, manager_of(session, child), SHARED, checklist=SHARE_CHECKLIST)
     session.commit()
     assert post(client, stop_url(note)).status_code == 404
     session.refresh(note)
@@ -262,7 +267,7 @@ def test_sharing_and_stopping_need_a_valid_form_token(app, session, child, note,
     assert forged.status_code == 400
     session.refresh(note)
     assert note.shared_text is None
-    share_feedback(session, note, manager_of(session, child), SHARED)
+    share_feedback(session, note, manager_of(session, child), SHARED, checklist=SHARE_CHECKLIST)
     session.commit()
     assert manager.post(stop_url(note)).status_code == 400
     session.refresh(note)
@@ -274,15 +279,16 @@ def test_share_feedback_refuses_bad_words_without_changing_anything(app, session
                                                                     note) -> None:
     boss = manager_of(session, child)
     with pytest.raises(WrongLength):
-        share_feedback(session, note, boss, "  short  ")
+        share_feedback(session, note, boss, "  short  ", checklist=SHARE_CHECKLIST)
     with pytest.raises(WrongLength):
-        share_feedback(session, note, boss, "y" * 401)
-    with pytest.raises(NamesFound) as found:
-        share_feedback(session, note, boss, "Wren asked Sam for a bike; she has one now.")
+        share_feedback(session, note, boss, "y" * 401, checklist=SHARE_CHECKLIST)
+    with pytest.raises(IdentifyingDetails) as found:
+        share_feedback(session, note, boss, "Wren asked Sam for a bike; she has one now.",
+                       checklist=SHARE_CHECKLIST)
     assert found.value.words == ("Wren", "Sam")
     assert isinstance(found.value, ValueError)
     assert note.shared_at is None and note.shared_text is None
-    assert share_feedback(session, note, boss, "x" * 400).changed
+    assert share_feedback(session, note, boss, "x" * 400, checklist=SHARE_CHECKLIST).changed
 
 
 def test_shared_examples_are_only_shared_words_newest_first_with_no_names(  # type: ignore[no-untyped-def]
@@ -298,11 +304,13 @@ def test_shared_examples_are_only_shared_words_newest_first_with_no_names(  # ty
                                "Ash, we will ask about the football club.").feedback
     their_boss = manager_of(session, other)
     share_feedback(session, note, boss, SHARED,
-                   now=datetime(2026, 3, 31, 23, 30, tzinfo=UTC))  # 1 April in the UK
+                   now=datetime(2026, 3, 31, 23, 30, tzinfo=UTC),
+                   checklist=SHARE_CHECKLIST)  # 1 April in the UK
     share_feedback(session, other_note, their_boss, "You said contact was on school days; "
-                   "it is now at weekends.", now=datetime(2026, 5, 20, 9, 0, tzinfo=UTC))
+                   "it is now at weekends.", now=datetime(2026, 5, 20, 9, 0, tzinfo=UTC),
+                   checklist=SHARE_CHECKLIST)
     share_feedback(session, withdrawn, their_boss, "You asked about a club; we found one.",
-                   now=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+                   now=datetime(2026, 6, 1, 9, 0, tzinfo=UTC), checklist=SHARE_CHECKLIST)
     stop_sharing(session, withdrawn, their_boss)
     session.commit()
 
@@ -324,15 +332,18 @@ def test_the_newest_of_many_examples_come_first_and_at_most_the_limit(app, sessi
     response = sent_response(app, session, child)
     boss = manager_of(session, child)
     start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    for number in range(14):
+    # In words: figures are refused in shared words.
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+             "ten", "eleven", "twelve", "thirteen"]
+    for number, name in enumerate(names):
         written = write_feedback(session, response, child.social_worker,
                                  f"Note number {number} for the child.").feedback
-        share_feedback(session, written, boss, f"Example number {number} for the council.",
-                       now=start + timedelta(days=7 * number))
+        share_feedback(session, written, boss, f"Example number {name} for the council.",
+                       now=start + timedelta(days=7 * number), checklist=SHARE_CHECKLIST)
     session.commit()
     examples = shared_examples(session)
     assert [e.text for e in examples] == [
-        f"Example number {n} for the council." for n in range(13, 1, -1)]
+        f"Example number {name} for the council." for name in names[13:1:-1]]
     assert examples[0].month == date(2026, 4, 1) and examples[-1].month == date(2026, 1, 1)
     total = session.scalar(select(func.count()).select_from(Feedback).where(
         Feedback.shared_at.is_not(None)))

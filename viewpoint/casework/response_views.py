@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from .. import audit
@@ -29,10 +29,12 @@ from ..models import Feedback, Response
 from ..operations.feedback import (
     MAX_LENGTH,
     MIN_LENGTH,
+    SHARE_CHECKLIST,
     SHARE_MAX_LENGTH,
     SHARE_MIN_LENGTH,
-    NamesFound,
+    IdentifyingDetails,
     WrongLength,
+    check_shareable,
     clean_body,
     feedback_for_response,
     share_feedback,
@@ -83,13 +85,58 @@ def _share_length(_form: FlaskForm, field: TextAreaField) -> None:
 
 class ShareForm(FlaskForm):
     """The words a manager approves for the Children in Care Council, one form per note
-    (its prefix, ``share-<id>``, keeps the fields of the notes on one page apart)."""
+    (its prefix, ``share-<id>``, keeps the fields of the notes on one page apart), and the
+    checklist the manager must confirm first: what no check of the words can see.
+
+    The boxes are named as the items of ``SHARE_CHECKLIST`` (the audit trail keeps which
+    were confirmed) and start unticked, on every note and every time.
+    """
 
     text = TextAreaField(
         _l("Words to share"),
         validators=[DataRequired(_l("Write the words to share with the Children in Care "
                                     "Council.")),
                     _share_length])
+    no_names = BooleanField(_l("No names, nicknames or initials of anyone"))
+    no_places = BooleanField(_l("No places: homes, schools, streets, towns"))
+    no_dates_ages_or_numbers = BooleanField(_l("No dates, ages or numbers"))
+    nothing_only_this_child = BooleanField(_l(
+        "Nothing only this child would have said or done (a rare event, a particular hobby, "
+        "a described appearance)"))
+    content_to_see_it = BooleanField(_l(
+        "The child would be content to see these words on the wall of the Children in Care "
+        "Council"))
+
+    @property
+    def checklist(self) -> list[BooleanField]:
+        return [self[item] for item in SHARE_CHECKLIST]
+
+    @property
+    def confirmed(self) -> list[str]:
+        """The checklist items ticked."""
+        return [item for item in SHARE_CHECKLIST if self[item].data]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        unticked = [box for box in self.checklist if not box.data]
+        if unticked:
+            # One message, on the first box left empty, so the error summary leads there.
+            unticked[0].errors.append(ngettext(
+                "%(num)d check is not ticked: share the words only when every check is true "
+                "of them.",
+                "%(num)d checks are not ticked: share the words only when every check is true "
+                "of them.", len(unticked)))
+            return False
+        return valid
+
+    def refuse(self, refused: IdentifyingDetails) -> None:
+        """Show what the check found in the words, and clear the checklist: the boxes said
+        there was nothing of the kind, so they are ticked again only once the words have been
+        read again (with no message of their own: the words are what to mend)."""
+        self.text.errors = refused.messages
+        for box in self.checklist:
+            box.data = False
+            box.errors = []
 
 
 def _share_form(note: Feedback) -> ShareForm:
@@ -186,16 +233,20 @@ def post_share(response_id: int, feedback_id: int):  # type: ignore[no-untyped-d
     found = response_or_404(db.session, response_id)
     note = _note_or_404(found, feedback_id)
     form = ShareForm(prefix=f"share-{note.id}")
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        if form.is_submitted() and not form.text.errors and not form.csrf_token.errors:
+            # Only boxes are missing: say now what is wrong with the words too, rather than
+            # after every box has been ticked.
+            try:
+                check_shareable(db.session, note, form.text.data or "")
+            except IdentifyingDetails as refused:
+                form.refuse(refused)
+    else:
         try:
-            shared = share_feedback(db.session, note, current_user, form.text.data or "")
-        except NamesFound as refused:
-            form.text.errors = [ngettext(
-                "Take out the name %(words)s: a name could let someone recognise who this "
-                "is about.",
-                "Take out the names %(words)s: names could let someone recognise who this "
-                "is about.", len(refused.words),
-                words=", ".join(f"“{word}”" for word in refused.words))]
+            shared = share_feedback(db.session, note, current_user, form.text.data or "",
+                                    checklist=form.confirmed)
+        except IdentifyingDetails as refused:
+            form.refuse(refused)
         except WrongLength:  # the form's own check agrees, so this is not expected
             form.text.errors = [_("Write between %(min)d and %(max)d characters.",
                                   min=SHARE_MIN_LENGTH, max=SHARE_MAX_LENGTH)]

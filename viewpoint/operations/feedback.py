@@ -6,13 +6,16 @@ child's next step marks what they were shown with :func:`mark_feedback_seen`.
 
 A team manager may approve a note, in words rewritten so that nobody can be recognised,
 for the Children in Care Council (:func:`share_feedback`, :func:`stop_sharing`); the
-council's dashboard reads the approved words through :func:`shared_examples`.
+council's dashboard reads the approved words through :func:`shared_examples`. Words that
+could give a child away are refused first (:func:`find_identifying_details`): names in
+viewpoint, misspelt names and nicknames, references, dates, ages, numbers, street-shaped
+places and nationalities (``identifying.py``). What no check can see, the manager confirms
+on a checklist.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from .. import audit
 from ..auth.permissions import can, visible_children
 from ..models import Child, Feedback, Response, User, utcnow
+from .identifying import Finding, describe, find_identifying_details, fold
 
 #: Fewer characters than this cannot say what was done.
 MIN_LENGTH = 10
@@ -149,13 +153,30 @@ class WrongLength(NotShareable):
         self.length = length
 
 
-class NamesFound(NotShareable):
-    """The words name the child or the worker who wrote the note."""
+class IdentifyingDetails(NotShareable):
+    """The words hold details that could let someone recognise who they are about:
+    :attr:`findings`, in the order they appear; :attr:`messages` say what to take out and why.
+    """
 
-    def __init__(self, words: tuple[str, ...]) -> None:
-        super().__init__("shared words must not name anyone: remove " + ", ".join(words))
-        #: The words to take out, as they were written, in the order they appear.
-        self.words = words
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self.findings = tuple(sorted(findings, key=lambda finding: finding.start))
+        # The kinds only: an error's text can end up in a log, a child's name must not.
+        super().__init__("shared words could identify someone: " + ", ".join(
+            dict.fromkeys(finding.kind.value for finding in self.findings)))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word or phrase found, once each (whatever its case), in order of appearance."""
+        seen: dict[str, str] = {}
+        for finding in self.findings:
+            seen.setdefault(fold(finding.words), finding.words)
+        return tuple(seen.values())
+
+    @property
+    def messages(self) -> list[str]:
+        """One translated sentence for each kind of detail found (one for each misspelt name or
+        nickname, which name the name they stand for), names first: what to take out and why."""
+        return describe(self.findings)
 
 
 @dataclass(frozen=True)
@@ -174,53 +195,30 @@ class SharedExample:
     month: date
 
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+#: What a manager confirms, box by box, before words are shared (the share form shows each
+#: one; the audit trail keeps which were confirmed). ``identifying.py`` finds what a machine
+#: can find; these are what only a person who knows the child can see.
+SHARE_CHECKLIST = (
+    "no_names",
+    "no_places",
+    "no_dates_ages_or_numbers",
+    "nothing_only_this_child",
+    "content_to_see_it",
+)
 
-
-def _name_words(*names: str | None) -> set[str]:
-    """Each word of each name (split at spaces and hyphens), as matched: folded case."""
-    words: set[str] = set()
-    for name in names:
-        for word in re.split(r"[\s\-\u2010\u2011]+", (name or "").translate(_APOSTROPHES)):
-            word = word.strip(".,;:()\"")
-            # A lone initial ("J.") would refuse every sentence with that letter in it.
-            if sum(character.isalpha() for character in word) >= 2:
-                words.add(word.lower())
-    return words
-
-
-def identifying_words(feedback: Feedback, text: str) -> tuple[str, ...]:
-    """The words in ``text`` that name the child (first or last name) or the worker who
-    wrote ``feedback``: whole words, any case, each once, as written, in order of appearance.
-    """
-    names = _name_words(feedback.child.first_name, feedback.child.last_name,
-                        feedback.written_by.display_name if feedback.written_by else None)
-    if not names:
-        return ()
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(name) for name in
-                               sorted(names, key=len, reverse=True)) + r")(?!\w)",
-        re.IGNORECASE)
-    found: dict[str, str] = {}
-    for match in pattern.finditer(text.translate(_APOSTROPHES)):
-        found.setdefault(match.group(1).casefold(), text[match.start(1):match.end(1)])
-    return tuple(found.values())
-
-
-def check_shareable(feedback: Feedback, text: str) -> str:
+def check_shareable(session: Session, feedback: Feedback, text: str) -> str:
     """The words as they would be shared (see :func:`clean_body`).
 
     Raises :class:`WrongLength` if they are shorter than :data:`SHARE_MIN_LENGTH` or longer
-    than :data:`SHARE_MAX_LENGTH` characters, and :class:`NamesFound` if they contain the
-    child's first or last name or the name of the worker who wrote the note (whole words,
-    any case). Both are ``ValueError``.
+    than :data:`SHARE_MAX_LENGTH` characters, and :class:`IdentifyingDetails` if they hold
+    anything :func:`find_identifying_details` finds. Both are ``ValueError``.
     """
     cleaned = clean_body(text)
     if not SHARE_MIN_LENGTH <= len(cleaned) <= SHARE_MAX_LENGTH:
         raise WrongLength(len(cleaned))
-    words = identifying_words(feedback, cleaned)
-    if words:
-        raise NamesFound(words)
+    findings = find_identifying_details(session, feedback, cleaned)
+    if findings:
+        raise IdentifyingDetails(findings)
     return cleaned
 
 
@@ -240,19 +238,28 @@ def _locked(session: Session, feedback: Feedback) -> Feedback:
 
 
 def share_feedback(session: Session, feedback: Feedback, manager: User, text: str,
-                   now: datetime | None = None) -> Shared:
+                   *, checklist: Collection[str], now: datetime | None = None) -> Shared:
     """Approve ``text`` (the note rewritten so that nobody could be recognised) for the
     Children in Care Council, as ``manager``.
 
     Sharing a note already shared in exactly these words changes nothing (a double submit);
-    different words replace the shared ones, with a new approver and date.
+    different words replace the shared ones, with a new approver and date. ``checklist``
+    holds the items of :data:`SHARE_CHECKLIST` the manager confirmed; the audit event keeps
+    them. Every item must be confirmed, whichever way the words come in.
 
-    Raises :class:`WrongLength` or :class:`NamesFound` (both ``ValueError``) if the words
-    cannot be shared (see :func:`check_shareable`), and ``PermissionError`` if ``manager``
-    is not a team manager of the child's team. Nothing is changed when it raises.
+    Raises :class:`WrongLength` or :class:`IdentifyingDetails` (both ``ValueError``) if the
+    words cannot be shared (see :func:`check_shareable`), ``ValueError`` if ``checklist``
+    holds something not in :data:`SHARE_CHECKLIST` or leaves an item out, and
+    ``PermissionError`` if ``manager`` is not a team manager of the child's team. Nothing is
+    changed when it raises.
     """
     _check_manager(session, feedback, manager)
-    cleaned = check_shareable(feedback, text)
+    unknown = set(checklist) - set(SHARE_CHECKLIST)
+    if unknown:
+        raise ValueError(f"not on the sharing checklist: {', '.join(sorted(unknown))}")
+    if missing := [item for item in SHARE_CHECKLIST if item not in checklist]:
+        raise ValueError(f"the sharing checklist is not confirmed: {', '.join(missing)}")
+    cleaned = check_shareable(session, feedback, text)
     feedback = _locked(session, feedback)
     if feedback.shared_at is not None and feedback.shared_text == cleaned:
         return Shared(feedback, changed=False)
@@ -261,7 +268,8 @@ def share_feedback(session: Session, feedback: Feedback, manager: User, text: st
     feedback.shared_at = now or utcnow()
     session.flush()
     audit.record("feedback.shared", child_id=feedback.child_id, subject=feedback,
-                 actor=manager, session=session)
+                 actor=manager, session=session,
+                 detail={"checklist": [item for item in SHARE_CHECKLIST if item in checklist]})
     return Shared(feedback, changed=True)
 
 
