@@ -71,3 +71,79 @@ def test_concurrent_saves_all_land_exactly_once(fresh_database: str, tmp_path: P
     assert answers == TABLETS  # one per child and question, however many saves
     assert alerts == TABLETS  # every child said "sad" at least once: one alert each
     app.extensions["viewpoint.engine"].dispose()
+
+
+def test_panel_members_opening_a_newly_due_period_at_once_publish_it_once(
+        fresh_database: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The first look at a period that has just become due publishes it, in a page that had
+    only been reading. Several at once, while a child saves answers: every page answers, the
+    period is published once, and every page shows the same figures."""
+    from datetime import date
+
+    from tests.factories import make_user, move_into_the_past
+    from tests.staff import PASSWORD, give_password
+    from viewpoint.models import PublishedIndicator, Release, Role
+    from viewpoint.operations.answers import record_answer, start_response, submit_response
+
+    migrate(fresh_database)
+    app = create_app(make_config(fresh_database, tmp_path))
+    catalogue = app.extensions["viewpoint.questionnaires"]
+    with app.app_context():
+        with db.writing() as session:
+            for number in range(30):
+                child = make_child(session, age=9)
+                response = start_response(session, catalogue, issue_invitation(
+                    session, catalogue, child, offered_languages=("en",)).invitation)
+                record_answer(session, catalogue, response, "safe_home",
+                              "sad" if number % 4 == 0 else "happy")
+                submit_response(session, response, None)
+            move_into_the_past(session)
+            panel = make_user(session, Role.PANEL_MEMBER)
+            code = issue_invitation(session, catalogue, make_child(session, age=6),
+                                    offered_languages=("en",)).code
+            give_password(panel, session)
+            email = panel.email
+        db.session.remove()
+    clients = []
+    for _ in range(4):
+        client = app.test_client()
+        page = client.get("/staff/signin").get_data(as_text=True)
+        signed = client.post("/staff/signin", data={
+            "email": email, "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)})
+        assert signed.status_code == 302
+        clients.append(client)
+    tablet, csrf, token = _sign_in(app, code)
+    pages: list[str] = []
+    failures: list[str] = []
+
+    def look(client) -> None:  # type: ignore[no-untyped-def]
+        answer = client.get("/dashboards/")
+        if answer.status_code != 200:
+            failures.append(f"{answer.status_code} {answer.get_data(as_text=True)[:200]}")
+        else:
+            text = answer.get_data(as_text=True)
+            pages.append(text[text.index("<table"):text.index("</table>")])
+
+    def save() -> None:
+        for number in range(10):
+            reply = tablet.post("/answers", headers={"X-CSRFToken": csrf}, json={
+                "token": token, "question": "safe_home", "save_id": uuid.uuid4().hex,
+                "value": ["happy", "sad"][number % 2]})
+            if reply.status_code != 200:
+                failures.append(f"save {reply.status_code}")
+
+    threads = [threading.Thread(target=look, args=(client,)) for client in clients]
+    threads.append(threading.Thread(target=save))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    assert len(pages) == 4 and len(set(pages)) == 1
+    with app.app_context():
+        releases = db.session.execute(select(Release.period_kind, Release.period_start)).all()
+        assert len(releases) == len(set(releases)) >= 2  # the quarter and the year, once each
+        assert db.session.scalar(select(func.count()).select_from(PublishedIndicator)) > 0
+        assert all(start < date.today() for _kind, start in releases)
+        db.session.remove()
+    app.extensions["viewpoint.engine"].dispose()

@@ -15,7 +15,7 @@ share of a handful of children says more about who they are than about how child
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -208,11 +208,15 @@ class Measures:
     figures. Reading a period that is due but not yet released releases it first."""
 
     def __init__(self, session: Session, catalogue: Catalogue, threshold: int,
-                 today: date | None = None) -> None:
+                 today: date | None = None,
+                 before_writing: Callable[[], None] | None = None) -> None:
         self.session = session
         self.catalogue = catalogue
         self.threshold = threshold
         self.today = today or uk_date(datetime.now(UTC))
+        #: Called before a period is published (a page that reads has to start writing):
+        #: the web app passes ``db.take_write_lock`` so that SQLite queues the write.
+        self.before_writing = before_writing
         self._lattices: dict[tuple[Period, str], Lattice] = {}
         self._released: set[Period] = set()
         self._team_names: dict[str, str] | None = None
@@ -239,12 +243,18 @@ class Measures:
         due = {p for p in periods if self.is_published(p)} - self._released
         if not due:
             return
-        stored = {Period(kind, start) for kind, start in self.session.execute(
-            select(Release.period_kind, Release.period_start).where(
-                Release.period_start.in_(sorted({p.start for p in due}))))}
-        for period in sorted(due - stored):
+        missing = due - self._stored(due)
+        if missing and self.before_writing is not None:
+            self.before_writing()
+            missing = due - self._stored(due)  # someone may have published them meanwhile
+        for period in sorted(missing):
             publish(self.session, period)
         self._released |= due
+
+    def _stored(self, periods: set[Period]) -> set[Period]:
+        return {Period(kind, start) for kind, start in self.session.execute(
+            select(Release.period_kind, Release.period_start).where(
+                Release.period_start.in_(sorted({p.start for p in periods}))))}
 
     # --- indicators ---
 

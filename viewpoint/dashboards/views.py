@@ -39,7 +39,8 @@ def _catalogue() -> Catalogue:
 
 
 def _measures() -> Measures:
-    return Measures(db.session, _catalogue(), current_app.config["DASHBOARD_MIN_CHILDREN"])
+    return Measures(db.session, _catalogue(), current_app.config["DASHBOARD_MIN_CHILDREN"],
+                    before_writing=db.take_write_lock)
 
 
 @dataclass
