@@ -18,7 +18,7 @@ from tests.staff import sign_in
 from viewpoint.dashboards.tables import Table
 from viewpoint.models import AuditEvent, Role
 from viewpoint.operations.answers import record_answer, start_response, submit_response
-from viewpoint.operations.feedback import share_feedback, write_feedback
+from viewpoint.operations.feedback import SHARE_CHECKLIST, share_feedback, write_feedback
 from viewpoint.operations.invitations import issue_invitation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,7 +163,8 @@ def test_the_council_view_shows_only_approved_words(app, client, session, counci
     private = write_feedback(session, first, worker, "Bryony, I have asked for more visits.")
     shared = write_feedback(session, first, worker, "I arranged football on Saturdays.")
     share_feedback(session, shared.feedback, manager,
-                   "You said you wanted to play football; we found a club near you.")
+                   "You said you wanted to play football; we found a club near you.",
+                   checklist=SHARE_CHECKLIST)
     session.commit()
     move_into_the_past(session)
     panel = make_user(session, Role.PANEL_MEMBER)
