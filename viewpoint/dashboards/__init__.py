@@ -3,7 +3,8 @@ the Children in Care Council: totals kept up to date as children answer, disclos
 so that no child can be recognised, and the charts.
 
 Every page here needs ``dashboards.view`` or a narrower action; nothing here reads a child's
-answers, only the totals in ``indicator_total`` and ``coverage_total``.
+answers. A period is published from the totals in ``indicator_total`` and ``coverage_total``
+once it has ended (``releases.py``); pages read only its stored, protected counts.
 """
 
 from __future__ import annotations
