@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,8 +25,10 @@ TODAY = "2026-11-21"
 
 
 @pytest.fixture(scope="module")
-def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A demo council of about 1,500 responses on its own live server; (base URL, passwords)."""
+def council_app(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, dict[str, str]]]:
+    """A demo council of about 1,500 responses on its own live server; (app, base URL,
+    passwords)."""
     directory = tmp_path_factory.mktemp("dashboards")
     url = f"sqlite:///{directory / 'viewpoint.sqlite3'}"
     migrate(url)
@@ -37,8 +40,14 @@ def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
                           today=date.fromisoformat(TODAY), languages=("en",))
     passwords = {email: password for email, _role, password in builder.sign_ins()}
     with serving(app) as base:
-        yield base, passwords
+        yield app, base, passwords
     app.extensions["viewpoint.engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def council(council_app) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    _app, base, passwords = council_app
+    return base, passwords
 
 
 def sign_in(page: Page, base: str, passwords: dict[str, str], who: str) -> None:
@@ -216,3 +225,70 @@ def test_a_manager_sees_their_children_with_no_views_lately(council, browsing) -
         "Children with no views gathered lately")
     expect(page.locator("table.data tbody tr").first).to_be_visible()
     assert_accessible(page, "the no-views list")
+
+
+
+def test_a_manager_shares_you_said_we_did_only_after_the_check_and_the_checklist(
+        council_app, browsing: Browsing) -> None:  # type: ignore[no-untyped-def]
+    """The share form on a response: words that could give a child away are refused with
+    what to take out, the checklist must be ticked, then the words reach the council's view.
+    Kept as screenshots at three sizes in English and Welsh."""
+    from sqlalchemy import select
+
+    from viewpoint.extensions import db
+    from viewpoint.models import Child, Response, User
+    from viewpoint.operations.feedback import write_feedback
+
+    app, base, passwords = council_app
+    with app.app_context(), db.writing() as session:
+        manager = session.scalar(select(User).where(User.email == f"manager1@{DEMO_DOMAIN}"))
+        response = session.scalars(select(Response).join(Child).where(
+            Child.team_id == manager.team_id, Response.submitted_at.is_not(None))
+            .order_by(Response.id)).first()
+        child = session.get(Child, response.child_id)
+        write_feedback(session, response, child.social_worker,
+                       "You told me bedtimes at the home felt too early; we have talked with "
+                       "the staff and they agreed later bedtimes at weekends.")
+        address, first_name = f"/casework/responses/{response.id}", child.first_name
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for language in ("en", "cy"):
+        for size, viewport in SIZES.items():
+            page = browsing.page(viewport)
+            sign_in(page, base, passwords, "manager1")
+            if language != "en":
+                page.locator(f"button[name=language][value={language}]").click()
+                page.wait_for_load_state("load")
+            page.goto(base + address)
+            page.locator("details.share summary").first.click()
+            form = page.locator("details.share form").first
+            form.locator("textarea").fill(f"{first_name} said on 12 March that bedtimes were "
+                                          "too early; the home agreed later ones.")
+            form.locator("button[type=submit]").click()
+            page.wait_for_load_state("load")
+            form = page.locator("details.share form").first
+            expect(form.locator(".error-message").first).to_be_visible()
+            page.screenshot(path=str(SCREENS / f"share-refused-{size}-{language}.png"),
+                            full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert wide <= 1, f"the share form at {size} in {language} scrolls sideways"
+            if language == "en" and size.startswith("laptop"):
+                text = form.inner_text()
+                assert first_name in text and "12 March" in text  # named, to take out
+                assert_accessible(page, "the share form with its problems")
+                # Good words, but the boxes are not ticked: refused, the words kept.
+                plain = ("Young people said bedtimes were too early, so the home agreed later "
+                         "bedtimes at weekends.")
+                form.locator("textarea").fill(plain)
+                form.locator("button[type=submit]").click()
+                page.wait_for_load_state("load")
+                form = page.locator("details.share form").first
+                expect(form).to_contain_text("not ticked")
+                expect(form.locator("textarea")).to_have_value(plain)
+                for box in form.locator("input[type=checkbox]").all():
+                    box.check()
+                form.locator("button[type=submit]").click()
+                page.wait_for_load_state("load")
+                expect(page.locator("details.share summary").first).to_contain_text(
+                    "Change the words shared")
+                page.goto(base + "/dashboards/council")
+                expect(page.locator(".you-said")).to_contain_text("later bedtimes at weekends")
