@@ -230,6 +230,9 @@ def test_a_name_that_is_an_ordinary_word_is_refused_only_where_it_reads_as_a_nam
      ("the 12th of March", "March 12th", "March 2026")),
     ("It changed on the twelfth of March and again in 2025.", Leak.DATE,
      ("the twelfth of March", "2025")),
+    # Welsh councils write in Welsh too.
+    ("Newidiodd ar 12 Mawrth ac eto ym mis Hydref 2026.", Leak.DATE,
+     ("12 Mawrth", "Hydref 2026")),
     ("They were aged twelve, twelve years old and 12 year olds.", Leak.AGE,
      ("aged twelve", "twelve years old", "12 year olds")),
     ("Since turning sixteen, after a sixteenth birthday, in year seven.", Leak.AGE,
@@ -255,6 +258,7 @@ def test_every_kind_of_detail_in_its_common_forms(session, child, note, text: st
     "Last year two young people asked for a pet.",
     "We moved them to the new home and the children's home agreed.",
     "The Home agreed later bedtimes.",
+    "Dywedodd pobl ifanc mai amser gwely oedd yn rhy gynnar ym mis Mawrth.",  # no day, no year
 ])
 def test_ordinary_sentences_that_look_a_little_like_details_pass(session, child, note,  # type: ignore[no-untyped-def]
                                                                  text: str) -> None:

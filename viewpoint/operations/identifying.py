@@ -225,8 +225,12 @@ _NATIONALITIES = frozenset("""
     arabic
 """.split())  # noqa: SIM905 (a list of words reads best as words)
 
+#: Months in English and, for Welsh councils, in Welsh ("12 Mawrth", "Hydref 2026"); a
+#: Welsh month alone is no date, as an English one is not.
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+           r"|ionawr|chwefror|mawrth|ebrill|mai|mehefin|gorffennaf|awst|medi|hydref|tachwedd"
+           r"|rhagfyr)")
 _FULL_MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october"
                 r"|november|december)")
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
