@@ -83,7 +83,13 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("STAFF_SESSION_HOURS", int, 10,
      "A member of staff is signed out this long after signing in, however active."),
     ("SIGNIN_FAILURES_PER_ACCOUNT", int, 5,
-     "Wrong passwords for one account per window before it must wait (other accounts unaffected)."),
+     "Wrong passwords for one account per window from browsers it has never signed in on, "
+     "before those must wait (browsers it has signed in on have their own allowance)."),
+    ("SIGNIN_FAILURES_PER_DEVICE", int, 5,
+     "Wrong passwords per window from a browser that has signed in as that person before."),
+    ("SIGNIN_FAILURES_PER_ADDRESS", int, 30,
+     "Wrong passwords per window from one address, for browsers that have never signed in "
+     "(someone trying many accounts)."),
     ("SIGNIN_FAILURE_WINDOW_MINUTES", int, 15, "The window for SIGNIN_FAILURES_PER_ACCOUNT."),
     ("SMTP_HOST", str, None, "Mail server for alert emails. Empty: no emails are queued."),
     ("SMTP_PORT", int, 25, "Mail server port."),
@@ -126,6 +132,8 @@ class Config:
     STAFF_IDLE_MINUTES: int = 30
     STAFF_SESSION_HOURS: int = 10
     SIGNIN_FAILURES_PER_ACCOUNT: int = 5
+    SIGNIN_FAILURES_PER_DEVICE: int = 5
+    SIGNIN_FAILURES_PER_ADDRESS: int = 30
     SIGNIN_FAILURE_WINDOW_MINUTES: int = 15
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 25

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..auth.devices import clear_account_limit
 from ..auth.passwords import hash_password
 from ..auth.sessions import end_sessions_of
 from ..models import Role, Team, User, normalise_email
@@ -252,7 +253,9 @@ def enable_user(session: Session, user: User, *, actor: User | None) -> bool:
 
 
 def reset_password(session: Session, user: User, *, actor: User | None) -> TemporaryPassword:
-    """Give ``user`` a new temporary password and end every session they have.
+    """Give ``user`` a new temporary password, end every session they have, and forget the
+    wrong passwords counted against the account (so that the new one works at once, even
+    while someone elsewhere is guessing).
 
     Raises :class:`AdminProblem` if administrators try it on themselves (they change their own
     password on the password page, which asks for the current one).
@@ -263,6 +266,7 @@ def reset_password(session: Session, user: User, *, actor: User | None) -> Tempo
     user.password_hash = hash_password(password)
     user.must_change_password = True
     ended = end_sessions_of(user, "password_changed")
+    clear_account_limit(session, user.email)
     _record(session, "admin.password_reset", user, actor, {"sessions_ended": ended})
     return TemporaryPassword(user, password)
 

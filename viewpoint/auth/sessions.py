@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, g, request
 from sqlalchemy import select, update
@@ -84,6 +86,20 @@ def end_current_session(reason: str = "signed_out") -> None:
     session_id = g.get("staff_session_id")
     if session_id is not None:
         _end(session_id, reason, utcnow())
+
+
+def end_session_in_cookie(cookie: Mapping[str, Any], reason: str) -> bool:
+    """End the staff session whose token a browser's cookie holds, if it holds one (a child's
+    code typed on a browser a worker is signed in on: the worker's session must not live on
+    in a copy of the cookie). Returns True if a session was ended."""
+    token = cookie.get("_user_id")  # where Flask-Login keeps ``User.get_id()``: the token
+    if not isinstance(token, str):
+        return False
+    result = db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == _hash(token), StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason))
+    return bool(result.rowcount)
 
 
 def end_sessions_of(user: User, reason: str) -> int:

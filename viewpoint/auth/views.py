@@ -20,7 +20,7 @@ from .. import audit, throttle
 from ..extensions import db
 from ..i18n import staff_languages
 from ..models import User, normalise_email
-from . import sessions
+from . import devices, sessions
 from .passwords import hash_password, needs_rehash, password_problems, verify_password
 from .permissions import home_endpoint
 
@@ -77,21 +77,36 @@ def signin():  # type: ignore[no-untyped-def]
     config = current_app.config
     email = normalise_email(form.email.data or "")
     window = timedelta(minutes=config["SIGNIN_FAILURE_WINDOW_MINUTES"])
-    key = f"signin-failure:account:{email}"
+    limits = devices.limits_for(email)
     user = db.session.scalar(select(User).where(User.email == email))
     # Counted and audited even though the answer is an error.
     db.keep_on_error()
-    if throttle.is_limited(db.session, key, config["SIGNIN_FAILURES_PER_ACCOUNT"], window):
+    if any(throttle.is_limited(db.session, key, limit, window) for key, limit in limits.keys):
         minutes = -(-throttle.seconds_left(window) // 60)
-        audit.record("signin.throttled", actor=user, detail={"account_exists": user is not None})
-        return render_template("auth/signin.html", form=form, error=ngettext(
-            "Too many wrong passwords for this account. Try again in %(num)d minute, or ask "
-            "an administrator to reset your password.",
-            "Too many wrong passwords for this account. Try again in %(num)d minutes, or ask "
-            "an administrator to reset your password.", minutes)), 429
+        audit.record("signin.throttled", actor=user, detail={
+            "account_exists": user is not None, "trusted_browser": limits.trusted})
+        if limits.trusted:
+            error = ngettext(
+                "Too many wrong passwords from this browser. Try again in %(num)d minute, or "
+                "ask an administrator to reset your password.",
+                "Too many wrong passwords from this browser. Try again in %(num)d minutes, or "
+                "ask an administrator to reset your password.", minutes)
+        else:
+            error = ngettext(
+                "Too many wrong passwords for this account from browsers it has not signed in "
+                "on before. Try again in %(num)d minute, use a browser you have signed in on "
+                "before, or ask an administrator to reset your password.",
+                "Too many wrong passwords for this account from browsers it has not signed in "
+                "on before. Try again in %(num)d minutes, use a browser you have signed in on "
+                "before, or ask an administrator to reset your password.", minutes)
+        return render_template("auth/signin.html", form=form, error=error), 429
     password = form.password.data or ""
-    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
-        throttle.hit(db.session, key, window)
+    # The password is checked against a hash whether or not the account exists, so that an
+    # unknown email takes as long to refuse as a wrong password.
+    matches = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not matches or not user.is_active:
+        for key, _limit in limits.keys:
+            throttle.hit(db.session, key, window)
         reason = "no_account" if user is None else \
             "disabled" if user.is_active is False else "wrong_password"
         audit.record("signin.failed", actor=user, detail={"reason": reason})
@@ -108,7 +123,10 @@ def signin():  # type: ignore[no-untyped-def]
     sessions.start_session(user)
     login_user(user)
     audit.record("signin", actor=user)
-    return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(user)))
+    response = redirect(_safe_next(request.args.get("next"))
+                        or url_for(home_endpoint(user)))
+    devices.trust(response, email)
+    return response
 
 
 @bp.route("/signout", methods=["POST"])
@@ -147,6 +165,10 @@ def change_password():  # type: ignore[no-untyped-def]
         user: User = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current.data or ""):
             problems.append(_("Your current password is not right."))
+        elif verify_password(user.password_hash, form.new.data or ""):
+            # Above all the temporary one an administrator set: someone else has seen it.
+            problems.append(_("Choose a new password: the new one must not be the one you "
+                              "have now."))
         else:
             problems = password_problems(form.new.data or "",
                                          personal=(user.email, user.display_name))

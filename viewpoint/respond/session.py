@@ -21,6 +21,7 @@ from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from ..auth.sessions import end_session_in_cookie
 from ..extensions import db
 from ..i18n import available_languages
 from ..models import Child, Invitation, InvitationState, QuestionnaireVersion, Response
@@ -72,6 +73,9 @@ def remember_child(invitation: Invitation) -> None:
     """
     chosen = session.get("language")
     left = session.get(SIGNED_OUT_KEY) or {}
+    # A worker signed in on this browser is signed out everywhere their cookie went, not
+    # only here: forgetting the cookie alone would leave the session usable from a copy.
+    end_session_in_cookie(session, "signed_out")
     if left.get("language") is not None and left.get("language") == chosen:
         chosen = None  # kept for the start page from the child before, not chosen by this one
     session.clear()
