@@ -78,7 +78,8 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("LOG_LEVEL", str, "INFO", "Python logging level for the app's own messages."),
     ("PUBLIC_URL", str, None,
      "The address children and staff use (`https://viewpoint.example.gov.uk`), for the QR "
-     "code on a child's card and links in emails. Default: the address of the request."),
+     "code on a child's card and links in emails. Required in production; elsewhere the "
+     "address of the request."),
     ("STAFF_IDLE_MINUTES", int, 30, "A member of staff is signed out after this long idle."),
     ("STAFF_SESSION_HOURS", int, 10,
      "A member of staff is signed out this long after signing in, however active."),
@@ -212,6 +213,10 @@ class Config:
             problems.append("DASHBOARD_MIN_CHILDREN cannot be below 10 in production")
         if self.SESSION_COOKIE_SECURE is False:
             problems.append("SESSION_COOKIE_SECURE cannot be switched off in production")
+        # The QR code on a child's card and the links in emails must not take whatever Host
+        # header a request arrived with.
+        if not self.PUBLIC_URL or not self.PUBLIC_URL.startswith("https://"):
+            problems.append("PUBLIC_URL must be set to the https:// address people use")
         if self.extra.get("WTF_CSRF_ENABLED") is False or self.extra.get("TESTING"):
             problems.append("testing switches (no CSRF, TESTING) cannot be used in production")
         if problems:
@@ -228,6 +233,9 @@ class Config:
             SECRET_KEY=self.secret_key(),
             SQLALCHEMY_URL=self.database_url(),
             SESSION_COOKIE_SECURE=secure,
+            # Over HTTPS the "__Host-" prefix makes the browser keep the cookie to this exact
+            # site (no Domain, path /, Secure): no sibling subdomain can set or read it.
+            SESSION_COOKIE_NAME="__Host-viewpoint" if secure else "session",
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             PERMANENT_SESSION_LIFETIME=timedelta(hours=8),

@@ -50,6 +50,9 @@ def test_bad_values_name_the_variable() -> None:
         ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite:///x.db"}, "must point at PostgreSQL"),
         ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp",
           "SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
+        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp"}, "PUBLIC_URL"),
+        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp",
+          "PUBLIC_URL": "http://viewpoint.example.gov.uk"}, "PUBLIC_URL"),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(environ: dict[str, str],
@@ -61,11 +64,13 @@ def test_production_refuses_to_start_with_unsafe_settings(environ: dict[str, str
 
 def test_production_accepts_safe_settings_and_secures_cookies() -> None:
     config = Config.from_env({"VIEWPOINT_ENV": "production", "SECRET_KEY": "s" * 40,
-                              "DATABASE_URL": "postgresql://vp@127.0.0.1:1/vp"})
+                              "DATABASE_URL": "postgresql://vp@127.0.0.1:1/vp",
+                              "PUBLIC_URL": "https://viewpoint.example.gov.uk"})
     config.check_safe_for_production()
     settings = config.flask_settings()
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-viewpoint"
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

@@ -544,3 +544,18 @@ def test_viewing_and_closing_an_alert_are_audited_with_who_and_where(
         ("alert.viewed", council["manager"].id, council["child"].id, "127.0.0.1"),
         ("alert.closed", council["manager"].id, council["child"].id, "127.0.0.1"),
     ]
+
+
+def test_the_card_names_the_public_address_whatever_host_a_request_names(
+    app, client, session, council
+) -> None:  # type: ignore[no-untyped-def]
+    """A request with a forged Host header must not put someone else's site on a child's
+    card: with PUBLIC_URL set (as production requires), the card and its QR code use it."""
+    app.config["PUBLIC_URL"] = "https://viewpoint.example.gov.uk"
+    review = council["child"].plans[0].reviews[0]
+    client.environ_base["HTTP_HOST"] = "evil.example"  # every request names that host
+    sign_in(client, council["worker"], session)
+    sent, _form = _send(client, review.id)
+    text = sent.get_data(as_text=True)
+    assert sent.status_code == 201
+    assert "https://viewpoint.example.gov.uk/" in text and "evil.example" not in text

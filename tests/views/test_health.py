@@ -33,3 +33,20 @@ def test_healthz_answers_503_before_the_database_is_migrated(fresh_database: str
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     app.extensions["viewpoint.engine"].dispose()
+
+
+def test_a_stranger_learns_only_up_or_down(app, client, session) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_user
+    from tests.staff import sign_in
+    from viewpoint.models import Role
+
+    stranger = client.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert stranger.status_code == 200 and stranger.get_json() == {"status": "ok"}
+    worker = app.test_client()
+    sign_in(worker, make_user(session, Role.SOCIAL_WORKER), session)
+    assert worker.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_json() == {
+        "status": "ok"}
+    admin = app.test_client()
+    sign_in(admin, make_user(session, Role.ADMINISTRATOR), session)
+    details = admin.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_json()
+    assert details["database"]["status"] == "ok" and "version" in details["app"]

@@ -1,18 +1,36 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..extensions import db
+from ..models import Role
 
 bp = Blueprint("health", __name__)
 
 
+#: Addresses a request comes from when it is made on the server itself (a load balancer's
+#: probe on the same machine, an administrator's curl).
+_LOCAL = frozenset({"127.0.0.1", "::1"})
+
+
+def _may_see_details() -> bool:
+    # Versions and schema revisions tell an attacker which weaknesses to try: strangers get
+    # only up or down.
+    if request.remote_addr in _LOCAL:
+        return True
+    return bool(current_user.is_authenticated
+                and getattr(current_user, "role", None) is Role.ADMINISTRATOR)
+
+
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """The app's and the database's state as JSON: 200 when both work, 503 otherwise."""
+    """The app's and the database's state as JSON: 200 when both work, 503 otherwise.
+    Anyone gets the status; the version and the database's details only a request from the
+    server itself or a signed-in administrator."""
     database: dict[str, object] = {"backend": db.engine.dialect.name}
     try:
         with db.engine.connect() as connection:
@@ -30,4 +48,6 @@ def healthz():  # type: ignore[no-untyped-def]
                                       .questionnaires)},
         "database": database,
     }
+    if not _may_see_details():
+        body = {"status": body["status"]}
     return jsonify(body), 200 if healthy else 503
