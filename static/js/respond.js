@@ -22,6 +22,7 @@
     online: text("data-msg-online", "You're back online. Your answers are saved."),
     hold: text("data-msg-hold", "Please wait until you're back online, then tap again. Your answers are kept."),
     signedOut: text("data-msg-signed-out", "Your time ran out, so we closed your questions to keep them private. Type your code again to carry on."),
+    elsewhere: text("data-msg-elsewhere", "Your code was typed on another tablet or phone, so we closed your questions here. Any answer not saved yet is kept on this tablet: type your code here again to send it."),
     invalid: text("data-msg-invalid", "That answer couldn't be saved. Please choose again."),
     noVoice: text("data-msg-no-voice", "Sorry, this tablet can't read aloud in this language. You could ask someone to read it to you."),
     tapToHear: text("data-msg-tap", "Tap the speaker button to hear the question.")
@@ -335,7 +336,9 @@
         if (connection && !connection.hidden && !queue.length) { show(connection, messages.online); }
         flush();
       } else if (reply.status === 401) {
-        signedOut();
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          signedOut(body && body.reason);
+        });
       } else if (reply.status === 409) {
         return reply.json().catch(function () { return {}; }).then(function (body) {
           // Another child's code was typed on this tablet since this page opened: the answer
@@ -355,8 +358,9 @@
 
   // Keep every waiting answer in this tab: they are sent once the child types their code
   // again and their questions page opens.
-  function signedOut() {
-    show(connection, messages.signedOut);
+  // The answers waiting stay in the queue: they are sent when the code is typed here again.
+  function signedOut(reason) {
+    show(connection, reason === "elsewhere" ? messages.elsewhere : messages.signedOut);
   }
 
   // The server will never take this answer as it is: say so beside the question, and go on

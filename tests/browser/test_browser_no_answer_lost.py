@@ -118,5 +118,9 @@ def test_a_child_carries_on_where_they_were_after_a_reload_and_on_another_tablet
     expect(other.locator("#q-settled_home-okay")).to_be_checked()
     press(other, "Back", tap=True)
     expect(other.locator("#q-safe_home-happy")).to_be_checked()
+    # The first tablet was closed when the code was typed on the other one: it says so, and
+    # an answer changed on it is not sent into the session that moved on.
+    choose(page, "hurting_me", "yes", tap=True)
+    expect(page.get_by_text("Your code was typed on another tablet or phone")).to_be_visible()
     assert answers_in_database(live_server, invited) == {
         "safe_home": ["happy"], "settled_home": ["okay"], "hurting_me": ["no"]}

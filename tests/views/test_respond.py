@@ -369,12 +369,29 @@ def test_another_device_with_the_same_code_carries_on_where_the_child_was(app, c
     client.post(path, data={"csrf_token": csrf, "question": "safe_home", "q-safe_home": "happy",
                             "action": "next"})
     second_page = client.get("/welcome")  # noqa: F841  (the child wandered off)
+    _html, first_csrf, first_token = page_state(client, path)
     tablet = app.test_client()
     enter(tablet, issued.code, "192.0.2.4")
     resumed = begin(tablet)
     assert resumed != path
     first_page = tablet.get(path).get_data(as_text=True)
     assert 'value="happy" checked' in first_page
+    # One device at a time: the first one's session ended when the code was typed on the
+    # second, and it says why, to the page's script and to the child.
+    late = client.post("/answers", json={"token": first_token, "question": "safe_home",
+                                         "value": "sad", "save_id": "late-1"},
+                       headers={"X-CSRFToken": first_csrf})
+    assert late.status_code == 401
+    assert late.get_json() == {"status": "signed_out", "reason": "elsewhere"}
+    sent_back = client.get(path)
+    assert sent_back.headers["Location"] == "/?why=elsewhere"
+    assert "typed on another tablet or phone" in client.get("/?why=elsewhere").get_data(
+        as_text=True)
+    # The answer it could not send was never stored: the second device's answer stands.
+    assert 'value="happy" checked' in tablet.get(path).get_data(as_text=True)
+    # Typing the code on the first device again hands the child back to it.
+    enter(client, issued.code)
+    assert tablet.get(path).headers["Location"] == "/?why=elsewhere"
 
 
 def test_stop_for_now_keeps_answers_and_ends_every_copy_of_the_session(app, client, invite,  # type: ignore[no-untyped-def]

@@ -61,9 +61,13 @@ class Invitation(Base):
     #: The one-time key of the worker's form that issued it, so a double-clicked "send"
     #: issues one code, not two.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: Bumped when the child stops for now or finishes, so that any copy of an earlier
-    #: session cookie (on a shared tablet) stops working at once.
+    #: Bumped when the child stops for now or finishes, when a new code is given or the code
+    #: cancelled, and when the code is typed on another device, so that any copy of an
+    #: earlier session cookie (on a shared tablet) stops working at once.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Why the sessions before the current generation ended ("stopped", "sent", "new_code",
+    #: "cancelled", "elsewhere"), so that a device left behind can tell the child.
+    session_ended_why: Mapped[str | None] = mapped_column(String(16))
 
     child: Mapped[Child] = relationship()
     review: Mapped[Review] = relationship()

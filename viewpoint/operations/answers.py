@@ -36,7 +36,7 @@ from ..models import (
 from ..questionnaires import Catalogue, Question
 from ..questionnaires.snapshot import Snapshot, snapshot_of, snapshot_version
 from . import alerts
-from .invitations import band_for
+from .invitations import band_for, end_child_sessions
 from .totals import count_response
 
 #: The form and API value that means "I'd rather not say".
@@ -248,7 +248,7 @@ def submit_response(session: Session, response: Response, helped_by: str | None)
     response.saved_at = response.submitted_at
     invitation = response.invitation
     invitation.state = InvitationState.SUBMITTED
-    invitation.session_generation += 1
+    end_child_sessions(invitation, "sent")
     session.flush()
     # The anonymised totals learn of it in the same transaction: never half counted.
     count_response(session, response)
@@ -263,7 +263,7 @@ def keep_place(response: Response, key: str) -> None:
 
 def end_session(invitation: Invitation) -> None:
     """Stop for now: every copy of this child's session stops working; answers are kept."""
-    invitation.session_generation += 1
+    end_child_sessions(invitation, "stopped")
 
 
 def response_token(response: Response) -> str:

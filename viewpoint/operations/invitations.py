@@ -167,7 +167,7 @@ def reissue_code(invitation: Invitation, days: int | None = None) -> str:
     code = generate_code()
     invitation.code_hash = hash_code(code)
     invitation.expires_at = utcnow() + timedelta(days=days)
-    invitation.session_generation += 1
+    end_child_sessions(invitation, "new_code")
     audit.record("invitation.reissued", child_id=invitation.child_id, subject=invitation,
                  session=object_session(invitation))
     return code
@@ -181,9 +181,17 @@ def cancel_invitation(invitation: Invitation) -> None:
     if invitation.state is InvitationState.SUBMITTED:
         raise InvitationError(_("The child has already sent their answers."))
     invitation.state = InvitationState.CANCELLED
-    invitation.session_generation += 1
+    end_child_sessions(invitation, "cancelled")
     audit.record("invitation.cancelled", child_id=invitation.child_id, subject=invitation,
                  session=object_session(invitation))
+
+
+def end_child_sessions(invitation: Invitation, why: str) -> None:
+    """Every session opened with ``invitation`` so far stops working, on every device and in
+    every copy of its cookie; ``why`` is kept so that a device left behind can say why
+    ("stopped", "sent", "new_code", "cancelled", "elsewhere")."""
+    invitation.session_generation += 1
+    invitation.session_ended_why = why
 
 
 def is_expired(invitation: Invitation, now: datetime | None = None) -> bool:

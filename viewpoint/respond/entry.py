@@ -16,13 +16,18 @@ from wtforms.validators import InputRequired
 from .. import throttle
 from ..extensions import db
 from ..models import Invitation, InvitationState
-from ..operations.invitations import find_invitation, is_expired, looks_like_a_code
+from ..operations.invitations import (
+    end_child_sessions,
+    find_invitation,
+    is_expired,
+    looks_like_a_code,
+)
 from ..questionnaires.helplines import every_helpline
 from .blueprint import bp
 from .session import remember_child, welcome_if_signed_in
 
 #: Reasons the start page explains when a child is sent back to it (``?why=``).
-SENT_BACK_BECAUSE = ("expired", "closed", "sent", "stale")
+SENT_BACK_BECAUSE = ("expired", "closed", "sent", "stale", "elsewhere")
 #: The most the code box holds (its ``maxlength``).
 CODE_BOX_LENGTH = 40
 
@@ -60,6 +65,9 @@ def _code_message(kind: str, **values: Any) -> str:
                      "private. Your answers are saved: type your code to carry on."),
         "closed": _("Your questions were closed on this tablet. Your answers are saved: type "
                     "your code to carry on."),
+        "elsewhere": _("Your code was typed on another tablet or phone, so we closed your "
+                       "questions here. Your answers are saved: type your code to carry on "
+                       "here instead."),
     }
     return messages[kind]
 
@@ -113,6 +121,9 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
         minutes = -(-throttle.seconds_left(entry_window) // 60)
         return _code_message("busy", minutes=minutes), 429
     throttle.hit(db.session, code_key, entry_window)
+    # One device at a time: typing the code here closes it wherever else it is open (that
+    # device says why, and keeps any answer it had not sent yet until the code is typed there).
+    end_child_sessions(invitation, "elsewhere")
     remember_child(invitation)
     return None, 200
 

@@ -58,7 +58,8 @@ class Respondent:
 class SignedOut(Exception):
     """Raised when no child is signed in on this tablet. ``why`` is what the start page
     tells them: "none" (nobody was), "expired" (away too long), "sent" (their answers
-    were sent) or "closed" (the session was ended, or the code stopped working)."""
+    were sent), "elsewhere" (their code was typed on another device) or "closed" (the
+    session was ended, or the code stopped working)."""
 
     def __init__(self, why: str) -> None:
         super().__init__(why)
@@ -142,6 +143,9 @@ def load_respondent() -> Respondent:
     invitation, response, digest = found if found is not None else (None, None, None)
     if invitation is not None and invitation.state is InvitationState.SUBMITTED:
         _sign_out("sent")
+    if invitation is not None and invitation.session_generation != data.get("generation") \
+            and invitation.session_ended_why == "elsewhere" and invitation.is_usable():
+        _sign_out("elsewhere")  # the code was typed on another device since
     if (invitation is None or invitation.session_generation != data.get("generation")
             or not invitation.is_usable()):
         _sign_out("closed")
