@@ -68,7 +68,10 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("RESPONDENT_IDLE_MINUTES", int, 20,
      "A child's session ends after this long without activity (answers are kept)."),
     ("CODE_FAILURES_PER_CLIENT", int, 10,
-     "Wrong codes one client (address) may try per window before waiting."),
+     "Wrong codes one address may try per window at full speed; after that it may try once "
+     "every CODE_RETRY_SECONDS (a children's home is one address for many children)."),
+    ("CODE_RETRY_SECONDS", int, 30,
+     "How long an address that has used up CODE_FAILURES_PER_CLIENT waits between tries."),
     ("CODE_FAILURE_WINDOW_MINUTES", int, 15, "The window for CODE_FAILURES_PER_CLIENT."),
     ("CODE_ENTRIES_PER_HOUR", int, 30,
      "Times one code may be entered per hour (limits a leaked code; a child needs a few)."),
@@ -125,6 +128,7 @@ class Config:
     INVITATION_DAYS: int = 14
     RESPONDENT_IDLE_MINUTES: int = 20
     CODE_FAILURES_PER_CLIENT: int = 10
+    CODE_RETRY_SECONDS: int = 30
     CODE_FAILURE_WINDOW_MINUTES: int = 15
     CODE_ENTRIES_PER_HOUR: int = 30
     PROXY_COUNT: int = 0

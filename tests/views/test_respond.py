@@ -145,6 +145,30 @@ def test_too_many_wrong_codes_make_one_client_wait_but_nobody_else(client, invit
     assert enter(other, issued.code, address="198.51.100.7").status_code == 302
 
 
+def test_a_shared_address_is_slowed_after_wrong_codes_never_shut_out(client, invite, app,  # type: ignore[no-untyped-def]
+                                                                      monkeypatch) -> None:
+    """A children's home: one child types wrong codes; another child at the same address
+    with the right code gets in after a short wait, while a guesser there gets one try per
+    wait."""
+    monkeypatch.setitem(app.config, "CODE_FAILURES_PER_CLIENT", 3)
+    monkeypatch.setitem(app.config, "CODE_RETRY_SECONDS", 2)
+    home = "192.0.2.50"
+    _child, issued = invite()
+    for _ in range(3):
+        assert enter(client, "AAA-AAA-AAA", address=home).status_code == 400
+    waiting = enter(app.test_client(), issued.code, address=home)
+    assert waiting.status_code == 429
+    assert re.search(r"Please wait \d seconds?, then try again", waiting.get_data(as_text=True))
+    # Hammering for a few seconds: at most one guess is checked per wait.
+    checked, started = 0, time.monotonic()
+    while time.monotonic() - started < 4.5:
+        if enter(client, "BBB-BBB-BBB", address=home).status_code == 400:
+            checked += 1
+    assert 1 <= checked <= 3
+    time.sleep(2.1)
+    assert enter(app.test_client(), issued.code, address=home).status_code == 302
+
+
 def test_one_code_cannot_be_used_from_many_devices_in_an_hour(app, invite, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setitem(app.config, "CODE_ENTRIES_PER_HOUR", 3)
     _child, issued = invite()

@@ -51,9 +51,9 @@ def _code_message(kind: str, **values: Any) -> str:
                   "say something else, ask your worker."),
         "cancelled": _("This code doesn't work any more. Your worker may have sent you a new "
                        "one."),
-        "slow_down": ngettext("Too many tries. Please wait %(num)d minute, then try again.",
-                              "Too many tries. Please wait %(num)d minutes, then try again.",
-                              values.get("minutes", 0)),
+        "slow_down": ngettext("Too many tries. Please wait %(num)d second, then try again.",
+                              "Too many tries. Please wait %(num)d seconds, then try again.",
+                              values.get("seconds", 0)),
         "busy": ngettext("This code has been used a lot in the last hour. Please wait %(num)d "
                          "minute, then try again.",
                          "This code has been used a lot in the last hour. Please wait %(num)d "
@@ -99,17 +99,23 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
     and 200 when the child is in."""
     config = current_app.config
     failure_window = timedelta(minutes=config["CODE_FAILURE_WINDOW_MINUTES"])
+    pace = timedelta(seconds=config["CODE_RETRY_SECONDS"])
     client_key = f"code-failure:client:{_client()}"
+    pace_key = f"code-failure:pace:{_client()}"
+    # A children's home or a school is one address for many children: after its allowance
+    # of wrong codes it is slowed to one try every CODE_RETRY_SECONDS, not shut out, so a
+    # child with the right code waits seconds while guessing stays hopeless (a code is one of
+    # 32^9; two tries a minute would take millions of years to find one).
     if throttle.is_limited(db.session, client_key, config["CODE_FAILURES_PER_CLIENT"],
-                           failure_window):
-        minutes = -(-throttle.seconds_left(failure_window) // 60)
-        return _code_message("slow_down", minutes=minutes), 429
+                           failure_window) and throttle.count(db.session, pace_key, pace):
+        return _code_message("slow_down", seconds=throttle.seconds_left(pace)), 429
     typed = (form.code.data or "") if form.validate_on_submit() else ""
     invitation = find_invitation(db.session, typed) if looks_like_a_code(typed) else None
     problem = _why_code_fails(invitation)
     if problem is not None:
         # Counted even though the answer is an error page.
         throttle.hit(db.session, client_key, failure_window)
+        throttle.hit(db.session, pace_key, pace)
         db.keep_on_error()
         return _code_message(problem), 400 if problem == "wrong" else 410
     assert invitation is not None
