@@ -275,3 +275,34 @@ def test_the_start_page_says_why_and_keeps_a_wrong_code_at_every_size(
         page.locator("form.code-form button[type=submit]").click()
         expect(page).to_have_url(live_server.url + "/welcome")
         page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_tablet_left_behind_says_the_code_was_typed_elsewhere_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    """The child types their code on a second device: the first one's next page is the
+    start page saying so, in the child's language and direction, at every size."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("360x740", PHONE), ("768x1024", TABLET),
+                           ("1366x768", {"width": 1366, "height": 768})):
+        invited = live_server.invite("Farah", 13, language=language)
+        first = browsing.page(viewport)
+        enter_code(first, live_server.url, invited.code)
+        begin(first)
+        second = browsing.page(viewport)
+        enter_code(second, live_server.url, invited.code)
+        first.reload()
+        expect(first).to_have_url(re.compile(r"/\?why=elsewhere$"))
+        expect(first.locator("html")).to_have_attribute("lang", language)
+        expect(first.locator("#code-message")).to_be_visible()
+        if language == "en":
+            expect(first.locator("#code-message")).to_contain_text(
+                "Your code was typed on another tablet or phone")
+        else:
+            expect(first.locator("html")).to_have_attribute("dir", "rtl")
+        wide = first.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert wide <= 1, f"{size}: the page scrolls sideways by {wide}px"
+        assert_accessible(first, f"the start page after the code moved, in {language}")
+        first.screenshot(path=str(SHOTS / f"elsewhere-{language}-{size}.png"), full_page=True)
+        first.context.close()
+        second.context.close()
