@@ -114,10 +114,10 @@ def test_the_invite_command_prints_british_dates(app, session) -> None:  # type:
 # --- counts ---
 
 @pytest.mark.parametrize(("seconds", "words"), [
-    (30, "Please wait 1 minute, then try again."),
-    (270, "Please wait 5 minutes, then try again."),
+    (1, "Please wait 1 second, then try again."),
+    (27, "Please wait 27 seconds, then try again."),
 ])
-def test_a_child_told_to_wait_reads_minute_or_minutes(app, client, monkeypatch, seconds: int,  # type: ignore[no-untyped-def]
+def test_a_child_told_to_wait_reads_second_or_seconds(app, client, monkeypatch, seconds: int,  # type: ignore[no-untyped-def]
                                                       words: str) -> None:
     monkeypatch.setitem(app.config, "CODE_FAILURES_PER_CLIENT", 1)
     monkeypatch.setattr(throttle, "seconds_left", lambda window, now=None: seconds)
@@ -131,8 +131,8 @@ def test_a_child_told_to_wait_reads_minute_or_minutes(app, client, monkeypatch, 
 
 
 @pytest.mark.parametrize(("seconds", "words"), [
-    (45, "Try again in 1 minute, or ask"),
-    (300, "Try again in 5 minutes, or ask"),
+    (45, "Try again in 1 minute, use a browser"),
+    (300, "Try again in 5 minutes, use a browser"),
 ])
 def test_a_locked_out_worker_reads_minute_or_minutes(app, client, session, monkeypatch,  # type: ignore[no-untyped-def]
                                                      seconds: int, words: str) -> None:
