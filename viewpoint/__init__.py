@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.PROXY_COUNT,  # type: ignore[method-assign]
                                 x_proto=config.PROXY_COUNT)
     logging.getLogger("viewpoint").setLevel(config.LOG_LEVEL)
+    register_input_checks(app)
     register_extensions(app)
     register_questionnaires(app)
     register_security_headers(app)
@@ -47,6 +48,15 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def register_input_checks(app: Flask) -> None:
+    """First, so that input no page sends is refused before anything reads it (the CSRF
+    check, the views, the database), and so that every ``<int:...>`` in the blueprints'
+    addresses is bounded to what an id column holds."""
+    from .security import register_input_checks as register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:

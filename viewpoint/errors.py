@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .security import UnreadableInput
+
 #: Addresses under these belong to staff; anything else unknown is treated as a child's.
 STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz")
 
@@ -17,10 +19,14 @@ def is_childs_page() -> bool:
 
 def _render(error: HTTPException):  # type: ignore[no-untyped-def]
     code = error.code or 500
+    # Only our own refusals say what was wrong: werkzeug's descriptions are untranslated, and
+    # some say more than a stranger needs to know.
+    message = error.description if isinstance(error, UnreadableInput) else None
     if request.is_json or request.accept_mimetypes.best == "application/json":
-        return {"status": "error", "code": code, "message": error.name}, code
+        return {"status": "error", "code": code, "message": message or error.name}, code
     template = "errors/child.html" if is_childs_page() else "errors/staff.html"
-    return render_template(template, code=code), code
+    reason = error.reason if isinstance(error, UnreadableInput) else None
+    return render_template(template, code=code, message=message, reason=reason), code
 
 
 def register_error_handlers(app: Flask) -> None:

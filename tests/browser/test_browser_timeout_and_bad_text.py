@@ -306,3 +306,33 @@ def test_a_tablet_left_behind_says_the_code_was_typed_elsewhere_at_every_size(
         first.screenshot(path=str(SHOTS / f"elsewhere-{language}-{size}.png"), full_page=True)
         first.context.close()
         second.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_words_no_page_sends_are_refused_in_the_childs_language_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    """A character neither database can keep, sent where a child's page would not send it
+    (here in the address), is a 400 that says so in the child's language and direction,
+    keeps the child's session, and leads back to their questions."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("360x740", PHONE), ("768x1024", TABLET),
+                           ("1366x768", {"width": 1366, "height": 768})):
+        invited = live_server.invite("Farah", 13, language=language)
+        page = browsing.page(viewport)
+        enter_code(page, live_server.url, invited.code)
+        begin(page)
+        refused = page.goto(live_server.url + "/language?back=/%00")
+        assert refused is not None and refused.status == 400
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        if language == "en":
+            expect(page.locator("main .lead")).to_have_text(
+                "Something sent from the page had a letter or sign in it that we can't keep, "
+                "so nothing was changed. Please go back and type it again.")
+        wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert wide <= 1, f"{size}: the page scrolls sideways by {wide}px"
+        assert_accessible(page, f"the page refusing unstorable characters, in {language}")
+        page.screenshot(path=str(SHOTS / f"unstorable-{language}-{size}.png"), full_page=True)
+        page.locator("main a.button").click()
+        expect(page).to_have_url(re.compile(r"/(welcome|questions/[a-z_]+)$"))
+        page.context.close()

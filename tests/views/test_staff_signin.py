@@ -212,11 +212,18 @@ def test_temporary_password_must_be_changed_before_anything_else(client, session
     assert client.get("/casework/").status_code == 200
 
 
-def test_sign_in_never_redirects_off_the_site(client, session, worker) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("target", [
+    "https://evil.example/",
+    "//evil.example/",
+    "/%5Cevil.example",  # a browser reads the backslash as a slash: //evil.example
+    "/%09/evil.example",  # and drops the tab
+    "/%0A/evil.example",
+])
+def test_sign_in_never_redirects_off_the_site(client, session, worker, target) -> None:  # type: ignore[no-untyped-def]
     give_password(worker, session)
-    page = client.get("/staff/signin?next=https://evil.example/").get_data(as_text=True)
+    page = client.get(f"/staff/signin?next={target}").get_data(as_text=True)
     response = client.post(
-        "/staff/signin?next=https://evil.example/",
+        f"/staff/signin?next={target}",
         data={"email": worker.email, "password": PASSWORD, "csrf_token": token_from(page)},
     )
     assert response.headers["Location"] == "/casework/"

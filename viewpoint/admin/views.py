@@ -22,6 +22,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from ..auth.permissions import restrict_blueprint
 from ..extensions import db
 from ..models import Role, StaffSession, Team, User
+from ..security import row_id
 from . import services
 from .services import AdminProblem, TemporaryPassword
 
@@ -41,10 +42,14 @@ def _never_cache(response: Any) -> Any:
 # --- forms ----------------------------------------------------------------------------------
 
 def _team_id(value: Any) -> int | None:
-    """A team choice's value: a team's id, or None for "No team"."""
+    """A team choice's value: a team's id, or None for "No team". Raises ValueError (the
+    field's error) for anything else."""
     if value in (None, ""):
         return None
-    return int(value)
+    team_id = row_id(value)
+    if team_id is None:
+        raise ValueError(value)
+    return team_id
 
 
 def _role_choices() -> list[SelectChoice]:
@@ -186,7 +191,7 @@ def users():  # type: ignore[no-untyped-def]
         conditions.append(User.role == Role(role))
     if team:
         conditions.append(User.team_id.is_(None) if team == "none"
-                          else User.team_id == int(team))
+                          else User.team_id == row_id(team))
     if status:
         conditions.append(User.is_active.is_(status == "active"))
     total = db.session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from ..i18n import CHILD_LANGUAGES, language_label
 from ..models import EthnicityGroup, Gender, LabelledEnum, PlacementType, PlanKind
+from ..security import row_id
 
 
 def options(pairs: object) -> list[SelectChoice]:
@@ -18,6 +19,18 @@ def options(pairs: object) -> list[SelectChoice]:
 
 def _choices(kind: type[LabelledEnum]) -> list[SelectChoice]:
     return options(kind.labelled())
+
+
+def person_or_nobody(value: object) -> int:
+    """A person chosen from a list: their id, or 0 for the list's "nobody" choice ("Not
+    allocated", "Not yet known"). Raises ValueError (shown as the field's error) for anything
+    else, so that a number no row can have never reaches the database."""
+    if value in (0, "0"):
+        return 0
+    chosen = row_id(value)
+    if chosen is None:
+        raise ValueError(value)
+    return chosen
 
 
 class ChildForm(FlaskForm):
@@ -39,7 +52,8 @@ class ChildForm(FlaskForm):
     # answer in with the words the import uses too. A new child with none gets English.
     preferred_language = SelectField(_l("Language the child prefers to answer in"),
                                      default="en", validate_choice=False)
-    social_worker_id = SelectField(_l("Social worker"), coerce=int, validate_choice=False)
+    social_worker_id = SelectField(_l("Social worker"), coerce=person_or_nobody,
+                                   validate_choice=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -50,7 +64,11 @@ class ChildForm(FlaskForm):
 class PlanForm(FlaskForm):
     """A plan, read into values; the placement and dates are checked by the operation."""
 
-    kind = SelectField(_l("Kind of plan"), choices=_choices(PlanKind))
+    # Checked by the validator rather than by the list of choices, so that an empty or
+    # forged kind gets words that say what to do.
+    kind = SelectField(_l("Kind of plan"), choices=_choices(PlanKind), validate_choice=False,
+                       validators=[AnyOf([member.value for member in PlanKind],
+                                         message=_l("Choose the kind of plan from the list."))])
     placement_type = SelectField(_l("Where the child lives (care and pathway plans)"))
     started_on = DateField(_l("Start date"), validators=[
         InputRequired(_l("Enter the date the plan started."))])
@@ -70,7 +88,8 @@ class ReviewForm(FlaskForm):
         InputRequired(_l("Enter the date the review is due."))])
     held_on = DateField(_l("Date it was held (leave empty until then)"),
                         validators=[Optional()])
-    chair_id = SelectField(_l("Chair (reviewing officer)"), coerce=int, validate_choice=False)
+    chair_id = SelectField(_l("Chair (reviewing officer)"), coerce=person_or_nobody,
+                           validate_choice=False)
 
 
 class InviteForm(FlaskForm):

@@ -32,6 +32,7 @@ from ..operations.alerts import alerts_for_response, who_is_told, worker_first_n
 from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..questionnaires import Catalogue
 from ..questionnaires.snapshot import Snapshot
+from ..security import cleans_its_own_text, row_id, takes_json
 from . import flow
 from .blueprint import bp
 from .helping import helpers_for
@@ -88,9 +89,8 @@ def begin(respondent: Respondent):  # type: ignore[no-untyped-def]
     # questionnaires at once never queue for SQLite's single write lock just to read. This
     # POST already holds that lock (taken at BEGIN for every write request), and it marks
     # only the notes the welcome page listed, so a note written in between is still shown.
-    mark_feedback_seen(db.session, respondent.child.id,
-                       (int(i) for i in request.form.getlist("seen_feedback")
-                        if i.isascii() and i.isdigit()))
+    seen = (row_id(sent) for sent in request.form.getlist("seen_feedback"))
+    mark_feedback_seen(db.session, respondent.child.id, (i for i in seen if i is not None))
     response = respondent.response or services.start_response(
         db.session, catalogue(), respondent.invitation, str(get_locale()))
     return redirect(resume_url(response))
@@ -99,6 +99,7 @@ def begin(respondent: Respondent):  # type: ignore[no-untyped-def]
 # --- the questions ---
 
 @bp.route("/questions/<key>", methods=["GET", "POST"])
+@cleans_its_own_text
 @with_response
 def questions(key: str, respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """A page of questions, shown or (without JavaScript) saved; addressed by the key of
@@ -183,6 +184,8 @@ def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, s
 
 @bp.post("/answers")
 @locks_late
+@takes_json
+@cleans_its_own_text
 @with_response_json
 def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """Autosave from the page's script: one answer, idempotent by its save id.

@@ -27,6 +27,7 @@ from ..i18n import available_languages, font_for, language_in_english, language_
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone, worker_first_name
 from ..questionnaires.helplines import every_helpline
+from ..security import same_site_path, takes_json
 from .answering import catalogue, resume_url
 from .blueprint import bp
 from .helping import helpers_for
@@ -34,10 +35,6 @@ from .rendering import say_signature
 from .session import Respondent, clear_tablet, with_optional_respondent, with_respondent
 
 _AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav)")
-
-
-def _is_local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//")
 
 
 @bp.post("/talk")
@@ -70,8 +67,7 @@ def stop(respondent: Respondent | None):  # type: ignore[no-untyped-def]
 def read_aloud(respondent: Respondent):  # type: ignore[no-untyped-def]
     """Switch reading every question aloud automatically on or off (kept for this session)."""
     session["auto_read"] = request.form.get("auto_read") == "on"
-    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
-                    else url_for("respond.welcome"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("respond.welcome"))
 
 
 @bp.route("/language", methods=["GET", "POST"])
@@ -79,8 +75,7 @@ def read_aloud(respondent: Respondent):  # type: ignore[no-untyped-def]
 def language(respondent: Respondent | None):  # type: ignore[no-untyped-def]
     """Choose the language of every page, from any page: the child comes back to where they
     were, with every answer kept, and the questions in the language they chose."""
-    back = request.values.get("back")
-    back = back if _is_local(back) else url_for("respond.start")
+    back = same_site_path(request.values.get("back")) or url_for("respond.start")
     offered = available_languages()
     if request.method == "POST":
         chosen = request.form.get("language")
@@ -120,6 +115,7 @@ _SAY_LIMIT = 3000
 
 @bp.post("/say")
 @csrf.exempt
+@takes_json
 def say():  # type: ignore[no-untyped-def]
     """Words on a page read aloud, made on first need (see ``rendering.spoken``).
 
@@ -135,7 +131,8 @@ def say():  # type: ignore[no-untyped-def]
     keep, signature = payload.get("keep"), payload.get("sig")
     if (language not in available_languages() or keep not in (0, 1)
             or not isinstance(text, str) or not isinstance(signature, str)
-            or not 0 < len(text) <= _SAY_LIMIT):
+            # (compare_digest raises TypeError for text beyond ASCII; a signature is hex.)
+            or not signature.isascii() or not 0 < len(text) <= _SAY_LIMIT):
         return jsonify(status="invalid"), 400
     expected = say_signature(language, bool(keep), text)
     if not hmac.compare_digest(expected, signature):
