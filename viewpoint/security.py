@@ -135,7 +135,8 @@ class IdConverter(IntegerConverter):
 class UnreadableInput(BadRequest):
     """A 400 for a request no page of ours sends: ``reason`` is "characters" (NUL or a lone
     surrogate, which the databases cannot store), "nesting" (JSON nested deeper than
-    :data:`JSON_DEPTH_MAX`) or "json" (JSON sent where a form is read). The description is
+    :data:`JSON_DEPTH_MAX`), "json" (JSON sent where a form is read) or "form" (a form
+    part with no name). The description is
     translated and safe to show."""
 
     def __init__(self, reason: str) -> None:
@@ -145,6 +146,9 @@ class UnreadableInput(BadRequest):
                             "no page here sends. Nothing was changed.", limit=JSON_DEPTH_MAX)
         elif reason == "json":
             description = _("This address takes a form, not JSON. Nothing was changed.")
+        elif reason == "form":
+            description = _("What was sent is not a form any page here sends (a part of it "
+                            "has no name). Nothing was changed.")
         else:
             description = _("What was sent has a character in it that cannot be stored (a "
                             "NUL, or half of a character such as an emoji). Nothing was "
@@ -227,6 +231,10 @@ def refuse_unreadable_input() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if request.is_json and view is not None and not getattr(view, _TAKES_JSON, False):
         raise UnreadableInput("json")
+    # Werkzeug reads a multipart part whose name it cannot parse with no name at all, which
+    # the CSRF check (and any view) would trip over.
+    if any(not isinstance(key, str) for key in request.form):
+        raise UnreadableInput("form")
     if getattr(view, _CLEANS_ITS_OWN_TEXT, False):
         return
     if any(_UNSTORABLE.search(text) for text in _texts()):

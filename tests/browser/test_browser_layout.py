@@ -159,7 +159,7 @@ def test_nothing_a_child_might_tap_moves_when_the_pages_script_starts(
     codes = [live_server.invite("Toby", age).code for _ in range(2)]
     with_script = browsing.page()
     without = browsing.page(javascript=False)
-    for page, code in zip((with_script, without), codes):
+    for page, code in zip((with_script, without), codes, strict=True):
         enter_code(page, live_server.url, code)
     assert positions(with_script) == positions(without), "the welcome page moves"
     for page in (with_script, without):

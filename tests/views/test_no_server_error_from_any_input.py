@@ -495,6 +495,22 @@ def test_a_nul_in_an_address_is_refused_plainly_on_a_childs_page_and_a_staff_pag
     assert "cannot be stored" in sent[1].get_data(as_text=True)
 
 
+@pytest.mark.parametrize("url", ["/answers", "/talk", "/casework/alerts", "/staff/signin"])
+def test_a_form_part_without_a_name_is_refused_plainly(  # type: ignore[no-untyped-def]
+        app, session, world, url: str) -> None:
+    """Found by the sweep: a multipart part named with a new line is read with no name, and
+    the CSRF check tripped over it (a 500)."""
+    client = _as(app, session, world, "child" if url in ("/answers", "/talk") else SW.value)
+    body = (b'--b\r\nContent-Disposition: form-data; name="\n"\r\n\r\nx\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            + _token(client).encode() + b"\r\n--b--\r\n")
+    answer = client.post(url, data=body, content_type="multipart/form-data; boundary=b")
+    assert answer.status_code == 400
+    said = answer.get_json()["message"] if answer.is_json else answer.get_data(as_text=True)
+    assert ("It wasn't your fault" if url in ("/answers", "/talk")
+            else "not a form any page here sends") in said
+
+
 # --- finding 3: the plan's kind ---------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["", "not_a_kind", "CARE_PLAN", "care_plan "])
