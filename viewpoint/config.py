@@ -95,6 +95,10 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "Wrong passwords per window from one address, for browsers that have never signed in "
      "(someone trying many accounts)."),
     ("SIGNIN_FAILURE_WINDOW_MINUTES", int, 15, "The window for SIGNIN_FAILURES_PER_ACCOUNT."),
+    ("SECOND_FACTOR_REQUIRED", _bool, None,
+     "Every member of staff must set up an authenticator app (a code from it, or a recovery "
+     "code, after the password) before they can do anything else. Default: on in production "
+     "(which refuses it off), off otherwise."),
     ("SMTP_HOST", str, None, "Mail server for alert emails. Empty: no emails are queued."),
     ("SMTP_PORT", int, 25, "Mail server port."),
     ("SMTP_USERNAME", str, None, "Mail server user name, if it needs one."),
@@ -140,6 +144,7 @@ class Config:
     SIGNIN_FAILURES_PER_DEVICE: int = 5
     SIGNIN_FAILURES_PER_ADDRESS: int = 30
     SIGNIN_FAILURE_WINDOW_MINUTES: int = 15
+    SECOND_FACTOR_REQUIRED: bool | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 25
     SMTP_USERNAME: str | None = None
@@ -217,6 +222,8 @@ class Config:
             problems.append("DASHBOARD_MIN_CHILDREN cannot be below 10 in production")
         if self.SESSION_COOKIE_SECURE is False:
             problems.append("SESSION_COOKIE_SECURE cannot be switched off in production")
+        if self.SECOND_FACTOR_REQUIRED is False:
+            problems.append("SECOND_FACTOR_REQUIRED cannot be switched off in production")
         # The QR code on a child's card and the links in emails must not take whatever Host
         # header a request arrived with.
         if not self.PUBLIC_URL or not self.PUBLIC_URL.startswith("https://"):
@@ -237,6 +244,8 @@ class Config:
             SECRET_KEY=self.secret_key(),
             SQLALCHEMY_URL=self.database_url(),
             SESSION_COOKIE_SECURE=secure,
+            SECOND_FACTOR_REQUIRED=(self.is_production if self.SECOND_FACTOR_REQUIRED is None
+                                    else self.SECOND_FACTOR_REQUIRED),
             # Over HTTPS the "__Host-" prefix makes the browser keep the cookie to this exact
             # site (no Domain, path /, Secure): no sibling subdomain can set or read it.
             SESSION_COOKIE_NAME="__Host-viewpoint" if secure else "session",

@@ -89,3 +89,31 @@ def test_create_asks_for_what_was_not_given(cli_app) -> None:  # type: ignore[no
     assert result.exit_code == 0, result.output
     [user] = _users(cli_app, "asked@council.example")
     assert user.display_name == "Ash Asked" and user.role is Role.ADMINISTRATOR
+
+
+def test_reset_second_factor_frees_an_administrator_who_lost_their_phone(cli_app) -> None:  # type: ignore[no-untyped-def]
+    import pyotp
+
+    from viewpoint.auth import second_factor
+
+    assert _create(cli_app, "--email", "lost.phone@council.example",
+                   "--name", "Lou Admin").exit_code == 0
+    with cli_app.app_context(), db.writing() as session:
+        [user] = session.scalars(select(User).where(User.email == "lost.phone@council.example"))
+        secret = second_factor.new_secret()
+        assert second_factor.enrol(session, user, secret, pyotp.TOTP(secret).now())
+    result = cli_app.test_cli_runner().invoke(
+        admin_cli, ["reset-second-factor", "--email", "Lost.Phone@Council.example"])
+    assert result.exit_code == 0, result.output
+    assert "sets up an authenticator app again" in result.output
+    [user] = _users(cli_app, "lost.phone@council.example")
+    assert not user.has_second_factor and user.totp_secret is None
+    with cli_app.app_context():
+        assert second_factor.recovery_codes_left(db.session, user) == 0
+        [event] = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "admin.second_factor_reset",
+            AuditEvent.subject_id == user.id)).all()
+        assert event.actor_id is None and event.detail["had_second_factor"] is True
+    unknown = cli_app.test_cli_runner().invoke(
+        admin_cli, ["reset-second-factor", "--email", "nobody@council.example"])
+    assert unknown.exit_code != 0 and "No account has the email address" in unknown.output

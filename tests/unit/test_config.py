@@ -53,6 +53,9 @@ def test_bad_values_name_the_variable() -> None:
         ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp"}, "PUBLIC_URL"),
         ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp",
           "PUBLIC_URL": "http://viewpoint.example.gov.uk"}, "PUBLIC_URL"),
+        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://db/vp",
+          "PUBLIC_URL": "https://viewpoint.example.gov.uk", "SECOND_FACTOR_REQUIRED": "off"},
+         "SECOND_FACTOR_REQUIRED"),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(environ: dict[str, str],
@@ -71,6 +74,15 @@ def test_production_accepts_safe_settings_and_secures_cookies() -> None:
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
     assert settings["SESSION_COOKIE_NAME"] == "__Host-viewpoint"
+    assert settings["SECOND_FACTOR_REQUIRED"] is True
+
+
+def test_a_second_factor_is_asked_for_outside_production_only_when_switched_on(
+        tmp_path: Path) -> None:
+    here = {"INSTANCE_PATH": str(tmp_path)}
+    assert Config.from_env(here).flask_settings()["SECOND_FACTOR_REQUIRED"] is False
+    assert Config.from_env({**here, "SECOND_FACTOR_REQUIRED": "on"}).flask_settings()[
+        "SECOND_FACTOR_REQUIRED"] is True
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

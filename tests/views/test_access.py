@@ -41,6 +41,9 @@ POLICY: dict[str, object] = {
     "auth.language": PUBLIC,
     "auth.home": EVERYONE,
     "auth.change_password": EVERYONE,
+    "auth.second_factor_page": EVERYONE,
+    # The second step of signing in: reached only with a sign-in waiting for its code.
+    "auth.second_factor_code": PUBLIC,
     "auth.signout": EVERYONE,
     "preview.index": EVERYONE,
     "preview.questionnaire": EVERYONE,
@@ -79,6 +82,7 @@ POLICY: dict[str, object] = {
     "admin.disable_user": {ADMIN},
     "admin.enable_user": {ADMIN},
     "admin.reset_password": {ADMIN},
+    "admin.reset_second_factor": {ADMIN},
     "admin.teams": {ADMIN},
     "admin.new_team": {ADMIN},
     "admin.rename_team": {ADMIN},
@@ -146,6 +150,8 @@ def _expected(rule: Rule, who: Role | None) -> set[int]:
         return {405}  # routing refuses the method before anything is looked at
     if rule.endpoint == "auth.signin":
         return {200} if who is None else {302}  # signed in: on to their home page
+    if rule.endpoint == "auth.second_factor_code":
+        return {302}  # no sign-in is waiting for a code: back to the sign-in page
     if policy == PUBLIC:
         return {200}
     if who is None:  # signed out: sent to sign in, never shown anything

@@ -10,9 +10,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Role
+from ..models import Role, User, normalise_email
 from . import services
 
 
@@ -42,3 +43,24 @@ def create_admin(email: str, name: str) -> None:
     click.echo(_("Administrator added: %(name)s <%(email)s>.", name=user_name, email=user_email))
     click.echo(_("Temporary password (shown only now; it must be changed at first sign-in):"))
     click.echo(f"    {issued.password}")
+
+
+@admin_cli.command("reset-second-factor")
+@click.option("--email", required=True, prompt="Email address",
+              help="The account whose authenticator app is lost.")
+@with_appcontext
+def reset_second_factor(email: str) -> None:
+    """Forget an account's authenticator app and recovery codes, and sign it out everywhere.
+
+    For the administrator who has lost their own phone and recovery codes, when no other
+    administrator can do it on the Staff pages. Recorded in the audit trail.
+    """
+    with db.writing() as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise click.ClickException(_("No account has the email address %(email)s.",
+                                         email=email))
+        services.reset_second_factor(session, user, actor=None)
+        name = user.display_name
+    click.echo(_("%(name)s signs in with their password and sets up an authenticator app "
+                 "again.", name=name))

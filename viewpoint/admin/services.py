@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..auth.devices import clear_account_limit
 from ..auth.passwords import hash_password
+from ..auth.second_factor import remove as remove_second_factor
 from ..auth.sessions import end_sessions_of
 from ..models import Role, Team, User, normalise_email
 
@@ -269,6 +270,27 @@ def reset_password(session: Session, user: User, *, actor: User | None) -> Tempo
     clear_account_limit(session, user.email)
     _record(session, "admin.password_reset", user, actor, {"sessions_ended": ended})
     return TemporaryPassword(user, password)
+
+
+def reset_second_factor(session: Session, user: User, *, actor: User | None) -> bool:
+    """Forget ``user``'s authenticator app and recovery codes (a lost phone), end every
+    session they have and forget the wrong tries counted against the account. They sign in
+    with their password and, where the setting requires it, set up an app again before
+    anything else. Returns whether they had one.
+
+    Raises :class:`AdminProblem` if administrators try it on themselves from the Staff pages
+    (someone who has lost their own phone asks another administrator, or whoever runs the
+    server uses ``viewpoint admin reset-second-factor``).
+    """
+    if _is_self(user, actor):
+        raise AdminProblem(_("Another administrator must reset your own sign-in security."))
+    had = user.has_second_factor
+    remove_second_factor(session, user)
+    ended = end_sessions_of(user, "second_factor_changed")
+    clear_account_limit(session, user.email)
+    _record(session, "admin.second_factor_reset", user, actor,
+            {"sessions_ended": ended, "had_second_factor": had})
+    return had
 
 
 def update_user(session: Session, user: User, *, display_name: str, role: Role,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, EmailField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ..auth import second_factor
 from ..auth.permissions import restrict_blueprint
 from ..extensions import db
 from ..models import Role, StaffSession, Team, User
@@ -246,6 +247,9 @@ def _user_page(person: User, error: str | None = None, status: int = 200):  # ty
         .where(StaffSession.user_id == person.id, StaffSession.ended_at.is_(None))) or 0
     return render_template("admin/user.html", person=person, last_sign_in=last_sign_in,
                            open_sessions=open_sessions, error=error,
+                           recovery_codes_left=second_factor.recovery_codes_left(
+                               db.session, person),
+                           second_factor_required=second_factor.is_required(),
                            is_self=person.id == current_user.id), status
 
 
@@ -311,6 +315,26 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
             return _temporary_password_page(issued, new_account=False)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/reset_password.html", person=person, form=form,
+                           error=error), status
+
+
+@bp.route("/users/<int:user_id>/second-factor", methods=["GET", "POST"])
+def reset_second_factor(user_id: int):  # type: ignore[no-untyped-def]
+    person = _user_or_404(user_id)
+    form = FlaskForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.reset_second_factor(db.session, person, actor=_actor())
+        except AdminProblem as problem:
+            error = problem.message
+        else:
+            flash(_("%(name)s's authenticator app and recovery codes are forgotten, and they "
+                    "have been signed out. They sign in with their password and set up an "
+                    "app again.", name=person.display_name))
+            return redirect(url_for("admin.user", user_id=person.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/reset_second_factor.html", person=person, form=form,
                            error=error), status
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
@@ -27,12 +27,16 @@ from sqlalchemy.orm import Session
 from ..models import Alert, Child, Invitation, Plan, Response, Review, Role, User
 
 #: Endpoints anyone may reach without signing in. Keep this list short.
-PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language"})
+PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language",
+                              # the second step of signing in: no session exists yet
+                              "auth.second_factor_code"})
 #: Blueprints with their own way in (the child's access code), never a staff sign-in.
 PUBLIC_BLUEPRINTS = frozenset({"respond"})
 
 #: What someone with a temporary password may do before choosing their own.
 _WHILE_CHANGING = frozenset({"auth.change_password", "auth.signout"})
+#: What someone who must set up an authenticator app may do before they have.
+_WHILE_SETTING_UP = frozenset({"auth.second_factor_page", "auth.signout"})
 
 CASEWORK = frozenset({Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER})
 ALL_STAFF = frozenset(Role)
@@ -116,6 +120,12 @@ def require_sign_in() -> Any:
     if current_user.is_authenticated:
         if current_user.must_change_password and request.endpoint not in _WHILE_CHANGING:
             return redirect(url_for("auth.change_password"))
+        if (current_app.config.get("SECOND_FACTOR_REQUIRED")
+                and not current_user.has_second_factor
+                and request.endpoint not in _WHILE_SETTING_UP):
+            if request.is_json or request.accept_mimetypes.best == "application/json":
+                return jsonify(status="second_factor_needed"), 403
+            return redirect(url_for("auth.second_factor_page"))
         return None
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(status="signed_out"), 401

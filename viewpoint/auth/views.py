@@ -11,16 +11,17 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from .. import audit, throttle
 from ..extensions import db
 from ..i18n import staff_languages
-from ..models import User, normalise_email
+from ..models import User, normalise_email, utcnow
 from ..security import same_site_path
-from . import devices, sessions
+from . import devices, second_factor, sessions
 from .passwords import hash_password, needs_rehash, password_problems, verify_password
 from .permissions import home_endpoint
 
@@ -36,12 +37,27 @@ ENDED_MESSAGES = {
     "password_changed": _l("Your password was changed, so you were signed out everywhere. "
                            "Sign in with the new password."),
     "signed_out": _l("You have signed out."),
+    "second_factor_changed": _l("Your sign-in security was changed, so you were signed out "
+                                "everywhere. Sign in again."),
+    "code_timeout": _l("The code from your authenticator app was not typed in time. Sign in "
+                       "again."),
 }
+
+#: How long after the right password the code from the app may be typed.
+CODE_WAIT = timedelta(minutes=5)
+#: The cookie keys of a sign-in waiting for its second factor.
+_WAITING = "second_factor_for"
+_SETUP = "second_factor_setup"
 
 
 class SignInForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1000)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[
+        InputRequired(_l("Enter the code from your authenticator app.")), Length(max=40)])
 
 
 class PasswordForm(FlaskForm):
@@ -104,19 +120,157 @@ def signin():  # type: ignore[no-untyped-def]
             "That email address and password do not match an account that can sign in.")), 401
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    # A new session on sign-in: nothing from before (a child's session, an old token) survives,
-    # except the language the person chose on the sign-in page.
+    target = same_site_path(request.args.get("next"))
+    _fresh_cookie()
+    if user.has_second_factor:
+        # No session yet: the browser only remembers, signed, whose code it is waiting for.
+        cookie[_WAITING] = {"user": user.id, "at": int(utcnow().timestamp()), "next": target}
+        audit.record("signin.code_asked", actor=user)
+        return redirect(url_for("auth.second_factor_code"))
+    return _signed_in(user, target, how="password")
+
+
+def _fresh_cookie() -> None:
+    """Nothing from before (a child's session, an old token, a half-finished sign-in)
+    survives a sign-in, except the language the person chose on the sign-in page."""
     language = cookie.get("staff_language")
     cookie.clear()
     if language:
         cookie["staff_language"] = language
+
+
+def _signed_in(user: User, target: str | None, *, how: str):  # type: ignore[no-untyped-def]
     sessions.start_session(user)
     login_user(user)
-    audit.record("signin", actor=user)
-    response = redirect(same_site_path(request.args.get("next"))
-                        or url_for(home_endpoint(user)))
-    devices.trust(response, email)
+    audit.record("signin", actor=user, detail={"second_factor": how})
+    response = redirect(target or url_for(home_endpoint(user)))
+    devices.trust(response, user.email)
     return response
+
+
+def _waiting_user() -> tuple[User | None, str | None]:
+    """Who a sign-in is waiting on a code for (and where they were going), or None if
+    nobody or the wait is over."""
+    waiting = cookie.get(_WAITING)
+    if not isinstance(waiting, dict) or not isinstance(waiting.get("at"), int):
+        return None, None
+    if utcnow().timestamp() - waiting["at"] > CODE_WAIT.total_seconds():
+        return None, "code_timeout"
+    user = db.session.get(User, waiting.get("user")) if isinstance(waiting.get("user"), int) \
+        else None
+    if user is None or not user.is_active or not user.has_second_factor:
+        return None, None
+    return user, None
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+def second_factor_code():  # type: ignore[no-untyped-def]
+    """The second step of signing in: a code from the authenticator app, or a recovery
+    code. Wrong codes count against the same allowances as wrong passwords."""
+    user, ended = _waiting_user()
+    if user is None:
+        cookie.pop(_WAITING, None)
+        return redirect(url_for("auth.signin", ended=ended))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("auth/code.html", form=form), status
+    config = current_app.config
+    window = timedelta(minutes=config["SIGNIN_FAILURE_WINDOW_MINUTES"])
+    limits = devices.limits_for(user.email)
+    db.keep_on_error()
+    if any(throttle.is_limited(db.session, key, limit, window) for key, limit in limits.keys):
+        minutes = -(-throttle.seconds_left(window) // 60)
+        audit.record("signin.throttled", actor=user, detail={
+            "account_exists": True, "trusted_browser": limits.trusted, "step": "code"})
+        error = ngettext("Too many wrong codes. Try again in %(num)d minute, or ask an "
+                         "administrator to reset your sign-in security.",
+                         "Too many wrong codes. Try again in %(num)d minutes, or ask an "
+                         "administrator to reset your sign-in security.", minutes)
+        return render_template("auth/code.html", form=form, error=error), 429
+    typed = form.code.data or ""
+    how = None
+    if second_factor.accept_code(db.session, user, typed):
+        how = "app"
+    elif second_factor.use_recovery_code(db.session, user, typed):
+        how = "recovery_code"
+    if how is None:
+        for key, _limit in limits.keys:
+            throttle.hit(db.session, key, window)
+        audit.record("signin.failed", actor=user, detail={"reason": "wrong_code"})
+        return render_template("auth/code.html", form=form, error=_(
+            "That code is not right, or it has been used already. Type the code your app "
+            "shows now, or one of your recovery codes.")), 401
+    target = same_site_path((cookie.get(_WAITING) or {}).get("next"))
+    _fresh_cookie()
+    response = _signed_in(user, target, how=how)
+    if how == "recovery_code":
+        left = second_factor.recovery_codes_left(db.session, user)
+        flash(ngettext("You signed in with a recovery code. You have %(num)d left: make new "
+                       "ones on the Sign-in security page.",
+                       "You signed in with a recovery code. You have %(num)d left: make new "
+                       "ones on the Sign-in security page.", left))
+    return response
+
+
+class SetupForm(FlaskForm):
+    code = StringField(_l("Code from your app"), validators=[
+        InputRequired(_l("Enter the six-digit code your app shows.")), Length(max=40)])
+
+
+@bp.route("/second-factor", methods=["GET", "POST"])
+def second_factor_page():  # type: ignore[no-untyped-def]
+    """Sign-in security: set up an authenticator app (a QR code, then a code from the app to
+    prove it works, then recovery codes shown once), or, once set up, make new recovery
+    codes or set up a new app."""
+    user: User = current_user._get_current_object()
+    if user.has_second_factor:
+        return _manage_second_factor(user)
+    secret = cookie.get(_SETUP)
+    if not isinstance(secret, str) or len(secret) != 32:
+        secret = cookie[_SETUP] = second_factor.new_secret()
+    form = SetupForm()
+    error = None
+    if form.validate_on_submit():
+        codes = second_factor.enrol(db.session, user, secret, form.code.data or "")
+        if codes is not None:
+            cookie.pop(_SETUP, None)
+            # Browsers signed in before the app was set up are signed out; this one goes on.
+            sessions.end_sessions_of(user, "second_factor_changed")
+            sessions.start_session(user)
+            login_user(user)
+            audit.record("second_factor.set_up")
+            return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
+        error = _("That code is not the one your app shows now. Check the app has the "
+                  "account for viewpoint, and type the code it shows.")
+    uri = second_factor.setup_uri(user, secret)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "auth/second_factor_setup.html", form=form, error=error,
+        qr=Markup(second_factor.qr_svg(uri)),  # noqa: S704 (segno's own SVG)
+        secret=second_factor.grouped(secret), required=second_factor.is_required()), status
+
+
+class RenewForm(FlaskForm):
+    code = StringField(_l("Code from your app"), validators=[
+        InputRequired(_l("Enter the six-digit code your app shows.")), Length(max=40)])
+
+
+def _manage_second_factor(user: User):  # type: ignore[no-untyped-def]
+    form = RenewForm()
+    error = None
+    if form.validate_on_submit():
+        # The app's code again: whoever finds a signed-in browser cannot make codes for
+        # themselves.
+        if second_factor.accept_code(db.session, user, form.code.data or ""):
+            codes = second_factor.make_recovery_codes(db.session, user)
+            audit.record("second_factor.new_recovery_codes")
+            return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
+        error = _("That code is not the one your app shows now, or it has been used already. "
+                  "Wait for the next code and type it.")
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/second_factor.html", form=form, error=error,
+                           left=second_factor.recovery_codes_left(db.session, user)), status
 
 
 @bp.route("/signout", methods=["POST"])

@@ -27,7 +27,7 @@ from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, HelpedBy, Response, store_value, stored_value
-from .staff import Role, StaffSession, Team, User, normalise_email
+from .staff import RecoveryCode, Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
 __all__ = [
@@ -36,7 +36,8 @@ __all__ = [
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
     "PublishedCoverage", "PublishedIndicator", "Release",
     "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
-    "QuestionnaireVersion", "RateLimitBucket", "Response", "Review", "ReviewCoverage", "Role",
+    "QuestionnaireVersion", "RateLimitBucket", "RecoveryCode", "Response", "Review",
+    "ReviewCoverage", "Role",
     "StaffSession", "Team", "User",
     "normalise_email",
     "store_value",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, false, true
+from sqlalchemy import BigInteger, ForeignKey, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, LabelledEnum, enum_column, utcnow
@@ -67,8 +67,21 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the account was created.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The shared secret (base32) of the person's authenticator app; empty until they set
+    #: one up, and again after an administrator resets it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: When they set up their authenticator app.
+    totp_enrolled_at: Mapped[datetime | None]
+    #: The last 30-second step whose code was accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enrolled_at is not None and self.totp_secret is not None
 
     # Flask-Login's interface. The id Flask-Login keeps in the cookie is the token of the
     # server-side StaffSession (set at sign-in), never the user's id, so that ending the
@@ -111,6 +124,23 @@ class StaffSession(Base):
 
     def __repr__(self) -> str:
         return f"<StaffSession {self.id} user {self.user_id}>"
+
+
+class RecoveryCode(Base):
+    """One of the codes a person keeps on paper in case their authenticator app is lost;
+    each signs in once. Only a hash is kept: the codes are shown once, when made."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"),
+                                         index=True)
+    #: SHA-256 of the code as typed without dashes (each code is 60 random bits).
+    code_hash: Mapped[str] = mapped_column(String(64))
+    #: When it was used to sign in; empty while it can still be used.
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
 
 
 def normalise_email(email: str) -> str:
