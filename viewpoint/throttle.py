@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .models import RateLimitBucket, utcnow
@@ -33,18 +35,24 @@ def is_limited(session: Session, key: str, limit: int, window: timedelta,
 
 
 def hit(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
-    """Count one more hit for ``key``; returns the new count. Old windows are pruned."""
+    """Count one more hit for ``key``; returns the new count. Old windows are pruned.
+
+    One statement adds the hit (an insert that becomes an increment if the window's row is
+    there), so hits racing each other from several requests (PostgreSQL lets them run at
+    once) are all counted, and the second to create a window's row never fails.
+    """
     now = now or utcnow()
     start = _window_start(now, window)
-    bucket = session.get(RateLimitBucket, (key, start))
-    if bucket is None:
-        session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == key,
-                                                      RateLimitBucket.window_start < start))
-        bucket = RateLimitBucket(key=key, window_start=start, count=0)
-        session.add(bucket)
-    bucket.count += 1
-    session.flush()
-    return bucket.count
+    session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == key,
+                                                  RateLimitBucket.window_start < start))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RateLimitBucket).values(key=key, window_start=start, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[RateLimitBucket.key, RateLimitBucket.window_start],
+        set_={"count": RateLimitBucket.count + 1},
+    ).returning(RateLimitBucket.count)
+    return int(session.execute(statement).scalar_one())
 
 
 def seconds_left(window: timedelta, now: datetime | None = None) -> int:
