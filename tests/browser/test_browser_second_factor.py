@@ -91,3 +91,38 @@ def test_setting_up_an_app_and_signing_in_with_it_at_every_size(
         page.locator("main form button[type=submit]").click()
         expect(page).to_have_url(live_server.url + "/casework/")
         page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_an_administrator_resets_a_lost_phone_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with live_server.app.app_context(), db.writing() as session:
+        admin = make_user(session, Role.ADMINISTRATOR)
+        give_password(admin, session)
+        admin_email = admin.email
+    for size, viewport in SIZES:
+        worker_id, _email = new_worker(live_server)
+        with live_server.app.app_context(), db.writing() as session:
+            from viewpoint.auth import second_factor
+
+            worker = session.get(User, worker_id)
+            assert worker is not None
+            secret = second_factor.new_secret()
+            assert second_factor.enrol(session, worker, secret, pyotp.TOTP(secret).now())
+        page = browsing.page(viewport)
+        password_step(page, live_server.url, admin_email, language)
+        page.goto(f"{live_server.url}/admin/users/{worker_id}")
+        expect(page.locator("dl.summary .tag.good")).to_have_count(2)  # switched on; app set up
+        look(page, "admin-person", language, size)
+        page.locator(f"a[href='/admin/users/{worker_id}/second-factor']").click()
+        look(page, "admin-reset", language, size)
+        page.locator("main form button[type=submit]").click()
+        expect(page).to_have_url(f"{live_server.url}/admin/users/{worker_id}")
+        expect(page.locator(".notice[role=status]")).to_be_visible()
+        expect(page.locator("dl.summary .tag.good")).to_have_count(1)  # only "Switched on"
+        with live_server.app.app_context():
+            worker = db.session.get(User, worker_id)
+            assert worker is not None and not worker.has_second_factor
+            db.session.remove()
+        page.context.close()
