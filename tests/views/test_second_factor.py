@@ -312,3 +312,21 @@ def test_other_roles_cannot_reset_anyone(client, session, worker, admin) -> None
     assert post(client, f"/admin/users/{admin.id}/second-factor").status_code == 403
     session.refresh(admin)
     assert admin.has_second_factor
+
+
+def test_codes_cannot_be_guessed_on_the_page_that_makes_new_recovery_codes(  # type: ignore[no-untyped-def]
+        app, client, session, worker) -> None:
+    """Someone who finds a signed-in browser tries codes to get recovery codes of their own:
+    after the allowance, even the right code waits."""
+    _with_app(session, worker)
+    _password(client, worker)
+    _typed(client, _code(worker))
+    _a_minute_later(session, worker)
+    wrong = "000000" if _code(worker) != "000000" else "111111"
+    tries = [post(client, "/staff/second-factor", {"code": wrong}).status_code
+             for _ in range(app.config["SIGNIN_FAILURES_PER_DEVICE"] + 1)]
+    assert tries == [400] * app.config["SIGNIN_FAILURES_PER_DEVICE"] + [429]
+    right = post(client, "/staff/second-factor", {"code": _code(worker)})
+    assert right.status_code == 429 and "Too many wrong codes" in right.get_data(as_text=True)
+    assert second_factor.recovery_codes_left(session, worker) == 10
+    assert len(_events(session, "second_factor.wrong_code")) == 5

@@ -259,16 +259,28 @@ class RenewForm(FlaskForm):
 def _manage_second_factor(user: User):  # type: ignore[no-untyped-def]
     form = RenewForm()
     error = None
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         # The app's code again: whoever finds a signed-in browser cannot make codes for
-        # themselves.
-        if second_factor.accept_code(db.session, user, form.code.data or ""):
+        # themselves, nor guess the code here faster than at sign-in.
+        window = timedelta(minutes=current_app.config["SIGNIN_FAILURE_WINDOW_MINUTES"])
+        key, limit = f"second-factor-failure:user:{user.id}", \
+            current_app.config["SIGNIN_FAILURES_PER_DEVICE"]
+        db.keep_on_error()
+        if throttle.is_limited(db.session, key, limit, window):
+            minutes = -(-throttle.seconds_left(window) // 60)
+            error = ngettext("Too many wrong codes. Try again in %(num)d minute.",
+                             "Too many wrong codes. Try again in %(num)d minutes.", minutes)
+            status = 429
+        elif second_factor.accept_code(db.session, user, form.code.data or ""):
             codes = second_factor.make_recovery_codes(db.session, user)
             audit.record("second_factor.new_recovery_codes")
             return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
-        error = _("That code is not the one your app shows now, or it has been used already. "
-                  "Wait for the next code and type it.")
-    status = 400 if request.method == "POST" else 200
+        else:
+            throttle.hit(db.session, key, window)
+            audit.record("second_factor.wrong_code")
+            error = _("That code is not the one your app shows now, or it has been used "
+                      "already. Wait for the next code and type it.")
     return render_template("auth/second_factor.html", form=form, error=error,
                            left=second_factor.recovery_codes_left(db.session, user)), status
 
