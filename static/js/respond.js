@@ -284,6 +284,15 @@
   // Text being typed, not yet waiting: question -> the timer that will queue it.
   var typing = {};
 
+  // The order of this tablet's saves: its clock in microseconds, never going backwards in
+  // this page. The server stores a save only if it is newer than the one it has for the
+  // question, so a late retry of an older answer never replaces a newer one.
+  var lastSeq = 0;
+  function nextSeq() {
+    lastSeq = Math.max(Date.now() * 1000, lastSeq + 1);
+    return lastSeq;
+  }
+
   // The fieldset's answer as it is now, waiting to be sent (under ``saveId``, or a new id),
   // in place of any older answer to the same question still waiting: only the newest matters.
   function keep(fieldset, saveId) {
@@ -292,7 +301,7 @@
     window.clearTimeout(typing[key]);
     delete typing[key];
     queue = queue.filter(function (item) { return item.question !== key; });
-    queue.push({ question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), token: token });
+    queue.push({ question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), token: token });
     store(queue);
   }
 
@@ -310,49 +319,59 @@
   // holds up the answers behind it. All are tried again after the backoff.
   var failed = {};
 
+  // The answers to send next: every one waiting whose last try did not fail, in one
+  // request; one at a time after a request failed, so that the answer the server keeps
+  // failing on is found and the others go on without it.
+  var batchSize = 100;
   function nextToSend() {
-    for (var i = 0; i < queue.length; i++) {
-      if (!failed[queue[i].save_id]) { return queue[i]; }
-    }
-    return null;
+    return queue.filter(function (item) { return !failed[item.save_id]; }).slice(0, batchSize);
   }
 
   function flush() {
     if (sending || !queue.length) { return; }
     if (!navigator.onLine) { waiting(); return; }
-    var item = nextToSend();
-    if (!item) { retry(); return; }
+    var items = nextToSend();
+    if (!items.length) { retry(); return; }
     sending = true;
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, token: item.token })
+      body: JSON.stringify({ token: token, saves: items.map(function (item) {
+        return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq };
+      }) })
     }).then(function (reply) {
       sending = false;
       if (reply.ok) {
-        delay = 1000;
-        done(item, messages.saved);
-        if (connection && !connection.hidden && !queue.length) { show(connection, messages.online); }
-        flush();
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          delay = 1000;
+          batchSize = 100;
+          var outcome = {};
+          ((body && body.results) || []).forEach(function (result) { outcome[result.save_id] = result.status; });
+          items.forEach(function (item) {
+            if (outcome[item.save_id] === "invalid") { refusedOnly(item); } else { done(item, messages.saved); }
+          });
+          if (connection && !connection.hidden && !queue.length) { show(connection, messages.online); }
+          flush();
+        });
       } else if (reply.status === 401) {
         return reply.json().catch(function () { return {}; }).then(function (body) {
           signedOut(body && body.reason);
         });
       } else if (reply.status === 409) {
         return reply.json().catch(function () { return {}; }).then(function (body) {
-          // Another child's code was typed on this tablet since this page opened: the answer
-          // waits for its own child, as after a timeout. Otherwise the answers were sent.
-          if (body && body.status === "wrong_child") { signedOut(); } else { refused(item); }
+          // Another child's code was typed on this tablet since this page opened: the answers
+          // wait for their own child, as after a timeout. Otherwise the answers were sent.
+          if (body && body.status === "wrong_child") { signedOut(); } else { items.forEach(refusedOnly); flush(); }
         });
       } else if (reply.status >= 400 && reply.status < 500 && reply.status !== 408 && reply.status !== 429) {
-        refused(item);
+        if (items.length > 1) { batchSize = 1; flush(); } else { refused(items[0]); }
       } else {
-        tryLater(item);
+        tryLater(items);
       }
     }).catch(function () {
       sending = false;
-      tryLater(item);
+      tryLater(items);
     });
   }
 
@@ -366,14 +385,22 @@
   // The server will never take this answer as it is: say so beside the question, and go on
   // with the answers behind it.
   function refused(item) {
-    delete failed[item.save_id];
-    done(item, messages.invalid);
+    refusedOnly(item);
     flush();
   }
+  function refusedOnly(item) {
+    delete failed[item.save_id];
+    done(item, messages.invalid);
+  }
 
-  function tryLater(item) {
-    failed[item.save_id] = true;
-    if (nextToSend()) { flush(); } else { retry(); }
+  function tryLater(items) {
+    if (items.length > 1) {
+      // Which answer the server failed on is not known: send them one at a time.
+      batchSize = 1;
+    } else {
+      failed[items[0].save_id] = true;
+    }
+    if (navigator.onLine && nextToSend().length) { flush(); } else { retry(); }
   }
 
   function done(item, message) {
@@ -470,6 +497,13 @@
       var waits = typing[key] || queue.some(function (item) { return item.question === key; });
       var pageSave = form.querySelector('input[name="save-' + key + '"]');
       if (waits) { keep(fieldset, pageSave && pageSave.value); }
+      // The page's answer is the newest: an autosave of this question still on its way
+      // arrives older than it, and is not stored over it.
+      var pageSeq = form.querySelector('input[name="seq-' + key + '"]');
+      if (pageSeq) {
+        var kept = queue.filter(function (item) { return item.question === key; })[0];
+        pageSeq.value = String(kept ? kept.seq : nextSeq());
+      }
     });
     form.querySelectorAll("button[type=submit]").forEach(function (b) {
       window.setTimeout(function () { b.disabled = true; }, 0);

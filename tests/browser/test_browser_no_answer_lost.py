@@ -21,7 +21,7 @@ from tests.browser.childpages import (
     wait_saved,
 )
 from tests.browser.harness import Browsing, Invited, LiveServer
-from viewpoint.models import Answer, Response
+from viewpoint.models import Alert, Answer, Response
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +124,69 @@ def test_a_child_carries_on_where_they_were_after_a_reload_and_on_another_tablet
     expect(page.get_by_text("Your code was typed on another tablet or phone")).to_be_visible()
     assert answers_in_database(live_server, invited) == {
         "safe_home": ["happy"], "settled_home": ["okay"], "hurting_me": ["no"]}
+
+
+def test_answers_waiting_together_go_in_one_request_once_the_network_is_back(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Noor", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    sent: list[Any] = []
+    page.on("request", lambda request: sent.append(request)
+            if request.url.endswith("/answers") else None)
+    context.set_offline(True)
+    choose(page, "safe_home", "okay", tap=True)
+    choose(page, "settled_home", "happy", tap=True)
+    choose(page, "carers_care", "yes", tap=True)
+    for key in ("safe_home", "settled_home", "carers_care"):
+        expect(save_state(page, key)).to_have_text(KEPT)
+    context.set_offline(False)
+    for key in ("safe_home", "settled_home", "carers_care"):
+        wait_saved(page, key)
+    bodies = [request.post_data_json for request in sent if request.failure is None]
+    assert len(bodies) == 1, f"{len(bodies)} requests for three waiting answers"
+    assert sorted(save["question"] for save in bodies[0]["saves"]) == [
+        "carers_care", "safe_home", "settled_home"]
+    assert answers_in_database(live_server, invited) == {
+        "safe_home": ["okay"], "settled_home": ["happy"], "carers_care": ["yes"]}
+
+
+def test_an_older_save_arriving_after_the_newer_answer_never_brings_it_back(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """The child picks one face, then another and sends the page; the first save, lost on
+    a slow connection, arrives at the server after all (a network or proxy retry)."""
+    invited = live_server.invite("Remi", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    held: list[Any] = []
+
+    def lose_the_first(route: Any) -> None:
+        if not held:
+            held.append((route.request.post_data, route.request.headers))
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/answers", lose_the_first)
+    choose(page, "safe_home", "sad", tap=True)
+    for _ in range(50):  # the save goes after the tap
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first save should have been sent"
+    choose(page, "safe_home", "happy", tap=True)
+    go_next(page, tap=True)
+    context.unroute("**/answers")
+    body, headers = held[0]
+    late = page.request.post(live_server.url + "/answers", data=body, headers={
+        "Content-Type": "application/json", "X-CSRFToken": headers["x-csrftoken"]})
+    assert late.ok, late.text()
+    assert [r["status"] for r in late.json()["results"]] == ["superseded"]
+    assert answers_in_database(live_server, invited)["safe_home"] == ["happy"]
+    with live_server.database() as session:
+        assert session.scalar(select(func.count(Alert.id)).where(
+            Alert.child_id == invited.child_id)) == 0, "the older, worrying answer raised an alert"

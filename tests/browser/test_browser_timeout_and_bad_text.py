@@ -51,6 +51,12 @@ WRONG = "That code didn't work. Check each letter and number and try again."
 PENDING = "viewpoint-pending"
 
 
+def saves_in(request: Any) -> list[dict[str, Any]]:
+    """The answers an autosave request carries (the page sends those waiting together)."""
+    body = request.post_data_json or {}
+    return list(body.get("saves", [body]))
+
+
 @contextmanager
 def time_runs_out(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """While inside, every child signed in is treated as away too long."""
@@ -184,8 +190,9 @@ def test_an_answer_the_server_will_never_take_is_let_go_with_a_message(
     refused: list[str] = []
 
     def refuse_the_words(route: Any) -> None:
-        if (route.request.post_data_json or {}).get("question") == "review_say":
-            refused.append(route.request.post_data_json["save_id"])
+        words = [save for save in saves_in(route.request) if save["question"] == "review_say"]
+        if words:
+            refused.extend(save["save_id"] for save in words)
             route.fulfill(status=status, json={"status": "refused"})
         else:
             route.continue_()
@@ -213,8 +220,9 @@ def test_an_answer_the_server_keeps_failing_on_does_not_hold_up_the_others(
     failures: list[str] = []
 
     def fail_on_the_words(route: Any) -> None:
-        if (route.request.post_data_json or {}).get("question") == "review_say":
-            failures.append(route.request.post_data_json["value"])
+        words = [save for save in saves_in(route.request) if save["question"] == "review_say"]
+        if words:
+            failures.extend(save["value"] for save in words)
             route.fulfill(status=500, body="")
         else:
             route.continue_()

@@ -13,18 +13,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_child
 from viewpoint.models import (
     Alert,
     AlertSource,
     Answer,
     InvitationState,
-    PlanKind,
     QuestionnaireVersion,
     Response,
     utcnow,
 )
-from viewpoint.operations.invitations import issue_invitation
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -33,21 +30,6 @@ def token_from(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no CSRF token on the page"
     return found.group(1)
-
-
-@pytest.fixture()
-def invite(app, session):  # type: ignore[no-untyped-def]
-    """invite(age=..., kind=..., band=...) -> (child, Issued)"""
-
-    def _invite(age: int = 9, kind: PlanKind = PlanKind.CARE_PLAN, band: str | None = None,
-                **kwargs: object):  # type: ignore[no-untyped-def]
-        child = make_child(session, age=age, kind=kind, **kwargs)
-        issued = issue_invitation(session, app.extensions["viewpoint.questionnaires"], child,
-                                  band=band, offered_languages=("en",))
-        session.commit()
-        return child, issued
-
-    return _invite
 
 
 def enter(client, code: str, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]

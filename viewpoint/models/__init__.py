@@ -26,12 +26,12 @@ from .feedback import Feedback
 from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
-from .response import Answer, HelpedBy, Response, store_value, stored_value
+from .response import Answer, AnswerSequence, HelpedBy, Response, store_value, stored_value
 from .staff import RecoveryCode, Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
 __all__ = [
-    "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AuditEvent",
+    "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AnswerSequence", "AuditEvent",
     "AuditLogIsAppendOnly", "Base", "Child", "CoverageTotal", "DashboardEntry",
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
     "PublishedCoverage", "PublishedIndicator", "Release",

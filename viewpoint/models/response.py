@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, LabelledEnum, enum_column, utcnow
@@ -130,3 +130,18 @@ class Answer(Base):
 
     def __repr__(self) -> str:
         return f"<Answer {self.response_id}/{self.question_key}>"
+
+
+class AnswerSequence(Base):
+    """The newest save a child's device has made for one question, by the device's own
+    sequence (its clock when the answer was given), so that an older save arriving late
+    (a retry after a dropped connection, a tablet back online) never replaces a newer
+    answer, nor brings back one the child took away."""
+
+    __tablename__ = "answer_sequence"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The sequence of the newest save stored (microseconds of the device's clock).
+    seq: Mapped[int] = mapped_column(BigInteger)

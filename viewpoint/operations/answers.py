@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..models import (
     Alert,
     Answer,
+    AnswerSequence,
     HelpedBy,
     Invitation,
     InvitationState,
@@ -74,10 +75,30 @@ class ResponseClosed(RuntimeError):
 
 @dataclass(frozen=True)
 class SaveResult:
-    #: False when this exact save had already been stored (a retry or a double tap).
+    #: False when this exact save had already been stored (a retry or a double tap), or
+    #: when a newer one had (``superseded``).
     changed: bool
     alert: Alert | None = None
     saved_at: datetime | None = None
+    #: True when the device had already saved a newer answer to the question: this older
+    #: one (a late retry) was not stored.
+    superseded: bool = False
+
+
+#: A device's sequence for a save: its clock in microseconds, so below 2**62 for ages.
+SEQ_MAX = 2**62
+
+
+def save_sequence(value: object) -> int | None:
+    """A save's sequence as sent (a whole number, or digits from a form), or None if there
+    is none. Raises :class:`AnswerRejected` for anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < SEQ_MAX:
+        raise AnswerRejected("bad sequence")
+    return value
 
 
 _UPSERTS: dict[str, Any] = {}
@@ -103,6 +124,27 @@ def _upsert_answer(dialect: str) -> Any:
             where=table.c.client_save_id.is_distinct_from(statement.excluded.client_save_id),
         ).returning(table.c.id)
         _UPSERTS[dialect] = statement
+    return statement
+
+
+_NEWER: dict[str, Any] = {}
+
+
+def _claim_sequence(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (response, question) DO UPDATE ... WHERE the stored sequence is
+    older, returning a row only when this save is the newest yet: one statement, so that
+    saves racing each other are ordered by the database."""
+    statement = _NEWER.get(dialect)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = AnswerSequence.__table__
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["response_id", "question_key"],
+            set_={"seq": statement.excluded.seq},
+            where=table.c.seq < statement.excluded.seq,
+        ).returning(table.c.seq)
+        _NEWER[dialect] = statement
     return statement
 
 
@@ -175,12 +217,16 @@ def given_values(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
                   value: Any, *, declined: bool = False, save_id: str | None = None,
+                  seq: int | None = None,
                   before_write: Callable[[], None] | None = None) -> SaveResult:
     """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
 
     ``value`` None (and not declined) removes the answer: the child cleared it. The answer
     is checked first (free text cleaned by :func:`storable_text`); ``before_write`` (taking
-    the write lock) runs just before writing.
+    the write lock) runs just before writing. ``seq`` (from :func:`save_sequence`) is the
+    device's order of its saves: a save older than one already stored for the question is
+    not stored (the result says ``superseded``). Saves without one (the page sent without
+    its script) are stored as they come.
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
@@ -199,9 +245,17 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     cleared = cleared or (not declined and cleaned == "")
     if before_write is not None:
         before_write()
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    if seq is not None and session.execute(_claim_sequence(dialect), {
+            "response_id": response.id, "question_key": key, "seq": seq}).first() is None:
+        # A newer save of this question is stored: this one arrived late. Nothing changes,
+        # not even the child's place (the request is rolled back if the response is sent).
+        if response.submitted_at is not None:
+            raise ResponseClosed("already sent")
+        return SaveResult(changed=False, saved_at=now, superseded=True)
     # Two statements while holding the lock. The first also re-checks, inside the write
     # transaction, that another device has not just sent the response.
-    now = utcnow()
     responses, answers = Response.__table__, Answer.__table__
     place: Any = key
     if save_id is not None:
@@ -222,7 +276,7 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
             Answer.__table__.c.response_id == response.id,
             Answer.__table__.c.question_key == key)).rowcount
         return SaveResult(changed=bool(gone), saved_at=now)
-    stored = session.execute(_upsert_answer(session.get_bind().dialect.name), {
+    stored = session.execute(_upsert_answer(dialect), {
         "response_id": response.id, "question_key": key,
         "value": None if declined else store_value(cleaned), "declined": declined,
         # Without an id from the device, every save is a new one.

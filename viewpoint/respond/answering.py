@@ -9,6 +9,7 @@ presses Next or Back (:func:`questions`).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -173,8 +174,11 @@ def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, s
         else:
             value = sent[0] if sent else None
         try:
+            # The page's script gives each answer the sequence it had when the page was
+            # sent, so that an older autosave still on its way is not stored after it.
             services.record_answer(db.session, catalogue(), response, key, value,
-                                   declined=declined, save_id=form.get(f"save-{key}") or None)
+                                   declined=declined, save_id=form.get(f"save-{key}") or None,
+                                   seq=services.save_sequence(form.get(f"seq-{key}")))
         except services.AnswerRejected:
             problems[key] = _("Please choose one of the answers, or skip this question.")
         except services.ResponseClosed:  # sent from another device meanwhile: say so
@@ -188,27 +192,71 @@ def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, s
 @cleans_its_own_text
 @with_response_json
 def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
-    """Autosave from the page's script: one answer, idempotent by its save id.
+    """Autosave from the page's script: the answers waiting on the tablet, in one request
+    (``{"token", "saves": [{"question", "value", "declined", "save_id", "seq"}, ...]}``),
+    each idempotent by its save id and ordered by its sequence; or one answer on its own
+    (the shape pages cached before batching send).
 
     The busiest write in the service: everything that only reads (the session, the
-    token, the answer's shape) is done before the write lock is taken.
+    token, the answers' shape) is done before the write lock is taken.
     """
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
-        return jsonify(status="invalid", message="expected question, value, save_id"), 400
+    if not isinstance(payload, dict):
+        return jsonify(status="invalid", message="expected token and saves"), 400
     if payload.get("token") != services.response_token(response):
         return jsonify(status="wrong_child"), 409
+    batch = payload.get("saves")
+    if batch is None:  # one answer, as before
+        if not isinstance(payload.get("question"), str):
+            return jsonify(status="invalid", message="expected question, value, save_id"), 400
+        try:
+            result = _save_one(response, payload, db.take_write_lock)
+        except services.AnswerRejected as exc:
+            return jsonify(status="invalid", message=str(exc)), 422
+        except services.ResponseClosed:
+            return jsonify(status="submitted"), 409
+        return jsonify(status="saved", changed=result.changed, superseded=result.superseded,
+                       saved_at=result.saved_at.isoformat() if result.saved_at else None)
+    if (not isinstance(batch, list) or not 0 < len(batch) <= SAVES_PER_REQUEST
+            or not all(isinstance(save, dict) and isinstance(save.get("question"), str)
+                       for save in batch)):
+        return jsonify(status="invalid", message=f"expected 1 to {SAVES_PER_REQUEST} saves, "
+                                                 "each with a question"), 400
+    results = []
+    locked: list[bool] = []
+
+    def lock_once() -> None:  # one write transaction for the whole batch
+        if not locked:
+            db.take_write_lock()
+            locked.append(True)
+
     try:
-        result = services.record_answer(
-            db.session, catalogue(), response, payload["question"],
-            payload.get("value"), declined=bool(payload.get("declined")),
-            save_id=payload.get("save_id"), before_write=db.take_write_lock)
-    except services.AnswerRejected as exc:
-        return jsonify(status="invalid", message=str(exc)), 422
+        for save in batch:
+            try:
+                result = _save_one(response, save, lock_once)
+            except services.AnswerRejected as exc:
+                results.append({"save_id": save.get("save_id"), "status": "invalid",
+                                "message": str(exc)})
+                continue
+            results.append({"save_id": save.get("save_id"),
+                            "status": "superseded" if result.superseded else "saved"})
     except services.ResponseClosed:
         return jsonify(status="submitted"), 409
-    return jsonify(status="saved", changed=result.changed,
-                   saved_at=result.saved_at.isoformat() if result.saved_at else None)
+    return jsonify(status="saved", results=results)
+
+
+#: The most saves one request may carry (a tablet back online after a whole questionnaire
+#: answered offline has at most one per question).
+SAVES_PER_REQUEST = 100
+
+
+def _save_one(response: Response, save: dict[str, Any],
+              lock: Callable[[], None]) -> services.SaveResult:
+    """One save from the page's script. Raises ``AnswerRejected`` or ``ResponseClosed``."""
+    return services.record_answer(
+        db.session, catalogue(), response, save["question"], save.get("value"),
+        declined=bool(save.get("declined")), save_id=save.get("save_id"),
+        seq=services.save_sequence(save.get("seq")), before_write=lock)
 
 
 # --- finishing ---

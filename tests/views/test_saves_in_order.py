@@ -1,0 +1,144 @@
+"""The autosave takes the answers waiting on a tablet in one request, each stored exactly
+once, and a save that arrives late (a retry after the connection dropped, a tablet back
+online) never replaces a newer answer or brings back one the child took away."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from tests.views.test_respond import begin, enter, page_state
+from viewpoint.models import Alert, Answer
+
+SECOND = 1_000_000  # the tablet's sequence counts microseconds
+
+
+def _send(client, path: str, saves: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+    _html, csrf, token = page_state(client, path)
+    return client.post("/answers", json={"token": token, "saves": saves},
+                       headers={"X-CSRFToken": csrf})
+
+
+def _stored(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return {a.question_key: (None if a.declined else a.value["v"])
+            for a in session.scalars(select(Answer))}
+
+
+def _started(client, invite, age: int = 13) -> str:  # type: ignore[no-untyped-def]
+    _child, issued = invite(age=age)
+    enter(client, issued.code)
+    return begin(client)
+
+
+def test_the_answers_waiting_on_a_tablet_are_saved_in_one_request(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    sent = _send(client, path, [
+        {"question": "safe_home", "value": "okay", "save_id": "a", "seq": 1 * SECOND},
+        {"question": "carers_care", "value": "yes", "save_id": "b", "seq": 2 * SECOND},
+        {"question": "school_attend", "value": "every_day", "save_id": "c", "seq": 3 * SECOND},
+    ])
+    assert sent.status_code == 200
+    assert sent.get_json() == {"status": "saved", "results": [
+        {"save_id": "a", "status": "saved"}, {"save_id": "b", "status": "saved"},
+        {"save_id": "c", "status": "saved"}]}
+    assert _stored(session) == {"safe_home": "okay", "carers_care": "yes",
+                                "school_attend": "every_day"}
+    # The same request again (the reply was lost on the way back): nothing doubles.
+    again = _send(client, path, [
+        {"question": "safe_home", "value": "okay", "save_id": "a", "seq": 1 * SECOND},
+        {"question": "carers_care", "value": "yes", "save_id": "b", "seq": 2 * SECOND}])
+    assert again.status_code == 200
+    assert session.scalar(select(func.count()).select_from(Answer)) == 3
+
+
+def test_a_late_retry_of_an_older_answer_never_replaces_the_newer_one(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    newer = _send(client, path, [{"question": "safe_home", "value": "happy",
+                                  "save_id": "new", "seq": 20 * SECOND}])
+    assert newer.get_json()["results"] == [{"save_id": "new", "status": "saved"}]
+    late = _send(client, path, [{"question": "safe_home", "value": "sad",
+                                 "save_id": "old", "seq": 10 * SECOND}])
+    assert late.status_code == 200
+    assert late.get_json()["results"] == [{"save_id": "old", "status": "superseded"}]
+    assert _stored(session) == {"safe_home": "happy"}
+    # The older, worrying answer was never stored, so it raised no alert either.
+    assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_an_answer_taken_away_is_not_brought_back_by_a_late_retry(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    _send(client, path, [{"question": "safe_home", "value": "okay", "save_id": "1",
+                          "seq": 1 * SECOND}])
+    cleared = _send(client, path, [{"question": "safe_home", "value": None, "save_id": "3",
+                                    "seq": 3 * SECOND}])
+    assert cleared.get_json()["results"][0]["status"] == "saved"
+    assert _stored(session) == {}
+    late = _send(client, path, [{"question": "safe_home", "value": "happy", "save_id": "2",
+                                 "seq": 2 * SECOND}])
+    assert late.get_json()["results"][0]["status"] == "superseded"
+    assert _stored(session) == {}
+
+
+def test_a_page_sent_with_its_sequence_outranks_an_autosave_still_on_its_way(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite, age=6)  # one question a page
+    html, csrf, _token = page_state(client, path)
+    save_id = re.search(r'name="save-safe_home" value="([^"]+)"', html).group(1)
+    assert 'name="seq-safe_home" value=""' in html  # for the page's script to fill in
+    page = client.post(path, data={"csrf_token": csrf, "question": "safe_home",
+                                   "q-safe_home": "happy", "save-safe_home": save_id,
+                                   "seq-safe_home": str(50 * SECOND), "action": "next"})
+    assert page.status_code == 302
+    late = _send(client, path, [{"question": "safe_home", "value": "sad", "save_id": "x",
+                                 "seq": 40 * SECOND}])
+    assert late.get_json()["results"][0]["status"] == "superseded"
+    assert _stored(session) == {"safe_home": "happy"}
+
+
+def test_saves_in_one_request_are_each_ordered_and_one_refused_does_not_stop_the_others(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    sent = _send(client, path, [
+        {"question": "safe_home", "value": "okay", "save_id": "a", "seq": 5 * SECOND},
+        {"question": "safe_home", "value": "happy", "save_id": "b", "seq": 4 * SECOND},
+        {"question": "carers_care", "value": "not-an-answer", "save_id": "c",
+         "seq": 6 * SECOND},
+        {"question": "school_attend", "value": "every_day", "save_id": "d", "seq": "not a number"},
+        {"question": "no_such_question", "value": "x", "save_id": "e", "seq": 7 * SECOND},
+        {"question": "school_attend", "value": "some_days", "save_id": "f", "seq": 8 * SECOND},
+    ])
+    assert sent.status_code == 200
+    assert [(r["save_id"], r["status"]) for r in sent.get_json()["results"]] == [
+        ("a", "saved"), ("b", "superseded"), ("c", "invalid"), ("d", "invalid"),
+        ("e", "invalid"), ("f", "saved")]
+    assert _stored(session) == {"safe_home": "okay", "school_attend": "some_days"}
+
+
+def test_a_batch_that_is_not_a_list_of_saves_is_refused_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    one = {"question": "safe_home", "value": "okay", "save_id": "a", "seq": SECOND}
+    for saves in ([], "saves", [one, "not a save"], [one] * 101, [{"value": "okay"}]):
+        refused = _send(client, path, saves)  # type: ignore[arg-type]
+        assert refused.status_code == 400, saves
+        assert refused.get_json()["status"] == "invalid"
+    assert _stored(session) == {}
+
+
+def test_saves_sent_after_the_answers_were_sent_are_refused_together(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    path = _started(client, invite)
+    _html, csrf, token = page_state(client, path)
+    finish = client.get("/finish").get_data(as_text=True)
+    csrf_finish = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', finish).group(1)
+    assert client.post("/finish", data={"csrf_token": csrf_finish}).status_code == 200
+    late = client.post("/answers", headers={"X-CSRFToken": csrf}, json={
+        "token": token, "saves": [{"question": "safe_home", "value": "sad", "save_id": "z",
+                                   "seq": SECOND}]})
+    assert late.status_code in (401, 409)
+    assert _stored(session) == {}
