@@ -1,6 +1,8 @@
 /* The child's pages work without this script. It adds three things:
-   - every answer is saved the moment it is given, and kept in the tab while the tablet
-     is offline, then sent again (with backoff) until the server has it;
+   - every answer is saved the moment it is given, and kept on the tablet (in the tab, and
+     encrypted with a key from the child's code, through a closed tab) while the server
+     cannot be reached, then sent again (with backoff, several in one request, in the
+     child's order) until the server has it;
    - read aloud: a recorded file where there is one, otherwise the device's voice for
      the page's language, and a plain message whenever neither is possible;
    - reading each question aloud automatically, if the child asked for it. */
@@ -210,6 +212,119 @@
   });
   showFollowUps();
 
+  /* ---------- keeping waiting answers through a closed tab, readable only with the code ---------- */
+
+  // Answers the server has not got yet are also kept in IndexedDB, encrypted (AES-GCM) with
+  // a key made from the child's code (PBKDF2 with this tablet's own salt). The key lives
+  // only in this tab (sessionStorage): once the tab is closed, the answers wait, unreadable,
+  // until the child types their code here again. Each record is filed under a name made
+  // from the same key, so another child's page never finds them, let alone sends them.
+  var subtle = window.crypto && window.crypto.subtle;
+  var KEY_SLOT = "viewpoint-key";
+  var SALT_SLOT = "viewpoint-salt";
+  var ROUNDS = 210000;
+
+  function toBase64(bytes) { return btoa(String.fromCharCode.apply(null, new Uint8Array(bytes))); }
+  function fromBase64(text) { return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); }); }
+
+  function tabletSalt() {
+    var salt = null;
+    try { salt = window.localStorage.getItem(SALT_SLOT); } catch (e) { return null; }
+    if (!salt) {
+      salt = toBase64(window.crypto.getRandomValues(new Uint8Array(16)));
+      try { window.localStorage.setItem(SALT_SLOT, salt); } catch (e) { return null; }
+    }
+    return fromBase64(salt);
+  }
+
+  // The code as the server reads it: capitals, spaces and dashes don't matter.
+  function keepKeyFor(typed) {
+    var salt = tabletSalt();
+    if (!subtle || !salt || !window.TextEncoder) { return Promise.resolve(); }
+    var code = typed.toUpperCase().replace(/[^A-Z0-9]/g, "");
+    return subtle.importKey("raw", new TextEncoder().encode(code), "PBKDF2", false, ["deriveBits"]).then(function (base) {
+      return subtle.deriveBits({ name: "PBKDF2", salt: salt, iterations: ROUNDS, hash: "SHA-256" }, base, 512);
+    }).then(function (bits) {
+      var bytes = new Uint8Array(bits);
+      window.sessionStorage.setItem(KEY_SLOT, JSON.stringify({ key: toBase64(bytes.slice(0, 32)), owner: toBase64(bytes.slice(32, 48)) }));
+    }).catch(function () { /* without a key, answers wait in this tab only */ });
+  }
+
+  var codeForm = document.querySelector("form.code-form");
+  if (codeForm) {
+    codeForm.addEventListener("submit", function (event) {
+      if (codeForm.getAttribute("data-keyed") === "yes" || !subtle) { return; }
+      event.preventDefault();
+      var go = function () { codeForm.setAttribute("data-keyed", "yes"); codeForm.submit(); };
+      var late = window.setTimeout(go, 3000);  // never keep a child waiting on a slow tablet
+      keepKeyFor(codeForm.querySelector("#code").value).then(function () { window.clearTimeout(late); go(); });
+    });
+  }
+
+  function tabKey() {
+    var kept = null;
+    try { kept = JSON.parse(window.sessionStorage.getItem(KEY_SLOT) || "null"); } catch (e) { return Promise.resolve(null); }
+    if (!subtle || !kept || !kept.key || !kept.owner) { return Promise.resolve(null); }
+    return subtle.importKey("raw", fromBase64(kept.key), "AES-GCM", false, ["encrypt", "decrypt"]).then(function (key) {
+      return { key: key, owner: kept.owner };
+    }).catch(function () { return null; });
+  }
+
+  function waitingStore(mode, work) {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(null); return; }
+      var opening;
+      try { opening = window.indexedDB.open("viewpoint", 1); } catch (e) { resolve(null); return; }
+      opening.onupgradeneeded = function () {
+        opening.result.createObjectStore("waiting", { keyPath: "id" }).createIndex("owner", "owner");
+      };
+      opening.onerror = function () { resolve(null); };
+      opening.onsuccess = function () {
+        var database = opening.result;
+        var done = database.transaction("waiting", mode);
+        var result = work(done.objectStore("waiting"));
+        done.oncomplete = function () { database.close(); resolve(result && result.result); };
+        done.onerror = done.onabort = function () { database.close(); resolve(null); };
+      };
+    });
+  }
+
+  var sealed = tabKey();
+
+  function seal(item) {
+    return sealed.then(function (tab) {
+      if (!tab) { return; }
+      var iv = window.crypto.getRandomValues(new Uint8Array(12));
+      var plain = new TextEncoder().encode(JSON.stringify(item));
+      return subtle.encrypt({ name: "AES-GCM", iv: iv }, tab.key, plain).then(function (secret) {
+        return waitingStore("readwrite", function (store) {
+          return store.put({ id: tab.owner + ":" + item.save_id, owner: tab.owner, iv: iv, data: secret });
+        });
+      });
+    }).catch(function () { /* still kept in this tab */ });
+  }
+
+  function unseal(item) {
+    return sealed.then(function (tab) {
+      if (!tab) { return; }
+      return waitingStore("readwrite", function (store) { return store.delete(tab.owner + ":" + item.save_id); });
+    }).catch(function () { return null; });
+  }
+
+  function sealedAnswers() {
+    return sealed.then(function (tab) {
+      if (!tab) { return []; }
+      return waitingStore("readonly", function (store) { return store.index("owner").getAll(tab.owner); }).then(function (records) {
+        return Promise.all((records || []).map(function (record) {
+          return subtle.decrypt({ name: "AES-GCM", iv: record.iv }, tab.key, record.data).then(function (plain) {
+            return JSON.parse(new TextDecoder().decode(plain));
+          }).catch(function () { return null; });
+        }));
+      });
+    }).then(function (items) { return items.filter(function (item) { return item; }); })
+      .catch(function () { return []; });
+  }
+
   /* ---------- saving every answer ---------- */
 
   if (!form) { return; }
@@ -300,9 +415,12 @@
     var answer = valueOf(fieldset);
     window.clearTimeout(typing[key]);
     delete typing[key];
+    queue.filter(function (item) { return item.question === key; }).forEach(unseal);
     queue = queue.filter(function (item) { return item.question !== key; });
-    queue.push({ question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), token: token });
+    var item = { question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), token: token };
+    queue.push(item);
     store(queue);
+    seal(item);
   }
 
   function enqueue(fieldset) {
@@ -406,6 +524,7 @@
   function done(item, message) {
     queue = queue.filter(function (other) { return other.save_id !== item.save_id; });
     store(queue);
+    unseal(item);
     if (!queue.some(function (other) { return other.question === item.question; })) {
       stateFor(item.question, message);
     }
@@ -508,6 +627,31 @@
     form.querySelectorAll("button[type=submit]").forEach(function (b) {
       window.setTimeout(function () { b.disabled = true; }, 0);
     });
+  });
+
+  // Answers kept on this tablet by an earlier tab of this child (closed, or its battery
+  // died): those newer than what this page has join the queue, and are sent.
+  sealedAnswers().then(function (found) {
+    var added = false;
+    found.forEach(function (item) {
+      if (item.token !== token) { return; }
+      var mine = queue.filter(function (other) { return other.question === item.question; })[0];
+      if (mine && (mine.save_id === item.save_id || (mine.seq || 0) >= (item.seq || 0))) {
+        if (mine.save_id !== item.save_id) { unseal(item); }
+        return;
+      }
+      if (mine) { queue = queue.filter(function (other) { return other !== mine; }); unseal(mine); }
+      queue.push(item);
+      added = true;
+      var fieldset = form.querySelector('fieldset[data-question="' + item.question + '"]');
+      if (fieldset) { restore(fieldset, item); }
+    });
+    if (added) {
+      lastSeq = Math.max.apply(null, [lastSeq].concat(queue.map(function (item) { return item.seq || 0; })));
+      store(queue);
+      if (typeof showFollowUps === "function") { showFollowUps(); }
+      flush();
+    }
   });
 
   flush();

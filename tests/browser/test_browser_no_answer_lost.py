@@ -190,3 +190,80 @@ def test_an_older_save_arriving_after_the_newer_answer_never_brings_it_back(
     with live_server.database() as session:
         assert session.scalar(select(func.count(Alert.id)).where(
             Alert.child_id == invited.child_id)) == 0, "the older, worrying answer raised an alert"
+
+
+WAITING_RECORDS = """() => new Promise((resolve) => {
+  const opening = indexedDB.open("viewpoint", 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore("waiting", {keyPath: "id"})
+    .createIndex("owner", "owner");
+  opening.onsuccess = () => {
+    const all = opening.result.transaction("waiting").objectStore("waiting").getAll();
+    all.onsuccess = () => resolve(all.result.map((r) => ({
+      id: r.id, owner: r.owner, fields: Object.keys(r).sort(),
+      bytes: Array.from(new Uint8Array(r.data)).map((b) => String.fromCharCode(b)).join("")})));
+  };
+})"""
+
+
+def test_answers_waiting_when_the_tab_is_closed_are_sent_when_the_code_is_typed_again(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """The server cannot be reached; the child answers, and the tab is closed (or the
+    battery dies). What waits on the tablet cannot be read without the code, another child
+    on the same tablet never sends it, and it is saved once the first child types their
+    code again."""
+    first = live_server.invite("Ola", 13)
+    second = live_server.invite("Pip", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, first.code)
+    begin(page)
+    context.route("**/answers", lambda route: route.abort())  # the server out of reach
+    choose(page, "safe_home", "sad", tap=True)
+    choose(page, "settled_home", "okay", tap=True)
+    choose(page, "carers_care", "not_sure", tap=True)
+    for key in ("safe_home", "settled_home", "carers_care"):
+        expect(save_state(page, key)).to_have_text(KEPT, timeout=15_000)
+    records = page.evaluate(WAITING_RECORDS)
+    assert len(records) == 3, records
+    for record in records:
+        # Nothing readable: no question, answer or words, only the owner's name and bytes.
+        assert record["fields"] == ["data", "id", "iv", "owner"]
+        for clear in ("safe_home", "sad", "okay", "not_sure", first.code.replace("-", "")):
+            assert clear not in record["bytes"] and clear not in record["id"]
+    page.close()
+    context.unroute("**/answers")
+    assert answers_in_database(live_server, first) == {}
+
+    # Another child on the same tablet (the first child's session has ended) answers, and
+    # sends nothing of the first child's.
+    context.clear_cookies()
+    other = context.new_page()
+    enter_code(other, live_server.url, second.code)
+    begin(other)
+    choose(other, "safe_home", "happy", tap=True)
+    wait_saved(other, "safe_home")
+    other.wait_for_timeout(1500)
+    assert answers_in_database(live_server, second) == {"safe_home": ["happy"]}
+    assert answers_in_database(live_server, first) == {}
+    assert len(other.evaluate(WAITING_RECORDS)) == 3, "the first child's answers still wait"
+    other.close()
+
+    # The first child comes back and types their code: everything waiting is saved, once.
+    context.clear_cookies()
+    back = context.new_page()
+    enter_code(back, live_server.url, first.code)
+    begin(back)
+    for _ in range(100):
+        if len(answers_in_database(live_server, first)) == 3:
+            break
+        back.wait_for_timeout(100)
+    assert answers_in_database(live_server, first) == {
+        "safe_home": ["sad"], "settled_home": ["okay"], "carers_care": ["not_sure"]}
+    for _ in range(50):
+        if not back.evaluate(WAITING_RECORDS):
+            break
+        back.wait_for_timeout(100)
+    assert back.evaluate(WAITING_RECORDS) == [], "saved answers are removed from the tablet"
+    with live_server.database() as session:
+        assert session.scalar(select(func.count(Alert.id)).where(
+            Alert.child_id == first.child_id)) >= 1, "the worrying answer raised its alert"
