@@ -250,6 +250,13 @@
     }).catch(function () { /* without a key, answers wait in this tab only */ });
   }
 
+  // "Stop for now" with answers still waiting: the site's storage was not cleared (that
+  // would destroy them), so this tab's own storage is: the key and anything kept in clear.
+  // What waits stays on the tablet, encrypted, until the child types their code again.
+  if (document.querySelector("[data-clear-tab]")) {
+    try { window.sessionStorage.clear(); } catch (e) { /* nothing to clear */ }
+  }
+
   var codeForm = document.querySelector("form.code-form");
   if (codeForm) {
     codeForm.addEventListener("submit", function (event) {
@@ -600,6 +607,17 @@
   });
   // Follow-ups opened by a restored answer appear, as they would have when it was given.
   if (restored && typeof showFollowUps === "function") { showFollowUps(); }
+
+  // Stopping says how many answers still wait, so that they are kept on the tablet.
+  document.querySelectorAll("form.stop-form").forEach(function (stopForm) {
+    stopForm.addEventListener("submit", function () {
+      // Only answers kept encrypted (this tab has the key from the code) can be left behind.
+      var count = stopForm.querySelector('input[name="waiting"]');
+      var keyed = false;
+      try { keyed = !!window.sessionStorage.getItem(KEY_SLOT); } catch (e) { keyed = false; }
+      if (count) { count.value = String(keyed ? queue.length : 0); }
+    });
+  });
 
   form.addEventListener("submit", function (event) {
     if (!navigator.onLine) {

@@ -4,6 +4,7 @@ another tablet."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.browser.childpages import (
+    assert_accessible,
     begin,
     choose,
     current_key,
@@ -20,7 +22,7 @@ from tests.browser.childpages import (
     save_state,
     wait_saved,
 )
-from tests.browser.harness import Browsing, Invited, LiveServer
+from tests.browser.harness import PHONE, TABLET, Browsing, Invited, LiveServer
 from viewpoint.models import Alert, Answer, Response
 
 pytestmark = pytest.mark.slow
@@ -267,3 +269,79 @@ def test_answers_waiting_when_the_tab_is_closed_are_sent_when_the_code_is_typed_
     with live_server.database() as session:
         assert session.scalar(select(func.count(Alert.id)).where(
             Alert.child_id == first.child_id)) >= 1, "the worrying answer raised its alert"
+
+
+def test_stop_for_now_keeps_what_could_not_be_sent_and_says_so(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """The server is out of reach; the child answers, then presses "Stop for now". The
+    tablet is cleared except the answers still waiting (encrypted), the page says how many,
+    and they are sent when the child types their code again."""
+    invited = live_server.invite("Quin", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    context.route("**/answers", lambda route: route.abort())
+    choose(page, "safe_home", "okay", tap=True)
+    choose(page, "settled_home", "happy", tap=True)
+    for key in ("safe_home", "settled_home"):
+        expect(save_state(page, key)).to_have_text(KEPT, timeout=15_000)
+    press(page, "Stop for now")
+    expect(page.locator("h1")).to_have_text("Some answers are still on this tablet")
+    expect(page.locator("main .lead")).to_contain_text("2 answers couldn't be sent yet")
+    assert page.evaluate("sessionStorage.length") == 0, "the tab keeps nothing in clear"
+    assert len(page.evaluate(WAITING_RECORDS)) == 2
+    context.unroute("**/answers")
+    assert answers_in_database(live_server, invited) == {}
+
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    for _ in range(100):
+        if len(answers_in_database(live_server, invited)) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert answers_in_database(live_server, invited) == {
+        "safe_home": ["okay"], "settled_home": ["happy"]}
+
+
+def test_stop_for_now_with_nothing_waiting_clears_the_tablet_as_before(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Rae", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    begin(page)
+    choose(page, "safe_home", "okay", tap=True)
+    wait_saved(page, "safe_home")
+    with page.expect_response("**/stop") as stopping:
+        press(page, "Stop for now")
+    assert stopping.value.all_headers().get("clear-site-data") == '"cache", "storage"'
+    expect(page.locator("h1")).to_have_text("Your answers are saved")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_page_saying_answers_still_wait_reads_well_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    shots = Path(__file__).resolve().parents[2] / "test-artifacts" / "keeping"
+    shots.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("360x740", PHONE), ("768x1024", TABLET),
+                           ("1366x768", {"width": 1366, "height": 768})):
+        invited = live_server.invite("Sami", 13, language=language)
+        page = browsing.page(viewport)
+        enter_code(page, live_server.url, invited.code)
+        begin(page)
+        page.context.route("**/answers", lambda route: route.abort())
+        choose(page, "safe_home", "okay", tap=True)
+        expect(page.locator('[data-save-state="safe_home"]')).not_to_have_text("")
+        page.wait_for_timeout(300)
+        page.locator("form.stop-form button[type=submit]").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("[data-clear-tab]")).to_be_attached()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert wide <= 1, f"{size}: the page scrolls sideways by {wide}px"
+        assert_accessible(page, f"the page saying answers still wait, in {language}")
+        page.screenshot(path=str(shots / f"stopped-waiting-{language}-{size}.png"),
+                        full_page=True)
+        page.context.close()

@@ -400,6 +400,29 @@ def test_another_device_with_the_same_code_carries_on_where_the_child_was(app, c
     assert tablet.get(path).headers["Location"] == "/?why=elsewhere"
 
 
+@pytest.mark.parametrize(("waiting", "kept"), [("3", 3), ("0", 0), ("", 0), ("-1", 0),
+                                               ("99999", 0), ("x", 0)])
+def test_stop_for_now_leaves_the_tablet_storage_only_when_answers_still_wait(  # type: ignore[no-untyped-def]
+        client, invite, waiting: str, kept: int) -> None:
+    """Clearing the site's storage would destroy answers that could not be sent yet: then
+    only the cache is cleared, and the page says plainly what is still on the tablet."""
+    _child, issued = invite(age=6)
+    enter(client, issued.code)
+    path = begin(client)
+    _html, csrf, _token = page_state(client, path)
+    stopped = client.post("/stop", data={"csrf_token": csrf, "waiting": waiting})
+    text = stopped.get_data(as_text=True)
+    assert stopped.status_code == 200
+    if kept:
+        assert stopped.headers["Clear-Site-Data"] == '"cache"'
+        assert "3 answers couldn&#39;t be sent yet" in text and "data-clear-tab" in text
+        assert "Some answers are still on this tablet" in text
+    else:
+        assert stopped.headers["Clear-Site-Data"] == '"cache", "storage"'
+        assert "Your answers are saved" in text and "data-clear-tab" not in text
+    assert client.get("/welcome").status_code == 302  # the session ended either way
+
+
 def test_stop_for_now_keeps_answers_and_ends_every_copy_of_the_session(app, client, invite,  # type: ignore[no-untyped-def]
                                                                        session) -> None:
     _child, issued = invite(age=6)

@@ -53,12 +53,18 @@ def talk(respondent: Respondent | None):  # type: ignore[no-untyped-def]
 @bp.post("/stop")
 @with_optional_respondent
 def stop(respondent: Respondent | None):  # type: ignore[no-untyped-def]
-    """Stop for now: answers are kept; the tablet is cleared for the next person."""
+    """Stop for now: answers are kept; the tablet is cleared for the next person, except
+    answers the server has not got yet (the page's script says how many), which stay on it,
+    encrypted, until the child types their code here again; the page says so."""
     if respondent is not None:
         services.end_session(respondent.invitation)
     clear_tablet()
-    response = make_response(render_template("respond/stopped.html"))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    sent = request.form.get("waiting", "")
+    waiting = int(sent) if sent.isascii() and sent.isdigit() and len(sent) < 4 else 0
+    response = make_response(render_template("respond/stopped.html", waiting=waiting))
+    # Clearing the site's storage would destroy what still waits; then the page's script
+    # clears this tab's own storage instead (what waits is kept only encrypted).
+    response.headers["Clear-Site-Data"] = '"cache"' if waiting else '"cache", "storage"'
     return response
 
 
