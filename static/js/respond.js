@@ -424,7 +424,7 @@
     delete typing[key];
     queue.filter(function (item) { return item.question === key; }).forEach(unseal);
     queue = queue.filter(function (item) { return item.question !== key; });
-    var item = { question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), token: token };
+    var item = { question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), given: Date.now(), token: token };
     queue.push(item);
     store(queue);
     seal(item);
@@ -463,7 +463,10 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ token: token, saves: items.map(function (item) {
-        return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq };
+        // How long it waited here, by this tablet's own clock (right even if the clock is set
+        // wrong): an answer given offline keeps when it was given.
+        var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
+        return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
       }) })
     }).then(function (reply) {
       sending = false;

@@ -151,6 +151,9 @@ def test_answers_waiting_together_go_in_one_request_once_the_network_is_back(
     assert len(bodies) == 1, f"{len(bodies)} requests for three waiting answers"
     assert sorted(save["question"] for save in bodies[0]["saves"]) == [
         "carers_care", "safe_home", "settled_home"]
+    # Each says how long it waited on the tablet, by the tablet's own clock.
+    assert all(isinstance(save["waited"], int) and save["waited"] >= 0
+               for save in bodies[0]["saves"])
     assert answers_in_database(live_server, invited) == {
         "safe_home": ["okay"], "settled_home": ["happy"], "carers_care": ["yes"]}
 

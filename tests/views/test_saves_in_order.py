@@ -5,11 +5,14 @@ online) never replaces a newer answer or brings back one the child took away."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tests.staff import sign_in
 from tests.views.test_respond import begin, enter, page_state
-from viewpoint.models import Alert, Answer
+from viewpoint.models import Alert, Answer, User
+from viewpoint.operations.answers import waited
 
 SECOND = 1_000_000  # the tablet's sequence counts microseconds
 
@@ -142,3 +145,50 @@ def test_saves_sent_after_the_answers_were_sent_are_refused_together(  # type: i
                                    "seq": SECOND}]})
     assert late.status_code in (401, 409)
     assert _stored(session) == {}
+
+
+# --- answers that waited on an offline tablet -------------------------------------------------
+
+HOUR_MS = 3_600_000
+
+
+def test_an_answer_that_waited_on_the_tablet_keeps_when_it_was_given(  # type: ignore[no-untyped-def]
+        app, client, invite, session) -> None:
+    """The tablet measures how long each save waited by its own clock (right even when the
+    clock is set wrong); the worker reads when the child answered, and when it arrived."""
+    child, _issued = invite(age=13)
+    enter(client, _issued.code)
+    path = begin(client)
+    sent = _send(client, path, [
+        {"question": "safe_home", "value": "sad", "save_id": "a", "seq": SECOND,
+         "waited": 3 * HOUR_MS},
+        {"question": "carers_care", "value": "yes", "save_id": "b", "seq": 2 * SECOND,
+         "waited": 5_000},  # a few seconds: not worth saying
+        {"question": "school_attend", "value": "every_day", "save_id": "c", "seq": 3 * SECOND,
+         "waited": -HOUR_MS},  # a figure that cannot be right is ignored, not refused
+    ])
+    assert [r["status"] for r in sent.get_json()["results"]] == ["saved"] * 3
+    session.expire_all()
+    answers = {a.question_key: a for a in session.scalars(select(Answer))}
+    given = answers["safe_home"].given_at
+    assert given is not None
+    waited_for = answers["safe_home"].saved_at - given
+    assert abs(waited_for.total_seconds() - 3 * 3600) < 5
+    assert answers["carers_care"].given_at is None and answers["school_attend"].given_at is None
+    [alert] = session.scalars(select(Alert).where(Alert.child_id == child.id)).all()
+    assert alert.given_at == given, "the alert says when the worrying answer was given"
+
+    worker = session.get(User, child.social_worker_id)
+    staff = sign_in(app.test_client(), worker, session)
+    page = staff.get(f"/casework/responses/{answers['safe_home'].response_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.count("Answered offline on") == 2  # among the alerts first, and in the list
+    alert_page = staff.get(f"/casework/alerts/{alert.id}").get_data(as_text=True)
+    assert "Answered by the child" in alert_page and "Answered offline" in alert_page
+
+
+def test_what_a_tablet_says_it_waited_is_read_only_when_it_can_be_right() -> None:
+    assert waited(90_000) == timedelta(seconds=90)
+    for nonsense in (None, True, "3600000", 59_000, -1, 61 * 24 * HOUR_MS, 10**30, 1.5e6):
+        assert waited(nonsense) is None, nonsense

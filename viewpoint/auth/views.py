@@ -149,8 +149,8 @@ def _signed_in(user: User, target: str | None, *, how: str):  # type: ignore[no-
 
 
 def _waiting_user() -> tuple[User | None, str | None]:
-    """Who a sign-in is waiting on a code for (and where they were going), or None if
-    nobody or the wait is over."""
+    """(who a sign-in is waiting on a code for, None) or, if nobody or the wait is over,
+    (None, why the sign-in page should say it ended, if it should)."""
     waiting = cookie.get(_WAITING)
     if not isinstance(waiting, dict) or not isinstance(waiting.get("at"), int):
         return None, None

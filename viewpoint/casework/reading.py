@@ -157,6 +157,8 @@ class AlertNote:
     #: The name of whoever acknowledged it.
     acknowledged_by: str | None = None
     closed_at: datetime | None = None
+    #: When the child gave the answer that raised it, if it waited on an offline tablet.
+    given_at: datetime | None = None
     #: The name of whoever closed it.
     closed_by: str | None = None
     #: Still open, nobody has acknowledged it, and the moment to do so has passed.
@@ -186,6 +188,8 @@ class QuestionReading:
     indicator: IndicatorReading | None = None
     #: The summary of the question's alert rule (as served), when the answer meets it.
     rule_fired: str | None = None
+    #: (given, received) when the answer waited on an offline tablet before it reached us.
+    waited: tuple[datetime, datetime] | None = None
 
     @property
     def changed(self) -> bool:
@@ -332,6 +336,12 @@ def _scale_text(scale: Mapping[str, Any], value: int) -> tuple[str, str | None]:
     return text, ends
 
 
+def _waited(stored: Any) -> tuple[datetime, datetime] | None:
+    """(when the child gave it, when it reached us) for an answer that waited on a tablet."""
+    given = getattr(stored, "given_at", None)
+    return (given, stored.saved_at) if given is not None else None
+
+
 def show_answer(question: Mapping[str, Any], answer: Any, language: str, *,
                 asked: bool, in_progress: bool) -> ShownAnswer:
     """One stored answer (an :class:`Answer` row or None) as the worker reads it.
@@ -428,7 +438,7 @@ def _alert_notes(session: Session, alerts: list[Alert]) -> list[AlertNote]:
                       acknowledged_at=alert.acknowledged_at,
                       acknowledged_by=names.get(alert.acknowledged_by_id),
                       closed_at=alert.closed_at, closed_by=names.get(alert.closed_by_id),
-                      overdue=is_overdue(alert, now))
+                      overdue=is_overdue(alert, now), given_at=alert.given_at)
             for alert in alerts]
 
 
@@ -497,7 +507,8 @@ def read_response(session: Session, catalogue: Catalogue, response: Response) ->
             wording=wording,
             wording_as_served=served if served and served != wording else None,
             answer=answer, previous=previous, change=change, alert=by_question.get(key),
-            indicator=indicator, rule_fired=_rule_fired(question, answer)))
+            indicator=indicator, rule_fired=_rule_fired(question, answer),
+            waited=_waited(answers.get(key))))
 
     definition = catalogue.get(response.questionnaire_key)
     child = response.child

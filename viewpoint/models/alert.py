@@ -51,6 +51,9 @@ class Alert(Base):
     summary: Mapped[str] = mapped_column(String(500))
     #: When it was raised.
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the child gave the answer that raised it, if that was well before it reached the
+    #: server (the tablet was offline): workers see how long it waited.
+    given_at: Mapped[datetime | None]
     #: Someone must acknowledge it by this moment (one working day after it was raised);
     #: after that it shows as overdue to the manager.
     acknowledge_by: Mapped[datetime | None] = mapped_column(index=True)

@@ -120,6 +120,9 @@ class Answer(Base):
     client_save_id: Mapped[str | None] = mapped_column(String(64))
     #: When it was saved (or last changed).
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the child gave it, if that was well before it reached the server (the tablet
+    #: was offline); empty when it arrived as it was given.
+    given_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="answers")
 

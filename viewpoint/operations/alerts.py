@@ -45,10 +45,11 @@ def _new_alert(**values: object) -> Alert:
 
 
 def raise_for_answer(session: Session, response: Response, question: Question,
-                     value: object) -> Alert | None:
+                     value: object, *, given_at: datetime | None = None) -> Alert | None:
     """An alert if ``value`` meets the question's alert rule (once per response and question).
 
     Changing the answer later does not withdraw it: the worker still needs to know.
+    ``given_at`` is when the child gave the answer, if it waited on an offline tablet.
     """
     if question.alert is None or not question.raises_alert(value):
         return None
@@ -59,6 +60,7 @@ def raise_for_answer(session: Session, response: Response, question: Question,
         return existing
     alert = _new_alert(child_id=response.child_id, response=response, question_key=question.key,
                        source=AlertSource.ANSWER, summary=question.alert.summary)
+    alert.given_at = given_at
     session.add(alert)
     session.flush()
     email_new_alert(session, alert)

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -89,6 +89,24 @@ class SaveResult:
 SEQ_MAX = 2**62
 
 
+#: A save that waited on the tablet at least this long keeps when the child gave it.
+WAITED_WORTH_SAYING = timedelta(minutes=1)
+#: Longer than any code works: a longer wait is a tablet's clock gone wrong.
+WAITED_AT_MOST = timedelta(days=60)
+
+
+def waited(value: object) -> timedelta | None:
+    """How long a save waited on the tablet, as its script measured it (milliseconds by the
+    tablet's own clock, so a tablet set to the wrong time measures it right all the same),
+    or None if it did not wait long enough to say, or the figure cannot be right."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    wait = timedelta(milliseconds=value) if 0 <= value < 10**13 else None
+    if wait is None or not WAITED_WORTH_SAYING <= wait <= WAITED_AT_MOST:
+        return None
+    return wait
+
+
 def save_sequence(value: object) -> int | None:
     """A save's sequence as sent (a whole number, or digits from a form), or None if there
     is none. Raises :class:`AnswerRejected` for anything else."""
@@ -119,7 +137,7 @@ def _upsert_answer(dialect: str) -> Any:
         statement = statement.on_conflict_do_update(
             index_elements=["response_id", "question_key"],
             set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
-                                                     "saved_at")},
+                                                     "saved_at", "given_at")},
             # The same save arriving twice changes nothing, and returns no row.
             where=table.c.client_save_id.is_distinct_from(statement.excluded.client_save_id),
         ).returning(table.c.id)
@@ -217,7 +235,7 @@ def given_values(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
                   value: Any, *, declined: bool = False, save_id: str | None = None,
-                  seq: int | None = None,
+                  seq: int | None = None, waited_for: timedelta | None = None,
                   before_write: Callable[[], None] | None = None) -> SaveResult:
     """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
 
@@ -226,7 +244,9 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     the write lock) runs just before writing. ``seq`` (from :func:`save_sequence`) is the
     device's order of its saves: a save older than one already stored for the question is
     not stored (the result says ``superseded``). Saves without one (the page sent without
-    its script) are stored as they come.
+    its script) are stored as they come. ``waited_for`` (from :func:`waited`) is how long
+    the save waited on the tablet: the answer, and any alert it raises, keep when the child
+    gave it.
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
@@ -276,14 +296,17 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
             Answer.__table__.c.response_id == response.id,
             Answer.__table__.c.question_key == key)).rowcount
         return SaveResult(changed=bool(gone), saved_at=now)
+    given_at = now - waited_for if waited_for is not None else None
     stored = session.execute(_upsert_answer(dialect), {
         "response_id": response.id, "question_key": key,
         "value": None if declined else store_value(cleaned), "declined": declined,
         # Without an id from the device, every save is a new one.
-        "client_save_id": save_id or uuid.uuid4().hex, "saved_at": now}).first()
+        "client_save_id": save_id or uuid.uuid4().hex, "saved_at": now,
+        "given_at": given_at}).first()
     if stored is None:  # the same save again (a retry or a double tap): nothing changed
         return SaveResult(changed=False, saved_at=now)
-    alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned)
+    alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned,
+                                                          given_at=given_at)
     return SaveResult(changed=True, alert=alert, saved_at=now)
 
 

@@ -256,7 +256,8 @@ def _save_one(response: Response, save: dict[str, Any],
     return services.record_answer(
         db.session, catalogue(), response, save["question"], save.get("value"),
         declined=bool(save.get("declined")), save_id=save.get("save_id"),
-        seq=services.save_sequence(save.get("seq")), before_write=lock)
+        seq=services.save_sequence(save.get("seq")),
+        waited_for=services.waited(save.get("waited")), before_write=lock)
 
 
 # --- finishing ---
