@@ -192,3 +192,26 @@ def test_what_a_tablet_says_it_waited_is_read_only_when_it_can_be_right() -> Non
     assert waited(90_000) == timedelta(seconds=90)
     for nonsense in (None, True, "3600000", 59_000, -1, 61 * 24 * HOUR_MS, 10**30, 1.5e6):
         assert waited(nonsense) is None, nonsense
+
+
+def test_a_tablet_whose_clock_is_behind_never_has_the_childs_answers_dropped(  # type: ignore[no-untyped-def]
+        app, invite, session) -> None:
+    """The child moves from one tablet to another whose clock is an hour behind: what they
+    answer on the second is stored, though its sequence is lower than the first tablet's.
+    Within one tablet's session, the order still holds."""
+    _child, issued = invite(age=13)
+    first, second = app.test_client(), app.test_client()
+    enter(first, issued.code)
+    path = begin(first)
+    _send(first, path, [{"question": "safe_home", "value": "happy", "save_id": "a",
+                         "seq": 7200 * SECOND}])
+    enter(second, issued.code)  # the code typed on the second tablet: the first is closed
+    path = begin(second)
+    moved = _send(second, path, [{"question": "safe_home", "value": "okay", "save_id": "b",
+                                  "seq": 3600 * SECOND}])
+    assert moved.get_json()["results"] == [{"save_id": "b", "status": "saved"}]
+    assert _stored(session) == {"safe_home": "okay"}
+    late = _send(second, path, [{"question": "safe_home", "value": "sad", "save_id": "c",
+                                 "seq": 3500 * SECOND}])
+    assert late.get_json()["results"] == [{"save_id": "c", "status": "superseded"}]
+    assert _stored(session) == {"safe_home": "okay"}

@@ -139,7 +139,12 @@ class AnswerSequence(Base):
     """The newest save a child's device has made for one question, by the device's own
     sequence (its clock when the answer was given), so that an older save arriving late
     (a retry after a dropped connection, a tablet back online) never replaces a newer
-    answer, nor brings back one the child took away."""
+    answer, nor brings back one the child took away.
+
+    Sequences are compared only within one device's session (``session``): two tablets'
+    clocks need not agree, and a tablet whose clock is behind must never have the answers
+    the child is giving on it now dropped as "older" than another tablet's.
+    """
 
     __tablename__ = "answer_sequence"
 
@@ -148,3 +153,5 @@ class AnswerSequence(Base):
     question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: The sequence of the newest save stored (microseconds of the device's clock).
     seq: Mapped[int] = mapped_column(BigInteger)
+    #: The child's session (the invitation's session generation) that sent it: one device.
+    session: Mapped[int | None]

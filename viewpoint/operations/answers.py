@@ -159,8 +159,11 @@ def _claim_sequence(dialect: str) -> Any:
         statement = insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=["response_id", "question_key"],
-            set_={"seq": statement.excluded.seq},
-            where=table.c.seq < statement.excluded.seq,
+            set_={"seq": statement.excluded.seq, "session": statement.excluded.session},
+            # Newer on the same device; or from another device (the one the child is using
+            # now: a code works on one device at a time), whose clock need not agree.
+            where=(table.c.seq < statement.excluded.seq)
+            | table.c.session.is_distinct_from(statement.excluded.session),
         ).returning(table.c.seq)
         _NEWER[dialect] = statement
     return statement
@@ -235,7 +238,8 @@ def given_values(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
                   value: Any, *, declined: bool = False, save_id: str | None = None,
-                  seq: int | None = None, waited_for: timedelta | None = None,
+                  seq: int | None = None, device: int | None = None,
+                  waited_for: timedelta | None = None,
                   before_write: Callable[[], None] | None = None) -> SaveResult:
     """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
 
@@ -243,10 +247,11 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     is checked first (free text cleaned by :func:`storable_text`); ``before_write`` (taking
     the write lock) runs just before writing. ``seq`` (from :func:`save_sequence`) is the
     device's order of its saves: a save older than one already stored for the question is
-    not stored (the result says ``superseded``). Saves without one (the page sent without
-    its script) are stored as they come. ``waited_for`` (from :func:`waited`) is how long
-    the save waited on the tablet: the answer, and any alert it raises, keep when the child
-    gave it.
+    not stored (the result says ``superseded``); ``device`` names the child's session that
+    sent it, and only saves of the same session are compared. Saves without a sequence (the
+    page sent without its script) are stored as they come. ``waited_for`` (from
+    :func:`waited`) is how long the save waited on the tablet: the answer, and any alert it
+    raises, keep when the child gave it.
     Raises :class:`AnswerRejected` for an answer the question cannot take, and
     :class:`ResponseClosed` once the response has been sent.
     """
@@ -268,7 +273,8 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     now = utcnow()
     dialect = session.get_bind().dialect.name
     if seq is not None and session.execute(_claim_sequence(dialect), {
-            "response_id": response.id, "question_key": key, "seq": seq}).first() is None:
+            "response_id": response.id, "question_key": key, "seq": seq,
+            "session": device}).first() is None:
         # A newer save of this question is stored: this one arrived late. Nothing changes,
         # not even the child's place (the request is rolled back if the response is sent).
         if response.submitted_at is not None:

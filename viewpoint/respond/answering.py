@@ -107,7 +107,7 @@ def questions(key: str, respondent: Respondent, response: Response):  # type: ig
     its first question, so that an address never moves when answers show or hide others."""
     problems: dict[str, str] = {}
     if request.method == "POST":
-        problems = _save_page(response, request.form, respondent.digest)
+        problems = _save_page(response, request.form, respondent)
     snapshot, answers, pages = _progress(response, respondent.digest)
     page = flow.page_holding(pages, key)
     if page is None:
@@ -151,13 +151,13 @@ def _move_on(response: Response, pages: list[flow.Page], page: flow.Page,
     return redirect(url_for("respond.questions", key=following.key))
 
 
-def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, str]:
+def _save_page(response: Response, form: Any, respondent: Respondent) -> dict[str, str]:
     """Save every answer on a submitted page (the path without JavaScript); returns the
     problem to show beside each answer that was refused.
 
     Aborts with a redirect to the start page if the response has been sent meanwhile.
     """
-    snapshot = services.snapshot(db.session, response, digest)
+    snapshot = services.snapshot(db.session, response, respondent.digest)
     problems: dict[str, str] = {}
     for key in form.getlist("question"):
         question = snapshot.question(key)
@@ -178,7 +178,8 @@ def _save_page(response: Response, form: Any, digest: str | None) -> dict[str, s
             # sent, so that an older autosave still on its way is not stored after it.
             services.record_answer(db.session, catalogue(), response, key, value,
                                    declined=declined, save_id=form.get(f"save-{key}") or None,
-                                   seq=services.save_sequence(form.get(f"seq-{key}")))
+                                   seq=services.save_sequence(form.get(f"seq-{key}")),
+                                   device=respondent.invitation.session_generation)
         except services.AnswerRejected:
             problems[key] = _("Please choose one of the answers, or skip this question.")
         except services.ResponseClosed:  # sent from another device meanwhile: say so
@@ -210,7 +211,7 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
         if not isinstance(payload.get("question"), str):
             return jsonify(status="invalid", message="expected question, value, save_id"), 400
         try:
-            result = _save_one(response, payload, db.take_write_lock)
+            result = _save_one(respondent, response, payload, db.take_write_lock)
         except services.AnswerRejected as exc:
             return jsonify(status="invalid", message=str(exc)), 422
         except services.ResponseClosed:
@@ -233,7 +234,7 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
     try:
         for save in batch:
             try:
-                result = _save_one(response, save, lock_once)
+                result = _save_one(respondent, response, save, lock_once)
             except services.AnswerRejected as exc:
                 results.append({"save_id": save.get("save_id"), "status": "invalid",
                                 "message": str(exc)})
@@ -250,13 +251,14 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
 SAVES_PER_REQUEST = 100
 
 
-def _save_one(response: Response, save: dict[str, Any],
+def _save_one(respondent: Respondent, response: Response, save: dict[str, Any],
               lock: Callable[[], None]) -> services.SaveResult:
     """One save from the page's script. Raises ``AnswerRejected`` or ``ResponseClosed``."""
     return services.record_answer(
         db.session, catalogue(), response, save["question"], save.get("value"),
         declined=bool(save.get("declined")), save_id=save.get("save_id"),
         seq=services.save_sequence(save.get("seq")),
+        device=respondent.invitation.session_generation,
         waited_for=services.waited(save.get("waited")), before_write=lock)
 
 
