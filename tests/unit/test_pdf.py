@@ -3,6 +3,7 @@ the child's words exactly as written, in whatever language and script they wrote
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import os
@@ -344,3 +345,15 @@ def test_an_alert_prints_as_it_stands_acknowledged_closed_or_open(  # type: igno
         text = " ".join(" ".join(_pages(response_pdf(reading))).split())
     assert f"- Said someone is hurting them (raised 4 March 2026, 15:30). {expected}" in text
     assert not_expected not in text
+
+
+def test_an_answer_given_offline_prints_when_it_was_given_and_received(  # type: ignore[no-untyped-def]
+        app, tmp_path) -> None:
+    reading = _reading(app, {"review_say": "I want to stay at my school."})
+    given, received = SENT - timedelta(hours=3), SENT - timedelta(minutes=5)
+    first = dataclasses.replace(reading.questions[0], waited=(given, received))
+    reading = dataclasses.replace(reading, questions=[first, *reading.questions[1:]])
+    with app.test_request_context("/"):
+        flat = " ".join("\n".join(_pages(response_pdf(reading, font_dir=tmp_path))).split())
+    assert flat.count("Answered offline on") == 1
+    assert "Answered offline on 4 March 2026, 12:30, received 4 March 2026, 15:25." in flat

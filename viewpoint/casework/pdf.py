@@ -501,6 +501,11 @@ def _question_lines(show: Showable, question: QuestionReading,
                                   wording=question.wording_as_served)),
                            size=9, indent=6, muted=True))
     lines += _answer_lines(show, _("Answer:"), question.answer)
+    if question.waited is not None:
+        given, received = question.waited
+        lines.append(_Line(show(_("Answered offline on %(given)s, received %(received)s.",
+                                  given=_when(given), received=_when(received))),
+                           size=9, indent=10, muted=True))
     if question.previous_worth_showing:
         assert question.previous is not None
         lines += _answer_lines(show, _("Last time:"), question.previous, muted=True)
