@@ -194,8 +194,10 @@ def _save_page(response: Response, form: Any, respondent: Respondent) -> dict[st
 @with_response_json
 def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """Autosave from the page's script: the answers waiting on the tablet, in one request
-    (``{"token", "saves": [{"question", "value", "declined", "save_id", "seq"}, ...]}``),
-    each idempotent by its save id and ordered by its sequence; or one answer on its own
+    (``{"token", "saves": [{"question", "value", "declined", "save_id", "seq", "waited"},
+    ...]}``), each idempotent by its save id, ordered by its sequence, and keeping when it
+    was given if it waited on the tablet (milliseconds, by the tablet's clock); or one answer
+    on its own
     (the shape pages cached before batching send).
 
     The busiest write in the service: everything that only reads (the session, the
