@@ -89,6 +89,13 @@
     }).then(function (reply) {
       if (!reply.ok) { throw new Error("no audio: " + reply.status); }
       return reply.blob();
+    }).catch(function (error) {
+      // Offline: the words made when the questionnaire was kept on the tablet.
+      if (!window.caches) { throw error; }
+      return window.caches.match("/offline/say/" + button.getAttribute("data-say")).then(function (found) {
+        if (!found) { throw error; }
+        return found.blob();
+      });
     }).then(function (blob) {
       button.viewpointAudio = URL.createObjectURL(blob);
       return button.viewpointAudio;
@@ -167,9 +174,11 @@
 
   // A follow-up question waits, hidden, beneath the question that opens it, and appears
   // the moment the answer is given (the same rule the server keeps: snapshot.is_shown).
+  // Answers given on other pages, as this tab knows them (filled in by the answers' part).
+  var knownAnswer = function () { return null; };
   function answerOf(key) {
     var fieldset = document.querySelector('fieldset[data-question="' + key + '"]');
-    if (!fieldset) { return null; }
+    if (!fieldset) { return knownAnswer(key); }
     var picked = fieldset.querySelectorAll('[name="q-' + key + '"]:checked');
     var values = [];
     picked.forEach(function (input) { if (input.value !== "_declined") { values.push(input.value); } });
@@ -250,9 +259,9 @@
     }).catch(function () { /* without a key, answers wait in this tab only */ });
   }
 
-  // "Stop for now" with answers still waiting: the site's storage was not cleared (that
-  // would destroy them), so this tab's own storage is: the key and anything kept in clear.
-  // What waits stays on the tablet, encrypted, until the child types their code again.
+  // Stopping or finishing: the site's storage is not cleared (that would destroy answers
+  // still waiting, this child's or another's), so this tab's own storage is: the key and
+  // anything kept in clear. What waits stays on the tablet, encrypted.
   if (document.querySelector("[data-clear-tab]")) {
     try { window.sessionStorage.clear(); } catch (e) { /* nothing to clear */ }
   }
@@ -277,29 +286,40 @@
     }).catch(function () { return null; });
   }
 
-  function waitingStore(mode, work) {
+  // The tablet's database: "waiting" holds answers sealed with the child's code; "outbox"
+  // holds what was done offline sealed for the server alone (see offline.py).
+  function kept(storeName, mode, work) {
     return new Promise(function (resolve) {
       if (!window.indexedDB) { resolve(null); return; }
       var opening;
-      try { opening = window.indexedDB.open("viewpoint", 1); } catch (e) { resolve(null); return; }
+      try { opening = window.indexedDB.open("viewpoint", 2); } catch (e) { resolve(null); return; }
       opening.onupgradeneeded = function () {
-        opening.result.createObjectStore("waiting", { keyPath: "id" }).createIndex("owner", "owner");
+        var database = opening.result;
+        if (!database.objectStoreNames.contains("waiting")) {
+          database.createObjectStore("waiting", { keyPath: "id" }).createIndex("owner", "owner");
+        }
+        if (!database.objectStoreNames.contains("outbox")) {
+          database.createObjectStore("outbox", { keyPath: "id" });
+        }
       };
       opening.onerror = function () { resolve(null); };
       opening.onsuccess = function () {
         var database = opening.result;
-        var done = database.transaction("waiting", mode);
-        var result = work(done.objectStore("waiting"));
+        var done = database.transaction(storeName, mode);
+        var result = work(done.objectStore(storeName));
         done.oncomplete = function () { database.close(); resolve(result && result.result); };
         done.onerror = done.onabort = function () { database.close(); resolve(null); };
       };
     });
   }
+  function waitingStore(mode, work) { return kept("waiting", mode, work); }
 
   var sealed = tabKey();
+  // Every seal still being written: leaving the page waits for them.
+  var sealing = Promise.resolve();
 
   function seal(item) {
-    return sealed.then(function (tab) {
+    var writing = sealed.then(function (tab) {
       if (!tab) { return; }
       var iv = window.crypto.getRandomValues(new Uint8Array(12));
       var plain = new TextEncoder().encode(JSON.stringify(item));
@@ -309,6 +329,8 @@
         });
       });
     }).catch(function () { /* still kept in this tab */ });
+    sealing = Promise.all([sealing, writing]);
+    return writing;
   }
 
   function unseal(item) {
@@ -330,6 +352,178 @@
       });
     }).then(function (items) { return items.filter(function (item) { return item; }); })
       .catch(function () { return []; });
+  }
+
+  /* ---------- answering with no connection ---------- */
+
+  // What this tab downloaded to answer offline (offline.py's pack): the pages, the rules that
+  // decide which are shown, and the key that seals what is done offline for the server.
+  var PACK_SLOT = "viewpoint-pack";
+  var AT_SLOT = "viewpoint-at";
+  function readSlot(name, fallback) {
+    try { return JSON.parse(window.sessionStorage.getItem(name) || "null") || fallback; } catch (e) { return fallback; }
+  }
+  function writeSlot(name, value) {
+    try { window.sessionStorage.setItem(name, JSON.stringify(value)); } catch (e) { /* full or blocked */ }
+  }
+  var pack = readSlot(PACK_SLOT, null);
+  // A request to the server failed although the tablet says it is online (Wi-Fi with no
+  // internet behind it): treated as offline until a request gets through.
+  var unreachable = false;
+  function offlineNow() { return !navigator.onLine || unreachable; }
+  // The tablet's copies are reached only through the service worker that keeps them.
+  function copiesServed() {
+    return !!(pack && navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+
+  // Run before the page is left offline, to keep what is being typed (set by the answers'
+  // part below).
+  var beforeLeave = function () { return Promise.resolve([]); };
+
+  function keptLanguages() {
+    if (!window.caches) { return Promise.resolve([]); }
+    return window.caches.keys().then(function (names) {
+      return names.filter(function (name) { return name.indexOf("viewpoint-offline-") === 0 && name !== "viewpoint-offline-state"; })
+        .map(function (name) { return name.slice("viewpoint-offline-".length); });
+    }).catch(function () { return []; });
+  }
+  function chooseLanguage(code) {
+    if (!window.caches) { return Promise.resolve(); }
+    return window.caches.open("viewpoint-offline-state").then(function (cache) {
+      return cache.put("/offline/state", new Response(JSON.stringify({ language: code }), { headers: { "Content-Type": "application/json" } }));
+    }).catch(function () { /* the page's own language stays */ });
+  }
+  function forgetPages() {
+    if (!window.caches) { return Promise.resolve(); }
+    return window.caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("viewpoint-offline-") === 0; })
+        .map(function (name) { return window.caches.delete(name); }));
+    }).catch(function () { /* nothing kept */ });
+  }
+
+  // Seal what was done offline (every answer still waiting, and the step) with the key only
+  // the server and this tab know; keep it in the outbox; forget the key with the tab.
+  function sealForServer(step, saves, extra) {
+    if (!pack || !pack.seal || !subtle || !window.TextEncoder) { return Promise.reject(new Error("no pack")); }
+    var record = { step: step, device: pack.seal.device, saves: saves.map(function (item) {
+      return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, given: item.given };
+    }) };
+    Object.keys(extra || {}).forEach(function (name) { record[name] = extra[name]; });
+    var iv = window.crypto.getRandomValues(new Uint8Array(12));
+    return subtle.importKey("raw", fromBase64(pack.seal.key), "AES-GCM", false, ["encrypt"]).then(function (key) {
+      return subtle.encrypt({ name: "AES-GCM", iv: iv, additionalData: new TextEncoder().encode(pack.seal.ref) }, key,
+        new TextEncoder().encode(JSON.stringify(record)));
+    }).then(function (secret) {
+      var made = Date.now();
+      return kept("outbox", "readwrite", function (store) {
+        return store.put({ id: pack.seal.ref + ":" + step + ":" + made, ref: pack.seal.ref, iv: toBase64(iv), data: toBase64(secret), made: made });
+      });
+    });
+  }
+
+  // What waits in the outbox is sent by the service worker (offline.js), which can send it
+  // whatever page is open, before any page opens; this page asks it to when it opens, when
+  // the tablet comes back online, and every little while as long as something waits.
+  var sendTimer = null;
+  function sendOutbox() {
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    window.clearTimeout(sendTimer);
+    if (worker && navigator.onLine) { worker.postMessage({ type: "send" }); }
+  }
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (!event.data || event.data.type !== "sent") { return; }
+      var sentNote = document.querySelector("[data-sent-note]");
+      if (sentNote && event.data.left === 0) {
+        show(sentNote, text("data-msg-all-sent", "Everything kept on this tablet has now been sent."));
+      }
+      if (event.data.left !== 0) { sendTimer = window.setTimeout(sendOutbox, 15000); }
+    });
+  }
+  window.addEventListener("online", sendOutbox);
+  sendOutbox();
+
+  // The tab has finished with this child: forget what it kept in clear, and the pages.
+  function forgetTab() {
+    try { window.sessionStorage.clear(); } catch (e) { /* nothing to clear */ }
+  }
+  if (document.querySelector("[data-clear-tab]")) { forgetPages(); }
+
+  // A copy of a page opened in a tab that has not downloaded it (a tab closed and opened
+  // again offline): without the child's code its answers cannot be read here.
+  if (document.querySelector("[data-offline-copy]") && !pack) {
+    window.location.replace("/offline/done/waiting");
+  }
+
+  var offlineStep = document.querySelector("[data-offline-step]");
+  if (offlineStep) {
+    var backTo = document.querySelector("[data-back-to-questions]");
+    var at = readSlot(AT_SLOT, null);
+    if (backTo && at) { backTo.setAttribute("href", at); }
+    if (offlineStep.getAttribute("data-offline-step") !== "talk") { forgetTab(); }
+  }
+
+  // Finishing, stopping or asking to talk with no connection: sealed and kept; the page
+  // that says so is the tablet's copy.
+  function leaveOffline(step, extra) {
+    return beforeLeave().then(function (saves) {
+      if (!saves.length && pack) { saves = readSlot("viewpoint-pending:" + pack.token, []); }
+      return sealForServer(step, step === "talk" ? [] : saves, extra);
+    }).then(function () {
+      if (step !== "talk") { return dropWaiting(); }
+    }).then(function () {
+      window.location.assign("/offline/done/" + step);
+    });
+  }
+  // The answers sealed with the child's code are now in the sealed record: removed.
+  function dropWaiting() {
+    return sealed.then(function (tab) {
+      if (!tab) { return; }
+      return waitingStore("readonly", function (store) { return store.index("owner").getAllKeys(tab.owner); }).then(function (keys) {
+        return waitingStore("readwrite", function (store) { (keys || []).forEach(function (id) { store.delete(id); }); });
+      });
+    });
+  }
+
+  function offlineForm(selector, step, extra) {
+    document.querySelectorAll(selector).forEach(function (leaving) {
+      leaving.addEventListener("submit", function (event) {
+        if (!offlineNow() || !copiesServed()) { return; }
+        event.preventDefault();
+        leaveOffline(step, extra ? extra(leaving) : {}).catch(function () {
+          if (connection) { show(connection, messages.hold); }
+        });
+      });
+    });
+  }
+  offlineForm("form.stop-form", "stop");
+  offlineForm("form.talk-form", "talk");
+  offlineForm("form[data-finish-form]", "finish", function (finishing) {
+    var helped = finishing.querySelector('input[name="helped_by"]:checked');
+    return { helped_by: helped ? helped.value : null };
+  });
+
+  // The language page offline: only the languages this tablet has the pages for.
+  var languageForm = document.querySelector("form[data-language-form]");
+  var backLink = document.querySelector("[data-back-link]");
+  if (languageForm && backLink && offlineNow() && readSlot(AT_SLOT, null)) {
+    backLink.setAttribute("href", readSlot(AT_SLOT, "/"));
+  }
+  if (languageForm) {
+    languageForm.addEventListener("submit", function (event) {
+      if (!offlineNow() || !copiesServed()) { return; }
+      event.preventDefault();
+      var chosen = event.submitter && event.submitter.name === "language" ? event.submitter.value
+        : (languageForm.querySelector('input[name="language"]:checked') || {}).value;
+      keptLanguages().then(function (codes) {
+        if (codes.indexOf(chosen) === -1) {
+          var noteHere = languageForm.querySelector("[data-connection]") || connection;
+          show(noteHere, text("data-msg-not-kept", "This language is not on this tablet yet."));
+          return;
+        }
+        chooseLanguage(chosen).then(function () { window.location.assign(readSlot(AT_SLOT, "/")); });
+      });
+    });
   }
 
   /* ---------- saving every answer ---------- */
@@ -379,6 +573,22 @@
     show(form.querySelector('[data-save-state="' + key + '"]'), message);
   }
 
+  // Every answer this tab has seen or been given (the server's page shows them; a copy of a
+  // page kept for offline does not): a copy is filled in from it, and the pages a child sees
+  // offline are worked out from it. Kept in this tab only, and forgotten with it.
+  var KNOWN_AS = "viewpoint-known:" + token;
+  var known = readSlot(KNOWN_AS, {});
+  var copy = form.hasAttribute("data-offline-copy");
+  function learn(key, answer) {
+    known[key] = answer;
+    writeSlot(KNOWN_AS, known);
+  }
+  knownAnswer = function (key) {
+    var answer = known[key];
+    if (!answer || answer.declined || answer.value === null) { return null; }
+    return answer.value;
+  };
+
   function valueOf(fieldset) {
     var type = fieldset.getAttribute("data-type");
     var name = "q-" + fieldset.getAttribute("data-question");
@@ -425,6 +635,7 @@
     queue.filter(function (item) { return item.question === key; }).forEach(unseal);
     queue = queue.filter(function (item) { return item.question !== key; });
     var item = { question: key, value: answer.value, declined: answer.declined, save_id: saveId || newId(), seq: nextSeq(), given: Date.now(), token: token };
+    learn(key, { value: answer.value, declined: answer.declined });
     queue.push(item);
     store(queue);
     seal(item);
@@ -470,6 +681,7 @@
       }) })
     }).then(function (reply) {
       sending = false;
+      unreachable = false;
       if (reply.ok) {
         return reply.json().catch(function () { return {}; }).then(function (body) {
           delay = 1000;
@@ -499,6 +711,7 @@
       }
     }).catch(function () {
       sending = false;
+      unreachable = true;
       tryLater(items);
     });
   }
@@ -589,8 +802,30 @@
     });
     var area = fieldset.querySelector("textarea");
     if (area) { area.value = item.declined || item.value === null ? "" : String(item.value); }
+    learn(item.question, { value: item.value, declined: item.declined });
     stateFor(item.question, messages.saving);
   }
+
+  // A copy holds no answers: the ones this tab knows are filled in, as the server would have.
+  function fill(fieldset, answer) {
+    var wanted = answer.declined ? ["_declined"] : (answer.value === null || answer.value === undefined ? [] : [].concat(answer.value).map(String));
+    fieldset.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (input) {
+      input.checked = input.defaultChecked = wanted.indexOf(input.value) !== -1;
+    });
+    var area = fieldset.querySelector("textarea");
+    if (area) { area.value = area.defaultValue = answer.declined || answer.value === null || answer.value === undefined ? "" : String(answer.value); }
+  }
+  form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+    var key = fieldset.getAttribute("data-question");
+    if (copy) {
+      if (known[key]) { fill(fieldset, known[key]); }
+    } else {
+      known[key] = valueOf(fieldset);
+    }
+  });
+  writeSlot(KNOWN_AS, known);
+  if (copy) { showFollowUps(); }
+  try { window.sessionStorage.setItem(AT_SLOT, JSON.stringify(window.location.pathname)); } catch (e) { /* blocked */ }
 
   var restored = false;
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
@@ -623,7 +858,14 @@
   });
 
   form.addEventListener("submit", function (event) {
-    if (!navigator.onLine) {
+    if ((offlineNow() && copiesServed()) || copy) {
+      // Answers are kept as they are given: the next page is the tablet's copy (or, back
+      // online, the server's), worked out here from the questionnaire's rules.
+      event.preventDefault();
+      goTo(event.submitter && event.submitter.value);
+      return;
+    }
+    if (!navigator.onLine) {  // nothing kept to go on to: the child stays, answers kept
       event.preventDefault();
       show(connection, messages.hold);
       return;
@@ -674,6 +916,139 @@
       flush();
     }
   });
+
+  /* ---------- moving between pages with no connection ---------- */
+
+  // Whether a page of the pack is shown, given the answers so far (the rule the server
+  // keeps: snapshot.is_shown), and the address of its first question shown.
+  function firstShown(page) {
+    for (var i = 0; i < page.questions.length; i++) {
+      var rule = page.questions[i].show_if;
+      if (!rule || opens(rule, answerOf(rule.question))) { return page.questions[i].key; }
+    }
+    return null;
+  }
+  function pageUrl(page, key) { return page.url.slice(0, page.url.length - page.key.length) + encodeURIComponent(key); }
+
+  function goTo(action) {
+    if (!copiesServed() || pack.token !== token) { show(connection, messages.hold); return; }
+    var here = form.querySelector("fieldset[data-question]").getAttribute("data-question");
+    var index = -1;
+    pack.pages.forEach(function (page, i) {
+      if (page.questions.some(function (q) { return q.key === here; })) { index = i; }
+    });
+    var target = null;
+    if (action === "language") {
+      target = form.querySelector("button[value=language]") ? "/language?back=" + encodeURIComponent(window.location.pathname) : null;
+    } else {
+      var step = action === "back" ? -1 : 1;
+      for (var i = index + step; i >= 0 && i < pack.pages.length; i += step) {
+        var key = firstShown(pack.pages[i]);
+        if (key) { target = pageUrl(pack.pages[i], key); break; }
+      }
+      if (!target && action !== "back") { target = pack.finish; }
+    }
+    if (!target) { show(connection, messages.hold); return; }
+    beforeLeave().then(function () { window.location.assign(target); });
+  }
+
+  beforeLeave = function () {
+    form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+      if (typing[fieldset.getAttribute("data-question")]) { keep(fieldset); }
+    });
+    return sealing.then(function () { return queue.slice(); });
+  };
+
+  /* ---------- keeping the questionnaire on the tablet ---------- */
+
+  function htmlResponse(body) {
+    return new Response(body, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+
+  // The files a copy uses, and the words read aloud that have no file yet.
+  function collect(body, files, sayings) {
+    var page = new DOMParser().parseFromString(body, "text/html");
+    page.querySelectorAll('[src^="/static/"], link[href^="/static/"]').forEach(function (element) {
+      files[element.getAttribute("src") || element.getAttribute("href")] = true;
+    });
+    page.querySelectorAll("[data-audio]").forEach(function (element) { files[element.getAttribute("data-audio")] = true; });
+    page.querySelectorAll("button[data-say]").forEach(function (button) {
+      sayings.push({ sig: button.getAttribute("data-say"), keep: parseInt(button.getAttribute("data-say-keep"), 10),
+        language: button.getAttribute("data-say-lang"), text: button.getAttribute("data-say-text") });
+    });
+  }
+
+  function keepCopy(cache, from, under, files, sayings) {
+    return fetch(from, { credentials: "same-origin" }).then(function (reply) {
+      if (!reply.ok) { throw new Error("no copy: " + reply.status); }
+      return reply.text();
+    }).then(function (body) {
+      collect(body, files, sayings);
+      return Promise.all(under.map(function (path) { return cache.put(path, htmlResponse(body)); }));
+    });
+  }
+
+  // Words with no file yet are made now, one at a time, so that they can be heard offline.
+  function makeSayings(cache, sayings) {
+    var seen = {};
+    return sayings.reduce(function (before, saying) {
+      return before.then(function () {
+        if (seen[saying.sig] || !navigator.onLine) { return; }
+        seen[saying.sig] = true;
+        return cache.match("/offline/say/" + saying.sig).then(function (found) {
+          if (found) { return; }
+          return fetch(sayEndpoint, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ language: saying.language, text: saying.text, keep: saying.keep, sig: saying.sig }) }).then(function (reply) {
+            if (reply.ok) { return cache.put("/offline/say/" + saying.sig, reply); }
+          });
+        }).catch(function () { /* heard online, or in the tablet's own voice */ });
+      });
+    }, Promise.resolve());
+  }
+
+  function download(got) {
+    var name = "viewpoint-offline-" + got.language;
+    return window.caches.open(name).then(function (cache) {
+      var files = {};
+      var sayings = [];
+      got.files.forEach(function (file) { files[file] = true; });
+      var copies = got.pages.map(function (page) {
+        return keepCopy(cache, page.copy, page.questions.map(function (q) { return pageUrl(page, q.key); }), files, sayings);
+      }).concat(Object.keys(got.copies).map(function (path) {
+        return keepCopy(cache, got.copies[path], [path], files, sayings);
+      }));
+      return Promise.all(copies).then(function () {
+        return Promise.all(Object.keys(files).map(function (file) {
+          return fetch(file, { credentials: "same-origin" }).then(function (reply) {
+            if (reply.ok) { return cache.put(file, reply); }
+          }).catch(function () { /* heard or seen online only */ });
+        }));
+      }).then(function () {
+        pack = got;
+        writeSlot(PACK_SLOT, got);
+        // Made in the background: the pages work offline already.
+        makeSayings(cache, sayings);
+        return chooseLanguage(got.language);
+      });
+    }).catch(function () { window.caches.delete(name); });
+  }
+
+  function keepForOffline() {
+    var worker = html.getAttribute("data-service-worker");
+    var packUrl = form.getAttribute("data-pack");
+    if (copy || !worker || !packUrl || !("serviceWorker" in navigator) || !window.caches || !navigator.onLine) { return; }
+    navigator.serviceWorker.register(worker, { scope: "/" }).then(function () {
+      return keptLanguages();
+    }).then(function (codes) {
+      if (pack && pack.token === token && pack.language === lang && codes.indexOf(lang) !== -1) {
+        return chooseLanguage(lang);
+      }
+      return fetch(packUrl, { credentials: "same-origin" }).then(function (reply) {
+        return reply.ok ? reply.json() : null;
+      }).then(function (got) { if (got) { return download(got); } });
+    }).catch(function () { /* answered online only */ });
+  }
+  keepForOffline();
 
   flush();
 })();

@@ -114,10 +114,14 @@ class Browsing:
     contexts: list[Any] = field(default_factory=list)
 
     def context(self, viewport: dict[str, int] | None = None, *, javascript: bool = True,
-                touch: bool = True, init_script: str | None = None) -> Any:
+                touch: bool = True, init_script: str | None = None,
+                service_workers: bool = False) -> Any:
+        """A new browser context; ``service_workers``: the page may keep the questionnaire
+        on the tablet to answer offline (off unless a test is about that)."""
         context = self.browser.new_context(
             viewport=viewport or TABLET, has_touch=touch, is_mobile=False,
-            java_script_enabled=javascript, locale="en-GB", service_workers="block")
+            java_script_enabled=javascript, locale="en-GB",
+            service_workers="allow" if service_workers else "block")
         context.set_default_timeout(10_000)
         context.route(_is_outside, self._refuse)
         context.on("console", self._note_policy)

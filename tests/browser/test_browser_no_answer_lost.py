@@ -198,7 +198,7 @@ def test_an_older_save_arriving_after_the_newer_answer_never_brings_it_back(
 
 
 WAITING_RECORDS = """() => new Promise((resolve) => {
-  const opening = indexedDB.open("viewpoint", 1);
+  const opening = indexedDB.open("viewpoint");
   opening.onupgradeneeded = () => opening.result.createObjectStore("waiting", {keyPath: "id"})
     .createIndex("owner", "owner");
   opening.onsuccess = () => {
@@ -307,19 +307,44 @@ def test_stop_for_now_keeps_what_could_not_be_sent_and_says_so(
         "safe_home": ["okay"], "settled_home": ["happy"]}
 
 
-def test_stop_for_now_with_nothing_waiting_clears_the_tablet_as_before(
+def test_stop_for_now_with_nothing_waiting_clears_the_tab_but_not_another_childs_answers(
         live_server: LiveServer, browsing: Browsing) -> None:
-    invited = live_server.invite("Rae", 13)
+    """The next child stops with everything saved: their tab keeps nothing, and the answers
+    the child before left waiting on the tablet (sealed with that child's code) are still
+    there for them: clearing the site's storage would have destroyed them."""
+    first = live_server.invite("Noor", 13)
     context = browsing.context()
     page = context.new_page()
-    enter_code(page, live_server.url, invited.code)
+    enter_code(page, live_server.url, first.code)
+    begin(page)
+    context.route("**/answers", lambda route: route.abort())
+    choose(page, "safe_home", "sad", tap=True)
+    expect(save_state(page, "safe_home")).to_have_text(KEPT, timeout=15_000)
+    press(page, "Stop for now")
+    expect(page.locator("h1")).to_have_text("Some answers are still on this tablet")
+    context.unroute("**/answers")
+    assert len(page.evaluate(WAITING_RECORDS)) == 1
+
+    second = live_server.invite("Rae", 13)
+    enter_code(page, live_server.url, second.code)
     begin(page)
     choose(page, "safe_home", "okay", tap=True)
     wait_saved(page, "safe_home")
     with page.expect_response("**/stop") as stopping:
         press(page, "Stop for now")
-    assert stopping.value.all_headers().get("clear-site-data") == '"cache", "storage"'
+    assert stopping.value.all_headers().get("clear-site-data") == '"cache"'
     expect(page.locator("h1")).to_have_text("Your answers are saved")
+    assert page.evaluate("sessionStorage.length") == 0, "the tab keeps nothing in clear"
+    assert len(page.evaluate(WAITING_RECORDS)) == 1, "the first child's answer still waits"
+    assert answers_in_database(live_server, second) == {"safe_home": ["okay"]}
+
+    enter_code(page, live_server.url, first.code)
+    begin(page)
+    for _ in range(100):
+        if answers_in_database(live_server, first):
+            break
+        page.wait_for_timeout(100)
+    assert answers_in_database(live_server, first) == {"safe_home": ["sad"]}
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

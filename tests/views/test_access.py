@@ -124,6 +124,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "table": "headline",
         "feedback_id": note.id,
         "kind": "generated",
+        "step": "finish",
         "language": "en",
         "name": "0123456789abcdef01234567.mp3",
     }
@@ -200,6 +201,10 @@ NO_CSRF_TOKEN = {
     # Reads words aloud: changes nothing in anyone's session; only words the app signed
     # are spoken (tests/views/test_safeguarding_paths.py tries unsigned and altered words).
     "respond.say": "signed words",
+    # What a tablet did offline, sent once it is back online by whichever page is open then:
+    # sealed with the response's own key (tests/views/test_offline.py tries a forged
+    # reference, another child's record and a tampered one).
+    "respond.sync": "sealed for the server",
 }
 
 

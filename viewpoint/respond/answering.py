@@ -213,7 +213,7 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
         if not isinstance(payload.get("question"), str):
             return jsonify(status="invalid", message="expected question, value, save_id"), 400
         try:
-            result = _save_one(respondent, response, payload, db.take_write_lock)
+            result = save_one(respondent, response, payload, db.take_write_lock)
         except services.AnswerRejected as exc:
             return jsonify(status="invalid", message=str(exc)), 422
         except services.ResponseClosed:
@@ -236,7 +236,7 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
     try:
         for save in batch:
             try:
-                result = _save_one(respondent, response, save, lock_once)
+                result = save_one(respondent, response, save, lock_once)
             except services.AnswerRejected as exc:
                 results.append({"save_id": save.get("save_id"), "status": "invalid",
                                 "message": str(exc)})
@@ -253,14 +253,16 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
 SAVES_PER_REQUEST = 100
 
 
-def _save_one(respondent: Respondent, response: Response, save: dict[str, Any],
-              lock: Callable[[], None]) -> services.SaveResult:
-    """One save from the page's script. Raises ``AnswerRejected`` or ``ResponseClosed``."""
+def save_one(respondent: Respondent, response: Response, save: dict[str, Any],
+             lock: Callable[[], None], device: int | None = None) -> services.SaveResult:
+    """One save from the page's script, made on the tablet's session ``device`` (this
+    request's, unless it is sent later: see ``offline.sync``). Raises ``AnswerRejected`` or
+    ``ResponseClosed``."""
     return services.record_answer(
         db.session, catalogue(), response, save["question"], save.get("value"),
         declined=bool(save.get("declined")), save_id=save.get("save_id"),
         seq=services.save_sequence(save.get("seq")),
-        device=respondent.invitation.session_generation,
+        device=respondent.invitation.session_generation if device is None else device,
         waited_for=services.waited(save.get("waited")), before_write=lock)
 
 
@@ -294,5 +296,7 @@ def finish(respondent: Respondent, response: Response):  # type: ignore[no-untyp
         "respond/thanks.html", worker=worker, review=response.review, helpers=helpers,
         alerts=[a for a in raised if a not in asked], asked_to_talk=bool(asked),
         manager=manager))
-    page.headers["Clear-Site-Data"] = '"cache", "storage"'
+    # Not "storage": that would destroy answers still waiting on this tablet for another
+    # child (sealed, unreadable here); the page's script clears this tab's own storage.
+    page.headers["Clear-Site-Data"] = '"cache"'
     return page

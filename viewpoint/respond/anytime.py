@@ -62,9 +62,9 @@ def stop(respondent: Respondent | None):  # type: ignore[no-untyped-def]
     sent = request.form.get("waiting", "")
     waiting = int(sent) if sent.isascii() and sent.isdigit() and len(sent) < 4 else 0
     response = make_response(render_template("respond/stopped.html", waiting=waiting))
-    # Clearing the site's storage would destroy what still waits; then the page's script
-    # clears this tab's own storage instead (what waits is kept only encrypted).
-    response.headers["Clear-Site-Data"] = '"cache"' if waiting else '"cache", "storage"'
+    # Clearing the site's storage would destroy what still waits (this child's or another's,
+    # kept only sealed); the page's script clears this tab's own storage instead.
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 

@@ -44,6 +44,30 @@ class Page:
         return [(q, q["key"] in shown) for q in self.held]
 
 
+def _groups(snapshot: Snapshot) -> list[list[dict[str, Any]]]:
+    """Every question, shown or not, in the screens it is asked on."""
+    one_each = snapshot.band_rules.layout == "one-per-screen"
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    for question in snapshot.questions:
+        depends_on = snapshot.depends_on(question["key"])
+        follows_here = depends_on is not None and any(q["key"] == depends_on for q in current)
+        full = len(current) >= (1 if one_each else PAGE_SIZE)
+        if current and full and not follows_here:
+            groups.append(current)
+            current = []
+        current.append(question)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def every_page(snapshot: Snapshot) -> list[Page]:
+    """Every screen a child of this snapshot could see, whatever they answer: what a tablet
+    keeps to answer offline, where the page's script decides which are shown."""
+    return [Page(number, group, group) for number, group in enumerate(_groups(snapshot), 1)]
+
+
 def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
     """Split the questions into screens.
 
@@ -58,21 +82,8 @@ def paginate(snapshot: Snapshot, values: Mapping[str, Any]) -> list[Page]:
     child is never asked something twice), and a page may be shorter than the rest.
     """
     shown = {q["key"] for q in snapshot.visible_questions(values)}
-    one_each = snapshot.band_rules.layout == "one-per-screen"
-    groups: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    for question in snapshot.questions:
-        depends_on = snapshot.depends_on(question["key"])
-        follows_here = depends_on is not None and any(q["key"] == depends_on for q in current)
-        full = len(current) >= (1 if one_each else PAGE_SIZE)
-        if current and full and not follows_here:
-            groups.append(current)
-            current = []
-        current.append(question)
-    if current:
-        groups.append(current)
     pages = []
-    for group in groups:
+    for group in _groups(snapshot):
         visible = [q for q in group if q["key"] in shown]
         if visible:
             pages.append(Page(len(pages) + 1, visible, group))

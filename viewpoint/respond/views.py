@@ -10,13 +10,14 @@ this module registers them all (``create_app`` does):
 - ``entry``: the start page, typing the code, help;
 - ``answering``: the welcome, starting, the questions, the autosave, finishing;
 - ``anytime``: talking to someone, stopping, read-aloud, the language, the audio files;
+- ``offline``: what the tablet keeps to answer with no connection, and what it sends back;
 - ``session``: who the child is, decided once per request by a decorator;
 - ``blueprint``: the blueprint and its own hooks (nothing cached, stale forms).
 """
 
 from __future__ import annotations
 
-from . import answering, anytime, entry
+from . import answering, anytime, entry, offline
 from .blueprint import bp
 
-__all__ = ["answering", "anytime", "bp", "entry"]
+__all__ = ["answering", "anytime", "bp", "entry", "offline"]

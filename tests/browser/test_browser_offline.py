@@ -1,0 +1,338 @@
+"""The whole questionnaire with no connection: a child who typed their code online answers
+every page, goes back, changes answers, and finishes with the server out of reach; the tab
+is closed and opened again offline; and once the server is back, every answer is stored
+exactly once, the response sent and its alert raised.
+
+"Out of reach" is real: the browser is offline *and* the server is shut down (its port
+closed), then started again on the same address, as a tablet's Wi-Fi comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from tests.browser.childpages import (
+    assert_accessible,
+    choose,
+    current_key,
+    enter_code,
+    question_keys,
+    wait_saved,
+)
+from tests.browser.harness import LOCAL_HOST, TABLET, Browsing, LiveServer
+from tests.browser.test_browser_no_answer_lost import answers_in_database
+from viewpoint.models import Alert, Response
+
+pytestmark = pytest.mark.slow
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "offline"
+KEPT_TITLE = "Thank you! Your answers are kept safely on this tablet."
+ALL_SENT = "Everything kept on this tablet has now been sent."
+
+
+class Switchable:
+    """The app served on one loopback address that can be shut and opened again."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.port = 0
+        self.server: Any = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.port}"
+
+    def up(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server(LOCAL_HOST, self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def down(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        assert self.thread is not None
+        self.thread.join(timeout=10)
+
+
+class DropsFirstReply:
+    """The server is cut off mid-reply once: the first request to ``path`` is served in full
+    (whatever it stores is stored), then the connection is closed before a word of the reply
+    goes back, as when a server is killed or the Wi-Fi drops at that moment."""
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app, self.path = app, path
+        self.dropped: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] != self.path or self.dropped:
+            return self.app(environ, start_response)
+        statuses: list[str] = []
+        reply = self.app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(reply)
+        self.dropped.append(statuses[0])
+        environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+        raise ConnectionResetError("the reply never left")
+
+
+@contextmanager
+def switchable(live_server: LiveServer, app: Any = None) -> Iterator[Switchable]:
+    served = Switchable(app or live_server.app)
+    served.up()
+    try:
+        yield served
+    finally:
+        if served.thread is not None and served.thread.is_alive():
+            served.down()
+
+
+def kept_for_offline(page: Any) -> None:
+    """Wait until the tablet holds the questionnaire: the pack downloaded, the service
+    worker in charge of the page."""
+    page.wait_for_function(
+        "() => sessionStorage.getItem('viewpoint-pack') !== null"
+        " && navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=30_000)
+
+
+def cut(context: Any, served: Switchable) -> None:
+    context.set_offline(True)
+    served.down()
+
+
+def restore(context: Any, served: Switchable) -> None:
+    served.up()
+    context.set_offline(False)
+
+
+def answer_page_offline(page: Any, wanted: dict[str, str]) -> list[str]:
+    """Answer every question shown on the page (the wanted answer, else the first), the
+    follow-ups an answer opens too; returns the keys answered."""
+    done: list[str] = []
+    while todo := [k for k in question_keys(page) if k not in done]:
+        key = todo[0]
+        done.append(key)
+        fieldset = page.locator(f'fieldset[data-question="{key}"]')
+        if fieldset.get_attribute("data-type") == "free_text":
+            page.locator(f"#q-{key}").fill("typed offline")
+            page.locator(f"#q-{key}").dispatch_event("input")
+            continue
+        inputs = fieldset.locator(f'input[name="q-{key}"]')
+        choose(page, key, wanted.get(key, inputs.first.get_attribute("value")))
+    return done
+
+
+def next_offline(page: Any) -> None:
+    before = page.url
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(page).not_to_have_url(before)
+    page.wait_for_load_state("load")
+
+
+def test_a_whole_questionnaire_answered_offline_is_stored_once_when_back_online(
+        live_server: LiveServer, browsing: Browsing, tmp_path: Path) -> None:
+    invited = live_server.invite("Ola", 9)  # 8-11: a few questions a page
+    with switchable(live_server) as served:
+        context = browsing.context(TABLET, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, invited.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        first = current_key(page)
+        choose(page, first, "happy")
+        wait_saved(page, first)
+        kept_for_offline(page)
+
+        cut(context, served)
+        wanted = {first: "okay", "hurting_me": "yes", "hurting_talk": "yes"}
+        given: list[str] = []
+        pages_seen = 0
+        while page.url.rstrip("/").split("/")[-1] != "finish":
+            answered_here = answer_page_offline(page, wanted)
+            given += answered_here
+            pages_seen += 1
+            if pages_seen == 2:
+                # Back and forward offline: the first page shows the answer changed offline.
+                page.get_by_role("button", name="Back", exact=True).click()
+                page.wait_for_load_state("load")
+                expect(page.locator(f"#q-{first}-okay")).to_be_checked()
+                next_offline(page)
+                for key in answered_here:
+                    assert page.locator(f'fieldset[data-question="{key}"] :checked, '
+                                        f'#q-{key}').count(), f"{key} kept on its page"
+            next_offline(page)
+            assert pages_seen < 30, "never reached the end"
+        assert "hurting_talk" in given, "the follow-up opened offline was asked"
+        assert pages_seen >= 4 and len(given) >= 15, (pages_seen, given)
+        assert_accessible(page, "the finish page kept for offline")
+        page.locator('label[for="helped-carer"]').click()
+        page.get_by_role("button", name="Send my answers").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(KEPT_TITLE)
+        assert_accessible(page, "the thank-you page offline")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "offline-finished-en-768x1024.png"), full_page=True)
+        assert answers_in_database(live_server, invited) == {first: ["happy"]}
+
+        # The tab is closed (or the battery dies), and the tablet is opened again offline.
+        page.close()
+        again = context.new_page()
+        again.goto(served.url + "/questions/" + first)
+        expect(again).to_have_url(served.url + "/offline/done/waiting")
+        expect(again.get_by_role("heading", level=1)).to_have_text("This tablet is offline")
+
+        restore(context, served)
+        expect(again.locator("[data-sent-note]")).to_have_text(ALL_SENT, timeout=20_000)
+        stored = answers_in_database(live_server, invited)
+        assert set(stored) == set(given)
+        assert all(len(values) == 1 for values in stored.values()), stored
+        assert stored[first] == ["okay"] and stored["hurting_me"] == ["yes"]
+        with live_server.database() as session:
+            response = session.scalar(select(Response).where(
+                Response.child_id == invited.child_id))
+            assert response.submitted_at is not None
+            assert response.helped_by.value == "carer"
+            assert session.scalar(select(func.count(Alert.id)).where(
+                Alert.response_id == response.id)) >= 1
+
+
+#: Every read-aloud button on the page whose words cannot be played from the tablet: no
+#: file kept and no words made and kept (the tablet's own voice would be all that is left).
+UNHEARD_OFFLINE = """async () => {
+  const missing = [];
+  for (const button of document.querySelectorAll('main button.speak, header button.speak')) {
+    if (button.closest('[hidden]')) continue;
+    const address = button.dataset.audio
+      || (button.dataset.say && '/offline/say/' + button.dataset.say);
+    if (!address || !(await caches.match(address))) missing.push(button.dataset.speak);
+  }
+  return missing;
+}"""
+
+#: Pictures on the page that did not load.
+BROKEN_PICTURES = """() => [...document.querySelectorAll('main img')]
+  .filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.src)"""
+
+
+def eventually(page: Any, script: str, seconds: float) -> None:
+    """Wait until ``script`` (which may answer with a promise) is true in the page."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"never came true: {script[:200]}"
+        page.wait_for_timeout(250)
+
+
+def wait_for_words_kept(page: Any) -> None:
+    """The words with no file yet are made in the background once the pages are kept."""
+    eventually(page, """async () => {
+          const names = await caches.keys();
+          const name = names.find((n) => n === 'viewpoint-offline-en');
+          if (!name) return false;
+          const kept = await (await caches.open(name)).keys();
+          const made = kept.filter((r) => r.url.includes('/offline/say/')).length;
+          const wanted = new Set();
+          for (const r of kept) {
+            if (!r.url.includes('/questions/') && !r.url.endsWith('/finish')) continue;
+            const body = await (await caches.match(r)).text();
+            for (const m of body.matchAll(/data-say="([0-9a-f]+)"/g)) wanted.add(m[1]);
+          }
+          return wanted.size > 0 && made >= wanted.size;
+        }""", 120)
+
+
+def test_a_five_year_old_offline_sees_every_picture_and_hears_every_word(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Pip", 5)  # 4-7: one question a screen, by pictures
+    with switchable(live_server) as served:
+        context = browsing.context(TABLET, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, invited.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        kept_for_offline(page)
+        wait_for_words_kept(page)
+
+        cut(context, served)
+        screens = 0
+        while not page.url.endswith("/finish"):
+            screens += 1
+            assert page.evaluate(BROKEN_PICTURES) == [], f"pictures missing offline: {page.url}"
+            assert page.evaluate(UNHEARD_OFFLINE) == [], f"words not heard offline: {page.url}"
+            key = question_keys(page)[0]
+            # Goes by the pictures: taps the first picture answer.
+            page.locator(f'fieldset[data-question="{key}"] .answer label').first.tap()
+            next_offline(page)
+            assert screens < 40
+        assert screens >= 5
+        assert page.evaluate(UNHEARD_OFFLINE) == [], "the finish page is heard offline"
+        # Pressing a speaker offline plays the words kept: no "cannot read aloud" note.
+        page.locator("button.speak[data-speak='done-title']").click()
+        page.wait_for_timeout(500)
+        assert page.locator("[data-speech-note]:not([hidden])").count() == 0
+        restore(context, served)
+
+
+def test_a_childs_finished_answers_sent_from_the_next_childs_page_reach_only_them(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """A child finishes offline and goes; the next child types their own code once the
+    tablet is online. Their page sends the first child's sealed answers (it cannot read
+    them) into the first child's response only; the reply is lost on the way back the first
+    time (the server stored them), and the second try changes nothing."""
+    first = live_server.invite("Ada", 13)
+    second = live_server.invite("Bo", 13)
+    cutting = DropsFirstReply(live_server.app, "/offline/sync")
+    with switchable(live_server, cutting) as served:
+        context = browsing.context(TABLET, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, first.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        kept_for_offline(page)
+        cut(context, served)
+        choose(page, "safe_home", "sad")
+        page.goto(served.url + "/finish")
+        expect(page.get_by_role("heading", level=1)).to_have_text("You've reached the end!")
+        page.get_by_role("button", name="Send my answers").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(KEPT_TITLE)
+        outbox = page.evaluate(OUTBOX)
+        assert len(outbox) == 1 and "sad" not in outbox[0]["data"]
+        assert page.evaluate("sessionStorage.length") == 0
+
+        restore(context, served)
+        enter_code(page, served.url, second.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        eventually(page, f"() => ({OUTBOX})().then((records) => records.length === 0)", 30)
+        assert cutting.dropped == ["200 OK"], "the first try was stored, its reply lost"
+        assert answers_in_database(live_server, first) == {"safe_home": ["sad"]}
+        assert answers_in_database(live_server, second) == {}
+        with live_server.database() as session:
+            sent = session.scalar(select(Response).where(Response.child_id == first.child_id))
+            assert sent.submitted_at is not None
+            assert session.scalar(select(Response.submitted_at).where(
+                Response.child_id == second.child_id)) is None
+
+
+OUTBOX = """() => new Promise((resolve) => {
+  const opening = indexedDB.open("viewpoint");
+  opening.onsuccess = () => {
+    const database = opening.result;
+    if (!database.objectStoreNames.contains("outbox")) { resolve([]); return; }
+    const all = database.transaction("outbox").objectStore("outbox").getAll();
+    all.onsuccess = () => resolve(all.result.map((r) => ({id: r.id, ref: r.ref,
+      data: atob(r.data)})));
+  };
+})"""

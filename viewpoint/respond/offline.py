@@ -1,0 +1,256 @@
+"""Answering with no connection: what the tablet keeps so that the whole questionnaire works
+offline, and how what was done offline reaches the server once it is back.
+
+Once the child has typed their code online, the page's script asks for the *pack*
+(:func:`pack`): the address of a copy of every page of their band in their language, kept
+by the tablet (the service worker, ``static/js/offline.js``, serves a copy whenever the
+network cannot). The copies hold no answers and no names: the page's script fills in the
+child's answers from what the tab already knows, and works out which page comes next from
+the questionnaire's ``show_if`` rules, so that a child can go forward and back, answer,
+change answers and finish with no connection.
+
+Finishing, stopping or asking to talk while offline cannot wait for the child's code to be
+typed again: the child has gone. So the page seals what was done (every answer still
+waiting and the step itself) with a key only the server and this tab know
+(:func:`seal_key`, derived from the app's secret and the response), keeps it on the
+tablet, forgets the key, and any child's page on this tablet sends the sealed record once
+the network is back (:func:`sync`). Nobody using the tablet can read it: the key is gone
+from the tablet, and the server alone can make it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+
+from ..extensions import csrf, db
+from ..i18n import font_for
+from ..models import Response
+from ..operations import answers as services
+from ..operations.alerts import raise_talk_to_someone
+from ..security import takes_json
+from . import flow
+from .answering import save_one
+from .blueprint import bp
+from .helping import helpers_for
+from .rendering import can_hear, question_html
+from .session import Respondent, with_response
+
+#: The steps a sealed record can carry, each with the answers still waiting with it.
+STEPS = ("finish", "stop", "talk")
+
+#: The most a sealed record may weigh: every answer of the longest questionnaire, in text.
+SEALED_MOST_BYTES = 512 * 1024
+
+_REF = re.compile(r"([1-9][0-9]{0,9})\.([0-9a-f]{24})")
+
+
+def seal_key(response: Response) -> bytes:
+    """The AES-256 key a tablet seals this response's offline steps with: made again from
+    the app's secret whenever a sealed record arrives, so it is kept nowhere."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"offline-seal:{response.id}".encode(), hashlib.sha256).digest()
+
+
+def seal_ref(response: Response) -> str:
+    """What a sealed record is filed under: the response and its page token (which proves
+    the reference came from a page of this app)."""
+    return f"{response.id}.{services.response_token(response)}"
+
+
+def _copy(endpoint: str, **values: Any) -> str:
+    return url_for(endpoint, **values)
+
+
+@bp.get("/offline/pack")
+@with_response
+def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """What the tablet keeps for this child to answer offline, in the page's language: the
+    pages (each under the address the child's page goes to), the files they use, and the
+    rules that decide which pages a child sees."""
+    snapshot = services.snapshot(db.session, response, respondent.digest)
+    language = str(get_locale())
+    pages = []
+    for page in flow.every_page(snapshot):
+        pages.append({
+            "key": page.key,
+            "url": url_for("respond.questions", key=page.key),
+            "copy": url_for("respond.page_copy", key=page.key),
+            "questions": [{"key": q["key"], "show_if": q.get("show_if")} for q in page.held],
+        })
+    files = [url_for("static", filename=name) for name in
+             ("css/child.css", "js/respond.js", "img/favicon.svg")]
+    font = font_for(language)
+    if font:
+        files.append(url_for("static", filename=f"fonts/{font}.css"))
+        folder = Path(current_app.static_folder or "static") / "fonts" / font
+        files += [url_for("static", filename=f"fonts/{font}/{path.name}")
+                  for path in sorted(folder.glob("*.woff2"))]
+    reply = jsonify(
+        language=language,
+        token=services.response_token(response),
+        pages=pages,
+        finish=url_for("respond.finish"),
+        copies={url_for("respond.finish"): url_for("respond.finish_copy"),
+                url_for("respond.language"): url_for("respond.language"),
+                url_for("respond.offline_done", step="finish"):
+                    url_for("respond.offline_done", step="finish"),
+                url_for("respond.offline_done", step="stop"):
+                    url_for("respond.offline_done", step="stop"),
+                url_for("respond.offline_done", step="talk"):
+                    url_for("respond.offline_done", step="talk"),
+                url_for("respond.offline_done", step="waiting"):
+                    url_for("respond.offline_done", step="waiting")},
+        files=files,
+        seal={"ref": seal_ref(response),
+              "key": base64.b64encode(seal_key(response)).decode(),
+              "device": respondent.invitation.session_generation})
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
+
+
+@bp.get("/offline/page/<key>")
+@with_response
+def page_copy(key: str, respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """The copy of a page of questions the tablet keeps: no answers, follow-ups waiting for
+    the answer that opens them, the child's answers filled in by the page's script."""
+    snapshot = services.snapshot(db.session, response, respondent.digest)
+    pages = flow.every_page(snapshot)
+    page = next((p for p in pages if p.key == key), None)
+    if page is None:
+        abort(404)
+    return render_template(
+        "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
+        page=page, pages=pages, answers={}, problems={}, band=snapshot.band_rules,
+        token=services.response_token(response), digest=respondent.digest,
+        question_html=question_html, save_ids={q["key"]: "" for q in page.held},
+        audio_available=can_hear(str(get_locale())), offline_copy=True,
+        auto_read=session.get("auto_read", False))
+
+
+@bp.get("/offline/finish")
+@with_response
+def finish_copy(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """The copy of the last page the tablet keeps: who helped, and sending."""
+    snapshot = services.snapshot(db.session, response, respondent.digest)
+    pages = flow.every_page(snapshot)
+    return render_template("respond/finish.html", respondent=respondent, skipped=[],
+                           last=pages[-1] if pages else None, shown=[], offline_copy=True)
+
+
+@bp.get("/offline/done/<any(finish, stop, talk, waiting):step>")
+@with_response
+def offline_done(step: str, respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """What the child is told after finishing, stopping or asking to talk with no
+    connection, and what a tablet reopened offline shows: kept, in the page's language."""
+    return render_template("respond/offline.html", step=step,
+                           helpers=helpers_for(respondent))
+
+
+@bp.get("/sw.js")
+def service_worker():  # type: ignore[no-untyped-def]
+    """The service worker: served from the top of the site so that it may answer for every
+    page of the child's (it leaves every other page alone)."""
+    path = Path(current_app.static_folder or "static") / "js" / "offline.js"
+    reply = make_response(path.read_text(encoding="utf-8"))
+    reply.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    reply.headers["Cache-Control"] = "no-cache"
+    return reply
+
+
+@bp.post("/offline/sync")
+@csrf.exempt
+@takes_json
+def sync():  # type: ignore[no-untyped-def]
+    """A sealed record from a tablet back online: the answers that waited, in the child's
+    order, and the step taken offline (finishing: the response is sent and its alerts
+    raised; stopping: every copy of the child's session stops working; asking to talk).
+
+    No session is needed (it may be another child's page that sends it, or the start page),
+    and no CSRF token: only a tablet given this response's key could have sealed it, so the
+    seal is the proof. Sending the same record again changes nothing.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not all(
+            isinstance(payload.get(name), str) for name in ("ref", "iv", "data")):
+        return jsonify(status="invalid", message="expected ref, iv and data"), 400
+    found = _REF.fullmatch(payload["ref"])
+    response = db.session.get(Response, int(found.group(1))) if found else None
+    if response is None or not hmac.compare_digest(services.response_token(response),
+                                                   found.group(2)):
+        return jsonify(status="unknown"), 404
+    try:
+        iv = base64.b64decode(payload["iv"], validate=True)
+        sealed = base64.b64decode(payload["data"], validate=True)
+        if len(iv) != 12 or len(sealed) > SEALED_MOST_BYTES:
+            raise ValueError("wrong size")
+        plain = AESGCM(seal_key(response)).decrypt(iv, sealed, payload["ref"].encode())
+        record = json.loads(plain)
+    except (ValueError, InvalidTag):
+        return jsonify(status="unreadable"), 400
+    if not isinstance(record, dict) or record.get("step") not in STEPS \
+            or not isinstance(record.get("saves"), list):
+        return jsonify(status="unreadable"), 400
+    now = payload.get("now")
+    db.take_write_lock()
+    results = []
+    if response.submitted_at is None:
+        device = record.get("device") if isinstance(record.get("device"), int) else None
+        respondent = Respondent(response.invitation, response, None)
+        for save in record["saves"][:SAVES_MOST]:
+            if not isinstance(save, dict) or not isinstance(save.get("question"), str):
+                continue
+            save = {**save, "waited": _waited(now, save.get("given"))}
+            try:
+                save_one(respondent, response, save, lambda: None, device=device)
+            except services.AnswerRejected:
+                results.append(save.get("save_id"))
+            except services.ResponseClosed:
+                break
+    step = record["step"]
+    if step == "talk":
+        raise_talk_to_someone(db.session, response.invitation.review.plan.child, response)
+    elif response.submitted_at is None and step == "finish":
+        helped = record.get("helped_by")
+        try:
+            services.submit_response(db.session, response, helped if isinstance(helped, str)
+                                     else None)
+        except services.AnswerRejected:
+            services.submit_response(db.session, response, None)
+    elif response.submitted_at is None and step == "stop":
+        services.end_session(response.invitation)
+    return jsonify(status="stored", submitted=response.submitted_at is not None,
+                   refused=results)
+
+
+#: The most saves a sealed record is read for (one per question of the longest questionnaire).
+SAVES_MOST = 200
+
+
+def _waited(now: object, given: object) -> int | None:
+    """How long a save waited, by the tablet's clock: sent with the record, in clear, as the
+    tablet's time of sending; ``given`` is sealed with the answer."""
+    if isinstance(now, bool) or isinstance(given, bool):
+        return None
+    if isinstance(now, int) and isinstance(given, int) and now >= given:
+        return now - given
+    return None
