@@ -509,6 +509,15 @@
   if (languageForm && backLink && offlineNow() && readSlot(AT_SLOT, null)) {
     backLink.setAttribute("href", readSlot(AT_SLOT, "/"));
   }
+  if (languageForm && offlineNow() && copiesServed()) {
+    // Only the languages this tablet has the pages (and the letters) for are offered.
+    keptLanguages().then(function (codes) {
+      languageForm.querySelectorAll("button[name=language]").forEach(function (choice) {
+        if (codes.indexOf(choice.value) === -1) { choice.closest("li").hidden = true; }
+      });
+      show(connection, text("data-msg-not-kept", "Until this tablet is back online, you can choose only the languages already on it."));
+    });
+  }
   if (languageForm) {
     languageForm.addEventListener("submit", function (event) {
       if (!offlineNow() || !copiesServed()) { return; }
@@ -517,8 +526,8 @@
         : (languageForm.querySelector('input[name="language"]:checked') || {}).value;
       keptLanguages().then(function (codes) {
         if (codes.indexOf(chosen) === -1) {
-          var noteHere = languageForm.querySelector("[data-connection]") || connection;
-          show(noteHere, text("data-msg-not-kept", "This language is not on this tablet yet."));
+          show(connection, text("data-msg-not-kept", "Until this tablet is back online, you can choose only the languages already on it."));
+          connection.scrollIntoView({ block: "center" });
           return;
         }
         chooseLanguage(chosen).then(function () { window.location.assign(readSlot(AT_SLOT, "/")); });
@@ -939,7 +948,7 @@
     });
     var target = null;
     if (action === "language") {
-      target = form.querySelector("button[value=language]") ? "/language?back=" + encodeURIComponent(window.location.pathname) : null;
+      target = "/language?back=" + encodeURIComponent(window.location.pathname);
     } else {
       var step = action === "back" ? -1 : 1;
       for (var i = index + step; i >= 0 && i < pack.pages.length; i += step) {

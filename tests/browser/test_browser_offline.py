@@ -31,9 +31,9 @@ from tests.browser.childpages import (
     question_keys,
     wait_saved,
 )
-from tests.browser.harness import LOCAL_HOST, TABLET, Browsing, LiveServer
+from tests.browser.harness import LOCAL_HOST, PHONE, TABLET, Browsing, LiveServer
 from tests.browser.test_browser_no_answer_lost import answers_in_database
-from viewpoint.models import Alert, Response
+from viewpoint.models import Alert, AlertSource, Response
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +138,7 @@ def answer_page_offline(page: Any, wanted: dict[str, str]) -> list[str]:
 
 def next_offline(page: Any) -> None:
     before = page.url
-    page.get_by_role("button", name="Next", exact=True).click()
+    page.locator("button[name=action][value=next]").click()  # in any language
     expect(page).not_to_have_url(before)
     page.wait_for_load_state("load")
 
@@ -336,3 +336,151 @@ OUTBOX = """() => new Promise((resolve) => {
       data: atob(r.data)})));
   };
 })"""
+
+
+SIZES = (("360x740", PHONE), ("768x1024", TABLET), ("1366x768", {"width": 1366, "height": 768}))
+
+
+def test_offline_a_child_changes_language_asks_to_talk_and_stops(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """Languages downloaded can be switched to offline (one that is not says so); asking to
+    talk and stopping offline are told honestly, and reach the server once it is back."""
+    invited = live_server.invite("Zara", 13)
+    with switchable(live_server) as served:
+        context = browsing.context(PHONE, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, invited.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        kept_for_offline(page)
+        # Online, the child reads in Arabic for a while: Arabic is kept on the tablet too.
+        page.locator("button.language").click()
+        page.locator("button[name=language][value=ar]").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        page.wait_for_function("() => JSON.parse(sessionStorage.getItem('viewpoint-pack'))"
+                               ".language === 'ar'", timeout=30_000)
+
+        cut(context, served)
+        choose(page, "safe_home", "sad")
+        # Forward and back offline, in Arabic: the tablet's copies, the answer filled in.
+        next_offline(page)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        assert page.locator("form[data-offline-copy]").count() == 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "copy-offline-ar-360x740.png"), full_page=True)
+        page.locator("button[name=action][value=back]").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("#q-safe_home-sad")).to_be_checked()
+        page.locator("button.language").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        # Only the languages on the tablet are offered (Polish was never downloaded), and
+        # the page says why, in Arabic.
+        expect(page.locator("[data-connection]")).to_be_visible()
+        expect(page.locator("button[name=language][value=pl]")).to_be_hidden()
+        offered = page.locator("button[name=language]:visible").evaluate_all(
+            "(choices) => choices.map((c) => c.value).sort()")
+        assert offered == ["ar", "en"]
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        assert_accessible(page, "the language page offline")
+        page.screenshot(path=str(SHOTS / "language-offline-ar-360x740.png"), full_page=True)
+        page.locator("button[name=language][value=en]").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        assert current_key(page) == "safe_home"
+        expect(page.locator("#q-safe_home-sad")).to_be_checked()
+        assert_accessible(page, "a page kept for offline, shown offline")
+
+        page.locator("form.talk-form button[type=submit]").click()
+        page.wait_for_load_state("load")
+        expect(page.get_by_role("heading", level=1)).to_have_text("We'll let them know")
+        expect(page.locator(".lead")).to_contain_text("As soon as it is back online")
+        page.get_by_role("link", name="Go back to my questions").click()
+        page.wait_for_load_state("load")
+        assert current_key(page) == "safe_home"
+        expect(page.locator("#q-safe_home-sad")).to_be_checked()
+
+        page.locator("form.stop-form button[type=submit]").click()
+        page.wait_for_load_state("load")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Your answers are kept on this tablet")
+        assert page.evaluate("sessionStorage.length") == 0
+        assert answers_in_database(live_server, invited) == {}
+
+        restore(context, served)
+        page.goto(served.url + "/")
+        expect(page.locator("#code")).to_be_visible()
+        eventually(page, f"() => ({OUTBOX})().then((records) => records.length === 0)", 30)
+        assert answers_in_database(live_server, invited) == {"safe_home": ["sad"]}
+        with live_server.database() as session:
+            response = session.scalar(select(Response).where(
+                Response.child_id == invited.child_id))
+            assert response.submitted_at is None
+            assert response.invitation.session_ended_why == "stopped"
+            talk = session.scalar(select(func.count(Alert.id)).where(
+                Alert.response_id == response.id, Alert.source == AlertSource.TALK_TO_SOMEONE))
+            assert talk == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_pages_said_offline_read_well_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    invited = live_server.invite("Lena", 9, language=language)
+    context = browsing.context(TABLET)
+    page = context.new_page()
+    enter_code(page, live_server.url, invited.code)
+    page.locator("form[action$='/start'] button[type=submit]").click()
+    page.wait_for_load_state("load")
+    first = current_key(page)
+    for size, viewport in SIZES:
+        page.set_viewport_size(viewport)
+        for address in (f"/offline/page/{first}", "/offline/finish", "/offline/done/finish",
+                        "/offline/done/stop", "/offline/done/talk", "/offline/done/waiting"):
+            page.goto(live_server.url + address)
+            page.wait_for_load_state("load")
+            if address.startswith("/offline/page/"):
+                # A copy opened in a tab that never downloaded it goes to "offline" itself.
+                expect(page).to_have_url(live_server.url + "/offline/done/waiting")
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            expect(page.locator("html")).to_have_attribute(
+                "dir", "rtl" if language == "ar" else "ltr")
+            wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert wide <= 1, f"{address} at {size} scrolls sideways by {wide}px"
+            assert_accessible(page, f"{address} in {language} at {size}")
+            name = address.strip("/").replace("/", "-")
+            page.screenshot(path=str(SHOTS / f"{name}-{language}-{size}.png"), full_page=True)
+
+
+def test_two_tabs_on_one_code_offline_keep_the_newest_answer(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """One child, two tabs, the network gone: the answer given last wins, whichever tab's
+    save reaches the server first once it is back, and it is stored once."""
+    invited = live_server.invite("Tam", 13)
+    with switchable(live_server) as served:
+        context = browsing.context(TABLET, service_workers=True)
+        first = context.new_page()
+        enter_code(first, served.url, invited.code)
+        first.locator("form[action$='/start'] button[type=submit]").click()
+        first.wait_for_load_state("load")
+        kept_for_offline(first)
+        second = context.new_page()
+        second.goto(served.url + "/questions/safe_home")
+        second.wait_for_load_state("load")
+        kept_for_offline(second)
+
+        cut(context, served)
+        choose(first, "safe_home", "sad")
+        first.wait_for_timeout(50)
+        choose(second, "safe_home", "happy")  # given later, in the other tab
+        # The older answer's tab cannot reach the server until the newer one is stored.
+        first.route("**/answers", lambda route: route.abort())
+        restore(context, served)
+        wait_saved(second, "safe_home")
+        assert answers_in_database(live_server, invited) == {"safe_home": ["happy"]}
+        first.unroute("**/answers")
+        first.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(first.locator('[data-save-state="safe_home"]')).to_have_text("Saved",
+                                                                            timeout=20_000)
+        assert answers_in_database(live_server, invited) == {"safe_home": ["happy"]}
