@@ -1,8 +1,10 @@
 /* The service worker: served as /sw.js (see viewpoint/respond/offline.py).
 
    It answers only for the child's pages and the files they use, and only when the network
-   cannot: every request goes to the server first, so that a page online is always the
-   server's own. With no connection, a page of questions, the last page, the language page
+   cannot: every request goes to the server first, except a page of questions the child's
+   page moved to by itself ("?kept=1"), which is the copy, online or not (answers are saved
+   as they are given, so moving on needs nothing from the server). With no connection, a
+   page of questions, the last page, the language page
    and the pages said after finishing, stopping or asking to talk offline come from the copies
    the page's script kept (in the child's language: caches named "viewpoint-offline-<code>",
    which hold no answers and no names); any other child's page is the "this tablet is
@@ -30,7 +32,7 @@ function language() {
   }).then(function (state) { return state.language || null; }).catch(function () { return null; });
 }
 
-function kept(path, page) {
+function kept(path, page, exact) {
   return Promise.all([language(), caches.keys()]).then(function (found) {
     var current = found[0];
     var names = found[1].filter(function (name) { return name.indexOf(PREFIX) === 0 && name !== STATE; });
@@ -43,7 +45,7 @@ function kept(path, page) {
         return caches.open(name).then(function (cache) { return cache.match(path, { ignoreSearch: true }); });
       });
     }, Promise.resolve(null)).then(function (response) {
-      if (response || !page || !names.length) { return response; }
+      if (response || !page || !names.length || exact) { return response; }
       return caches.open(names[0]).then(function (cache) { return cache.match("/offline/done/waiting"); });
     });
   });
@@ -130,6 +132,13 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   var page = request.mode === "navigate";
   if (page ? !CHILD_PAGES.test(url.pathname) : !/^\/(?:static|audio|offline\/say)\//.test(url.pathname)) { return; }
+  // A page of questions the child's page moved to by itself: the copy, with no request.
+  if (page && url.searchParams.get("kept") === "1") {
+    event.respondWith(kept(url.pathname, true, true).then(function (response) {
+      return response || fetch(request);
+    }));
+    return;
+  }
   var asking = page ? sendFirst().then(function () { return fetch(request); }) : fetch(request);
   event.respondWith(asking.catch(function (error) {
     return kept(url.pathname, page).then(function (response) {

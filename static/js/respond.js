@@ -588,6 +588,8 @@
   var KNOWN_AS = "viewpoint-known:" + token;
   var known = readSlot(KNOWN_AS, {});
   var copy = form.hasAttribute("data-offline-copy");
+  // This page's address (the key of its first question).
+  var here = (form.querySelector("fieldset[data-question]") || { getAttribute: function () { return null; } }).getAttribute("data-question");
   function learn(key, answer) {
     known[key] = answer;
     writeSlot(KNOWN_AS, known);
@@ -682,7 +684,7 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ token: token, saves: items.map(function (item) {
+      body: JSON.stringify({ token: token, at: copy ? here : undefined, saves: items.map(function (item) {
         // How long it waited here, by this tablet's own clock (right even if the clock is set
         // wrong): an answer given offline keeps when it was given.
         var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
@@ -833,7 +835,11 @@
     }
   });
   writeSlot(KNOWN_AS, known);
-  if (copy) { showFollowUps(); }
+  if (copy) {
+    showFollowUps();
+    // The address the server knows the page by: reloading it asks the server.
+    if (window.location.search) { window.history.replaceState(null, "", window.location.pathname); }
+  }
   try { window.sessionStorage.setItem(AT_SLOT, JSON.stringify(window.location.pathname)); } catch (e) { /* blocked */ }
 
   var restored = false;
@@ -867,9 +873,9 @@
   });
 
   form.addEventListener("submit", function (event) {
-    if ((offlineNow() && copiesServed()) || copy) {
-      // Answers are kept as they are given: the next page is the tablet's copy (or, back
-      // online, the server's), worked out here from the questionnaire's rules.
+    if (copiesServed() || copy) {
+      // Answers are saved as they are given: the next page is the tablet's copy, worked
+      // out here from the questionnaire's rules, with no request to the server.
       event.preventDefault();
       goTo(event.submitter && event.submitter.value);
       return;
@@ -938,6 +944,9 @@
     return null;
   }
   function pageUrl(page, key) { return page.url.slice(0, page.url.length - page.key.length) + encodeURIComponent(key); }
+  // A page of questions the page moves to itself: the service worker answers with the
+  // tablet's copy ("kept"), online or not.
+  function keptPage(page, key) { return pageUrl(page, key) + "?kept=1"; }
 
   function goTo(action) {
     if (!copiesServed() || pack.token !== token) { show(connection, messages.hold); return; }
@@ -953,9 +962,10 @@
       var step = action === "back" ? -1 : 1;
       for (var i = index + step; i >= 0 && i < pack.pages.length; i += step) {
         var key = firstShown(pack.pages[i]);
-        if (key) { target = pageUrl(pack.pages[i], key); break; }
+        if (key) { target = keptPage(pack.pages[i], key); break; }
       }
       if (!target && action !== "back") { target = pack.finish; }
+      if (!target && !offlineNow()) { target = "/welcome"; }
     }
     if (!target) { show(connection, messages.hold); return; }
     beforeLeave().then(function () { window.location.assign(target); });
@@ -1033,6 +1043,14 @@
           }).catch(function () { /* heard or seen online only */ });
         }));
       }).then(function () {
+        // The child's answers the server has (from another day or tablet too), unless this
+        // tab knows newer ones.
+        Object.keys(got.answers || {}).forEach(function (key) {
+          var mine = queue.some(function (item) { return item.question === key; });
+          if (!mine) { known[key] = got.answers[key]; }
+        });
+        writeSlot(KNOWN_AS, known);
+        delete got.answers;
         pack = got;
         writeSlot(PACK_SLOT, got);
         // Made in the background: the pages work offline already.

@@ -484,3 +484,71 @@ def test_two_tabs_on_one_code_offline_keep_the_newest_answer(
         expect(first.locator('[data-save-state="safe_home"]')).to_have_text("Saved",
                                                                             timeout=20_000)
         assert answers_in_database(live_server, invited) == {"safe_home": ["happy"]}
+
+
+class CountsPages:
+    """Counts the pages of questions the server is asked for."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.asked: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/questions/"):
+            self.asked.append(environ["PATH_INFO"])
+        return self.app(environ, start_response)
+
+
+def test_online_the_page_moves_on_with_no_request_and_keeps_the_childs_place(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """Once the questionnaire is on the tablet, Next and Back need nothing from the server;
+    answers given on another day fill the copies in; the server still learns where the
+    child is, so that they carry on there next time."""
+    invited = live_server.invite("Ines", 13)
+    counting = CountsPages(live_server.app)
+    with switchable(live_server, counting) as served:
+        # Another day, another tablet (no offline copies): page 1 answered, then page 2.
+        earlier = browsing.context(TABLET).new_page()
+        enter_code(earlier, served.url, invited.code)
+        earlier.locator("form[action$='/start'] button[type=submit]").click()
+        earlier.wait_for_load_state("load")
+        choose(earlier, "safe_home", "sad")
+        wait_saved(earlier, "safe_home")
+        earlier.get_by_role("button", name="Next", exact=True).click()
+        earlier.wait_for_load_state("load")
+        second_page = current_key(earlier)
+        earlier.get_by_role("button", name="Stop for now").click()
+        earlier.wait_for_load_state("load")
+
+        context = browsing.context(TABLET, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, invited.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        assert current_key(page) == second_page, "carries on where they were"
+        kept_for_offline(page)
+        asked = len(counting.asked)
+
+        page.get_by_role("button", name="Back", exact=True).click()
+        page.wait_for_load_state("load")
+        assert current_key(page) == "safe_home"
+        # Answered on the other tablet: the copy shows it (from the server's answers).
+        expect(page.locator("#q-safe_home-sad")).to_be_checked()
+        page.get_by_role("button", name="Next", exact=True).click()
+        page.wait_for_load_state("load")
+        page.get_by_role("button", name="Next", exact=True).click()
+        page.wait_for_load_state("load")
+        third_page = current_key(page)
+        assert third_page != second_page
+        assert len(counting.asked) == asked, "moving between pages asked the server nothing"
+        key = question_keys(page)[0]
+        first_answer = page.locator(f'fieldset[data-question="{key}"] .answer input').first
+        page.locator(f'label[for="{first_answer.get_attribute("id")}"]').click()
+        wait_saved(page, key)
+        with live_server.database() as session:
+            response = session.scalar(select(Response).where(
+                Response.child_id == invited.child_id))
+            assert response.resume_at == third_page
+        page.reload()
+        assert current_key(page) == third_page
+        assert len(counting.asked) == asked + 1, "a reload asks the server for the page"

@@ -188,3 +188,25 @@ def test_the_offline_pages_need_the_child(client, invite) -> None:  # type: igno
         assert f'data-offline-step="{step}"' in page.get_data(as_text=True)
     assert client.get("/offline/page/not_a_question").status_code == 404
     assert pack["copies"]["/finish"] == "/offline/finish"
+
+
+def test_the_autosave_keeps_the_childs_place_when_the_page_moved_by_itself(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    pack = _pack(client, invite, age=13)
+    assert pack["answers"] == {}
+    html = client.get("/questions/safe_home").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    later = pack["pages"][2]["key"]
+    # Each save puts the child at its question; "at" (the page shown) comes after it.
+    steps = (("not_a_question", "sad", "safe_home"), (later, "okay", later),
+             (5, "happy", "safe_home"))
+    for n, (at, value, kept) in enumerate(steps, 1):
+        saved = client.post("/answers", json={"token": pack["token"], "at": at, "saves": [
+            {"question": "safe_home", "value": value, "save_id": f"p-{n}", "seq": n * SECOND}]},
+            headers={"X-CSRFToken": csrf})
+        assert saved.status_code == 200
+        session.expire_all()
+        assert session.scalar(select(Response.resume_at)) == kept
+    # The pack now carries the answer, for the copies to show.
+    again = client.get("/offline/pack").get_json()
+    assert again["answers"] == {"safe_home": {"value": "happy", "declined": False}}

@@ -195,10 +195,10 @@ def _save_page(response: Response, form: Any, respondent: Respondent) -> dict[st
 def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """Autosave from the page's script: the answers waiting on the tablet, in one request
     (``{"token", "saves": [{"question", "value", "declined", "save_id", "seq", "waited"},
-    ...]}``), each idempotent by its save id, ordered by its sequence, and keeping when it
-    was given if it waited on the tablet (milliseconds, by the tablet's clock); or one answer
-    on its own
-    (the shape pages cached before batching send).
+    ...], "at"}``), each idempotent by its save id, ordered by its sequence, and keeping when
+    it was given if it waited on the tablet (milliseconds, by the tablet's clock), with the
+    key of the page the child is on (``at``, optional); or one answer on its own (the shape
+    pages cached before batching send).
 
     The busiest write in the service: everything that only reads (the session, the
     token, the answers' shape) is done before the write lock is taken.
@@ -233,6 +233,7 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
             db.take_write_lock()
             locked.append(True)
 
+
     try:
         for save in batch:
             try:
@@ -245,6 +246,14 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
                             "status": "superseded" if result.superseded else "saved"})
     except services.ResponseClosed:
         return jsonify(status="submitted"), 409
+    # The page the child is on, when the page moved there by itself (see respond.js): they
+    # carry on there next time, as after Next without the script (each save above put them
+    # at its own question, which may be on the page before).
+    at = payload.get("at")
+    if isinstance(at, str) and services.snapshot(
+            db.session, response, respondent.digest).question(at) is not None:
+        lock_once()
+        services.keep_place(response, at)
     return jsonify(status="saved", results=results)
 
 

@@ -44,7 +44,7 @@ from flask_babel import get_locale
 
 from ..extensions import csrf, db
 from ..i18n import font_for
-from ..models import Response
+from ..models import Response, stored_value
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone
 from ..security import takes_json
@@ -105,10 +105,15 @@ def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped
         folder = Path(current_app.static_folder or "static") / "fonts" / font
         files += [url_for("static", filename=f"fonts/{font}/{path.name}")
                   for path in sorted(folder.glob("*.woff2"))]
+    answers = services.answers_of(db.session, response)
     reply = jsonify(
         language=language,
         token=services.response_token(response),
         pages=pages,
+        # The child's answers so far (given on another day or tablet too): the page fills
+        # the copies in with them and works out from them which pages the child sees.
+        answers={key: {"value": None if row.declined else stored_value(row.value),
+                       "declined": row.declined} for key, row in answers.items()},
         finish=url_for("respond.finish"),
         copies={url_for("respond.finish"): url_for("respond.finish_copy"),
                 url_for("respond.language"): url_for("respond.language"),
