@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_extensions(app)
     register_questionnaires(app)
     register_security_headers(app)
+    register_compression(app)
     register_page_helpers(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -55,6 +56,12 @@ def register_input_checks(app: Flask) -> None:
     check, the views, the database), and so that every ``<int:...>`` in the blueprints'
     addresses is bounded to what an id column holds."""
     from .security import register_input_checks as register
+
+    register(app)
+
+
+def register_compression(app: Flask) -> None:
+    from .compression import register_compression as register
 
     register(app)
 
