@@ -2,14 +2,18 @@
 ask for it: a tablet on a weak connection, or keeping the whole questionnaire for offline
 use, downloads a third of the bytes.
 
-Only files from ``static/`` are compressed, each once per version of the file (its size and
-modification time) and kept in memory. Pages are never compressed: they carry secrets (the
-CSRF token) beside words a visitor can put on them, which is what the BREACH attack needs.
+Files from ``static/`` are compressed, each once per version of the file (its size and
+modification time) and kept in memory; so are the copies of the child's pages a tablet
+keeps for offline use (``respond/offline.py``), which hold no secret. Pages are never
+compressed: they carry secrets (the CSRF token) beside words a visitor can put on them,
+which is what the BREACH attack needs.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request
@@ -59,6 +63,33 @@ def compress_static(response: Response) -> Response:
     if etag:
         response.set_etag(f"{etag}-gzip", weak=weak)
     return response
+
+
+def compressed(response: Response) -> Response:
+    """``response`` compressed, if the browser asks for it: only for a body that holds no
+    secret (see the module's note)."""
+    response.vary.add("Accept-Encoding")
+    if _wants_gzip() and len(response.get_data()) >= SMALLEST:
+        response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def static_build() -> str:
+    """A name for this version of the static files, from what they hold (the same on every
+    server running this version): it changes whenever one of them does, and a tablet then
+    throws away the files it kept. Worked out once per process."""
+    return _build(current_app.static_folder or "static")
+
+
+@lru_cache(maxsize=4)
+def _build(folder: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(f"{path.relative_to(folder)}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
 
 
 def register_compression(app: Flask) -> None:

@@ -7,7 +7,8 @@
    page of questions, the last page, the language page
    and the pages said after finishing, stopping or asking to talk offline come from the copies
    the page's script kept (in the child's language: caches named "viewpoint-offline-<code>",
-   which hold no answers and no names); any other child's page is the "this tablet is
+   which hold no answers and no names; the files they use, the same for every child, are in
+   "viewpoint-files" and are always taken from there when kept); any other child's page is the "this tablet is
    offline" copy. Every other page of the service (the staff's) is left alone.
 
    It also sends what was done offline (the "outbox": records sealed for the server, which
@@ -18,6 +19,7 @@
 
 var PREFIX = "viewpoint-offline-";
 var STATE = "viewpoint-offline-state";
+var FILES = "viewpoint-files";
 var CHILD_PAGES = /^\/(?:$|welcome$|questions\/|finish$|language$|offline\/|talk$|stop$|help$)/;
 
 self.addEventListener("install", function () { self.skipWaiting(); });
@@ -32,21 +34,18 @@ function language() {
   }).then(function (state) { return state.language || null; }).catch(function () { return null; });
 }
 
-function kept(path, page, exact) {
-  return Promise.all([language(), caches.keys()]).then(function (found) {
-    var current = found[0];
-    var names = found[1].filter(function (name) { return name.indexOf(PREFIX) === 0 && name !== STATE; });
-    // The child's language first; a file (a picture, a font) may be in any.
-    names.sort(function (a, b) { return (b === PREFIX + current) - (a === PREFIX + current); });
-    if (page) { names = names.filter(function (name) { return name === PREFIX + current; }); }
-    return names.reduce(function (before, name) {
-      return before.then(function (response) {
-        if (response) { return response; }
-        return caches.open(name).then(function (cache) { return cache.match(path, { ignoreSearch: true }); });
+// The copy of a page in the child's language; else (unless ``exact``) the page saying the
+// tablet is offline.
+function kept(path, exact) {
+  return language().then(function (current) {
+    if (!current) { return null; }
+    return caches.has(PREFIX + current).then(function (there) {
+      if (!there) { return null; }
+      return caches.open(PREFIX + current).then(function (cache) {
+        return cache.match(path, { ignoreSearch: true }).then(function (found) {
+          return found || (exact ? null : cache.match("/offline/done/waiting"));
+        });
       });
-    }, Promise.resolve(null)).then(function (response) {
-      if (response || !page || !names.length || exact) { return response; }
-      return caches.open(names[0]).then(function (cache) { return cache.match("/offline/done/waiting"); });
     });
   });
 }
@@ -131,17 +130,26 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
   var page = request.mode === "navigate";
-  if (page ? !CHILD_PAGES.test(url.pathname) : !/^\/(?:static|audio|offline\/say)\//.test(url.pathname)) { return; }
+  if (page ? !CHILD_PAGES.test(url.pathname) : !/^\/(?:static|audio)\//.test(url.pathname)) { return; }
+  if (!page) {
+    // Files kept on the tablet (the same for every child) are used as they are: they change
+    // only with the app, and the page throws them all away when it does.
+    event.respondWith(caches.open(FILES).then(function (cache) {
+      return cache.match(url.pathname);
+    }).then(function (found) {
+      return found || fetch(request);
+    }));
+    return;
+  }
   // A page of questions the child's page moved to by itself: the copy, with no request.
-  if (page && url.searchParams.get("kept") === "1") {
-    event.respondWith(kept(url.pathname, true, true).then(function (response) {
+  if (url.searchParams.get("kept") === "1") {
+    event.respondWith(kept(url.pathname, true).then(function (response) {
       return response || fetch(request);
     }));
     return;
   }
-  var asking = page ? sendFirst().then(function () { return fetch(request); }) : fetch(request);
-  event.respondWith(asking.catch(function (error) {
-    return kept(url.pathname, page).then(function (response) {
+  event.respondWith(sendFirst().then(function () { return fetch(request); }).catch(function (error) {
+    return kept(url.pathname, false).then(function (response) {
       if (response) { return response; }
       throw error;
     });

@@ -367,6 +367,15 @@
     try { window.sessionStorage.setItem(name, JSON.stringify(value)); } catch (e) { /* full or blocked */ }
   }
   var pack = readSlot(PACK_SLOT, null);
+  var LOADING_SLOT = "viewpoint-pack-loading";
+  // A copy kept for offline holds no CSRF token and no page token: this tab's are put in.
+  if (pack) {
+    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+      if (!input.value) { input.value = pack.csrf; }
+    });
+    var keptForm = document.querySelector("form[data-autosave]");
+    if (keptForm && !keptForm.getAttribute("data-token")) { keptForm.setAttribute("data-token", pack.token); }
+  }
   // A request to the server failed although the tablet says it is online (Wi-Fi with no
   // internet behind it): treated as offline until a request gets through.
   var unreachable = false;
@@ -991,20 +1000,36 @@
       files[element.getAttribute("src") || element.getAttribute("href")] = true;
     });
     page.querySelectorAll("[data-audio]").forEach(function (element) { files[element.getAttribute("data-audio")] = true; });
-    page.querySelectorAll("button[data-say]").forEach(function (button) {
-      sayings.push({ sig: button.getAttribute("data-say"), keep: parseInt(button.getAttribute("data-say-keep"), 10),
+    page.querySelectorAll('button[data-say][data-say-keep="1"]').forEach(function (button) {
+      sayings.push({ sig: button.getAttribute("data-say"), keep: 1,
         language: button.getAttribute("data-say-lang"), text: button.getAttribute("data-say-text") });
     });
   }
 
-  function keepCopy(cache, from, under, files, sayings) {
-    return fetch(from, { credentials: "same-origin" }).then(function (reply) {
-      if (!reply.ok) { throw new Error("no copy: " + reply.status); }
-      return reply.text();
-    }).then(function (body) {
-      collect(body, files, sayings);
-      return Promise.all(under.map(function (path) { return cache.put(path, htmlResponse(body)); }));
+  // Files that are the same for every child (scripts, styles, pictures, fonts, audio) are
+  // kept for the next child too, in "viewpoint-files", until the app's files change; the
+  // copies of this child's pages are thrown away when they finish or stop.
+  var FILES = "viewpoint-files";
+  function keptFiles(build) {
+    return window.caches.open(FILES).then(function (cache) {
+      return cache.match("/offline/build").then(function (found) {
+        return found ? found.text() : null;
+      }).then(function (kept) {
+        if (kept === build) { return cache; }
+        return window.caches.delete(FILES).then(function () { return window.caches.open(FILES); }).then(function (fresh) {
+          return fresh.put("/offline/build", new Response(build)).then(function () { return fresh; });
+        });
+      });
     });
+  }
+
+  function keepFile(cache, file) {
+    return cache.match(file).then(function (found) {
+      if (found) { return; }
+      return fetch(file, { credentials: "same-origin" }).then(function (reply) {
+        if (reply.ok && reply.status === 200) { return cache.put(file, reply); }
+      });
+    }).catch(function () { /* heard or seen online only */ });
   }
 
   // Words with no file yet are made now, one at a time, so that they can be heard offline.
@@ -1025,24 +1050,31 @@
     }, Promise.resolve());
   }
 
+  // The pack's copies (one download), then the files they use: the pages work offline once
+  // the copies, styles, script and pictures are kept; audio follows in the background.
   function download(got) {
     var name = "viewpoint-offline-" + got.language;
-    return window.caches.open(name).then(function (cache) {
-      var files = {};
-      var sayings = [];
+    var files = {};
+    var audio = {};
+    var sayings = [];
+    return fetch(got.copies, { credentials: "same-origin" }).then(function (reply) {
+      if (!reply.ok) { throw new Error("no copies: " + reply.status); }
+      return reply.json();
+    }).then(function (copies) {
       got.files.forEach(function (file) { files[file] = true; });
-      var copies = got.pages.map(function (page) {
-        return keepCopy(cache, page.copy, page.questions.map(function (q) { return pageUrl(page, q.key); }), files, sayings);
-      }).concat(Object.keys(got.copies).map(function (path) {
-        return keepCopy(cache, got.copies[path], [path], files, sayings);
-      }));
-      return Promise.all(copies).then(function () {
-        return Promise.all(Object.keys(files).map(function (file) {
-          return fetch(file, { credentials: "same-origin" }).then(function (reply) {
-            if (reply.ok) { return cache.put(file, reply); }
-          }).catch(function () { /* heard or seen online only */ });
+      Object.keys(copies.pages).forEach(function (page) { collect(copies.pages[page], files, sayings); });
+      Object.keys(files).forEach(function (file) {
+        if (file.indexOf("/static/") !== 0) { audio[file] = true; delete files[file]; }
+      });
+      return window.caches.open(name).then(function (cache) {
+        return Promise.all(Object.keys(copies.paths).map(function (path) {
+          return cache.put(path, htmlResponse(copies.pages[copies.paths[path]]));
         }));
-      }).then(function () {
+      });
+    }).then(function () {
+      return keptFiles(got.build);
+    }).then(function (cache) {
+      return Promise.all(Object.keys(files).map(function (file) { return keepFile(cache, file); })).then(function () {
         // The child's answers the server has (from another day or tablet too), unless this
         // tab knows newer ones.
         Object.keys(got.answers || {}).forEach(function (key) {
@@ -1053,8 +1085,10 @@
         delete got.answers;
         pack = got;
         writeSlot(PACK_SLOT, got);
-        // Made in the background: the pages work offline already.
-        makeSayings(cache, sayings);
+        // In the background: the pages work offline already.
+        Object.keys(audio).reduce(function (before, file) {
+          return before.then(function () { return keepFile(cache, file); });
+        }, Promise.resolve()).then(function () { return makeSayings(cache, sayings); });
         return chooseLanguage(got.language);
       });
     }).catch(function () { window.caches.delete(name); });
@@ -1064,16 +1098,28 @@
     var worker = html.getAttribute("data-service-worker");
     var packUrl = form.getAttribute("data-pack");
     if (copy || !worker || !packUrl || !("serviceWorker" in navigator) || !window.caches || !navigator.onLine) { return; }
-    navigator.serviceWorker.register(worker, { scope: "/" }).then(function () {
+    // Registered once: registering again on every page would ask the server for it each time.
+    var registered = navigator.serviceWorker.controller ? Promise.resolve()
+      : navigator.serviceWorker.register(worker, { scope: "/" });
+    registered.then(function () {
       return keptLanguages();
     }).then(function (codes) {
       if (pack && pack.token === token && pack.language === lang && codes.indexOf(lang) !== -1) {
         return chooseLanguage(lang);
       }
+      // Another page of this tab started on it moments ago (a child quick to move on): the
+      // download goes on there, or is started again here if that page was left mid-way.
+      var loading = readSlot(LOADING_SLOT, null);
+      if (loading && loading.what === token + ":" + lang && Date.now() - loading.at < 15000) { return; }
+      writeSlot(LOADING_SLOT, { what: token + ":" + lang, at: Date.now() });
       return fetch(packUrl, { credentials: "same-origin" }).then(function (reply) {
         return reply.ok ? reply.json() : null;
-      }).then(function (got) { if (got) { return download(got); } });
-    }).catch(function () { /* answered online only */ });
+      }).then(function (got) { if (got) { return download(got); } }).then(function () {
+        try { window.sessionStorage.removeItem(LOADING_SLOT); } catch (e) { /* blocked */ }
+      });
+    }).catch(function () {
+      try { window.sessionStorage.removeItem(LOADING_SLOT); } catch (e) { /* blocked */ }
+    });
   }
   keepForOffline();
 

@@ -236,20 +236,18 @@ def eventually(page: Any, script: str, seconds: float) -> None:
 
 
 def wait_for_words_kept(page: Any) -> None:
-    """The words with no file yet are made in the background once the pages are kept."""
+    """Audio and the words with no file yet are kept in the background once the pages are:
+    wait until every read-aloud button on every copy can be played from the tablet."""
     eventually(page, """async () => {
-          const names = await caches.keys();
-          const name = names.find((n) => n === 'viewpoint-offline-en');
-          if (!name) return false;
-          const kept = await (await caches.open(name)).keys();
-          const made = kept.filter((r) => r.url.includes('/offline/say/')).length;
-          const wanted = new Set();
-          for (const r of kept) {
-            if (!r.url.includes('/questions/') && !r.url.endsWith('/finish')) continue;
-            const body = await (await caches.match(r)).text();
-            for (const m of body.matchAll(/data-say="([0-9a-f]+)"/g)) wanted.add(m[1]);
+          const copies = await caches.open('viewpoint-offline-en');
+          for (const request of await copies.keys()) {
+            const body = await (await copies.match(request)).text();
+            const wanted = [...body.matchAll(/data-audio="([^"]+)"/g)].map((m) => m[1])
+              .concat([...body.matchAll(/data-say="([0-9a-f]+)" data-say-keep="1"/g)]
+                .map((m) => '/offline/say/' + m[1]));
+            for (const address of wanted) if (!(await caches.match(address))) return false;
           }
-          return wanted.size > 0 && made >= wanted.size;
+          return true;
         }""", 120)
 
 

@@ -5,6 +5,7 @@ alerts raised, whoever's page sends them; and nothing anyone could forge or read
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import re
@@ -54,16 +55,20 @@ def test_the_pack_lists_every_page_of_the_band_whatever_the_answers(  # type: ig
     assert pack["language"] == "en"
     assert pack["finish"] == "/finish"
     assert "/static/js/respond.js" in pack["files"]
-    # Each copy is a page of questions with no answers and every follow-up waiting.
-    copy = client.get(pack["pages"][0]["copy"])
-    assert copy.status_code == 200
-    html = copy.get_data(as_text=True)
-    assert "data-offline-copy" in html and " checked" not in html
-    for page in pack["pages"]:
-        assert client.get(page["copy"]).status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{16}", pack["build"])
+    # Every page's copy, in one download: each question's address leads to its page.
+    copies = client.get(pack["copies"]).get_json()
+    for key in keys:
+        assert f"/questions/{key}" in copies["paths"]
+    for address in ("/finish", "/language", "/offline/done/finish", "/offline/done/stop",
+                    "/offline/done/talk", "/offline/done/waiting"):
+        assert address in copies["paths"], address
+    first = copies["pages"][copies["paths"]["/questions/safe_home"]]
+    assert "data-offline-copy" in first and " checked" not in first
 
 
-def test_copies_hold_no_answers_and_no_names(client, invite, session) -> None:  # type: ignore[no-untyped-def]
+def test_copies_hold_no_answers_no_names_and_no_secrets(  # type: ignore[no-untyped-def]
+        client, invite, app) -> None:
     child, issued = invite(age=13)
     enter(client, issued.code)
     path = begin(client)
@@ -73,10 +78,22 @@ def test_copies_hold_no_answers_and_no_names(client, invite, session) -> None:  
     client.post("/answers", json={"token": pack["token"], "question": "safe_home",
                                   "value": "happy", "save_id": "x"},
                 headers={"X-CSRFToken": csrf})
-    for address in [p["copy"] for p in pack["pages"]] + list(pack["copies"].values()):
-        page = client.get(address).get_data(as_text=True)
-        assert 'value="happy" checked' not in page.replace("\n", " ")
-        assert child.first_name not in page and child.last_name not in page
+    sent = client.get(pack["copies"], headers={"Accept-Encoding": "gzip"})
+    assert sent.headers["Content-Encoding"] == "gzip"  # nothing secret in it to compress
+    copies = json.loads(gzip.decompress(sent.get_data()))
+    for name, page in copies["pages"].items():
+        assert 'value="happy" checked' not in page.replace("\n", " "), name
+        assert child.first_name not in page and child.last_name not in page, name
+        assert csrf not in page and pack["csrf"] not in page, name
+        assert pack["token"] not in page, name
+    # Another child of the same age, on another tablet: the very same copies.
+    with app.test_client() as other:
+        _other_child, other_issued = invite(age=13)
+        enter(other, other_issued.code)
+        begin(other)
+        theirs = other.get("/offline/pack").get_json()
+        assert theirs["token"] != pack["token"]
+        assert other.get(theirs["copies"]).get_json() == copies
 
 
 def test_finishing_offline_is_stored_once_and_raises_the_alert(  # type: ignore[no-untyped-def]
@@ -178,7 +195,7 @@ def test_the_service_worker_is_served_from_the_top_of_the_site(client) -> None: 
 
 
 def test_the_offline_pages_need_the_child(client, invite) -> None:  # type: ignore[no-untyped-def]
-    for address in ("/offline/pack", "/offline/finish", "/offline/done/finish",
+    for address in ("/offline/pack", "/offline/copies", "/offline/finish", "/offline/done/finish",
                     "/offline/page/safe_home"):
         assert client.get(address).status_code == 302
     pack = _pack(client, invite, age=9)
@@ -187,7 +204,7 @@ def test_the_offline_pages_need_the_child(client, invite) -> None:  # type: igno
         assert page.status_code == 200
         assert f'data-offline-step="{step}"' in page.get_data(as_text=True)
     assert client.get("/offline/page/not_a_question").status_code == 404
-    assert pack["copies"]["/finish"] == "/offline/finish"
+    assert client.get(pack["copies"]).status_code == 200
 
 
 def test_the_autosave_keeps_the_childs_place_when_the_page_moved_by_itself(  # type: ignore[no-untyped-def]

@@ -465,7 +465,7 @@ def test_an_idle_session_expires_but_the_answers_are_kept(client, invite, sessio
 NEEDS_THE_CHILD = {"respond.welcome", "respond.begin", "respond.questions",
                    "respond.read_aloud", "respond.finish",
                    # what the tablet keeps to answer offline
-                   "respond.pack", "respond.page_copy", "respond.finish_copy",
+                   "respond.pack", "respond.copies", "respond.page_copy", "respond.finish_copy",
                    "respond.offline_done"}
 ANSWERS_THE_SCRIPT = {"respond.save_answer"}
 OPEN_TO_ANYONE = {"respond.start", "respond.help_now", "respond.talk", "respond.stop",
@@ -508,7 +508,7 @@ def test_every_page_needing_the_child_sends_an_expired_session_back_to_the_start
                 302, "/?why=expired"), (method, url)
             assert forgotten(), (method, url)
             checked.append((method, endpoint))
-    assert len(checked) == 11
+    assert len(checked) == 12
     away_for_an_hour()
     saved = client.post("/answers", json={"token": token, "question": "safe_home",
                                           "value": "happy", "save_id": "late"},

@@ -86,15 +86,16 @@ def language(respondent: Respondent | None):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         chosen = request.form.get("language")
         if chosen not in offered:
-            return _language_page(offered, back, problem=True), 400
+            return language_page(offered, back, problem=True), 400
         session["language"] = chosen
         if respondent is not None and respondent.response is not None:
             services.change_language(db.session, catalogue(), respondent.response, chosen)
         return redirect(back)
-    return _language_page(offered, back)
+    return language_page(offered, back)
 
 
-def _language_page(offered: tuple[str, ...], back: str, problem: bool = False) -> str:
+def language_page(offered: tuple[str, ...], back: str, problem: bool = False) -> str:
+    """The list of languages (also kept on the tablet for offline use: see offline.py)."""
     choices = [{"code": code, "name": language_name(code), "english": language_in_english(code),
                 "dir": text_direction(code), "font": font_for(code)} for code in offered]
     return render_template("respond/language.html", choices=choices, back=back,

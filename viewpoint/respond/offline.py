@@ -41,15 +41,19 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 
+from ..audio import library
+from ..compression import compressed, static_build
 from ..extensions import csrf, db
-from ..i18n import font_for
+from ..i18n import available_languages, font_for
 from ..models import Response, stored_value
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone
 from ..security import takes_json
 from . import flow
 from .answering import save_one
+from .anytime import language_page
 from .blueprint import bp
 from .helping import helpers_for
 from .rendering import can_hear, question_html
@@ -77,10 +81,6 @@ def seal_ref(response: Response) -> str:
     return f"{response.id}.{services.response_token(response)}"
 
 
-def _copy(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, **values)
-
-
 @bp.get("/offline/pack")
 @with_response
 def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
@@ -89,14 +89,9 @@ def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped
     rules that decide which pages a child sees."""
     snapshot = services.snapshot(db.session, response, respondent.digest)
     language = str(get_locale())
-    pages = []
-    for page in flow.every_page(snapshot):
-        pages.append({
-            "key": page.key,
-            "url": url_for("respond.questions", key=page.key),
-            "copy": url_for("respond.page_copy", key=page.key),
-            "questions": [{"key": q["key"], "show_if": q.get("show_if")} for q in page.held],
-        })
+    pages = [{"key": page.key, "url": url_for("respond.questions", key=page.key),
+              "questions": [{"key": q["key"], "show_if": q.get("show_if")} for q in page.held]}
+             for page in flow.every_page(snapshot)]
     files = [url_for("static", filename=name) for name in
              ("css/child.css", "js/respond.js", "img/favicon.svg")]
     font = font_for(language)
@@ -109,28 +104,101 @@ def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped
     reply = jsonify(
         language=language,
         token=services.response_token(response),
+        # The copies hold no CSRF token and no page token: the page fills them in from here.
+        csrf=generate_csrf(),
         pages=pages,
+        finish=url_for("respond.finish"),
+        copies=url_for("respond.copies"),
+        files=files,
+        # Files kept on the tablet from before are thrown away when the app's files change.
+        build=static_build(),
         # The child's answers so far (given on another day or tablet too): the page fills
         # the copies in with them and works out from them which pages the child sees.
         answers={key: {"value": None if row.declined else stored_value(row.value),
                        "declined": row.declined} for key, row in answers.items()},
-        finish=url_for("respond.finish"),
-        copies={url_for("respond.finish"): url_for("respond.finish_copy"),
-                url_for("respond.language"): url_for("respond.language"),
-                url_for("respond.offline_done", step="finish"):
-                    url_for("respond.offline_done", step="finish"),
-                url_for("respond.offline_done", step="stop"):
-                    url_for("respond.offline_done", step="stop"),
-                url_for("respond.offline_done", step="talk"):
-                    url_for("respond.offline_done", step="talk"),
-                url_for("respond.offline_done", step="waiting"):
-                    url_for("respond.offline_done", step="waiting")},
-        files=files,
         seal={"ref": seal_ref(response),
               "key": base64.b64encode(seal_key(response)).decode(),
               "device": respondent.invitation.session_generation})
     reply.headers["Cache-Control"] = "no-store"
     return reply
+
+
+#: The copies as sent, by what they depend on (see :func:`copies`).
+_COPIES: dict[tuple[Any, ...], bytes] = {}
+_COPIES_MOST = 64
+
+
+@bp.get("/offline/copies")
+@with_response
+def copies(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
+    """Every page the tablet keeps for this child, in one download: ``{"pages": {name:
+    html}, "paths": {address: name}}`` (a page of questions is kept under the address of
+    each of its questions, as the page may be reached by any of them).
+
+    The copies depend only on the wording (the snapshot), the language and the read-aloud
+    setting, never on the child: they carry no CSRF token, no page token and no name. So
+    they are made once per process and sent compressed (no secret in them for the BREACH
+    attack to find).
+    """
+    snapshot = services.snapshot(db.session, response, respondent.digest)
+    language = str(get_locale())
+    key = (respondent.digest or response.questionnaire_version_id, snapshot.band, language,
+           bool(session.get("auto_read")), library().current_version(language), static_build())
+    body = _COPIES.get(key)
+    if body is None:
+        body = json.dumps(_every_copy(respondent, response, snapshot)).encode()
+        if len(_COPIES) >= _COPIES_MOST:
+            _COPIES.clear()
+        _COPIES[key] = body
+    reply = make_response(body)
+    reply.headers["Content-Type"] = "application/json"
+    return compressed(reply)
+
+
+def _every_copy(respondent: Respondent, response: Response,
+                snapshot: Any) -> dict[str, dict[str, str]]:
+    secrets_here = (generate_csrf(), services.response_token(response))
+    pages: dict[str, str] = {}
+    paths: dict[str, str] = {}
+
+    def keep(name: str, html: str, *addresses: str) -> None:
+        for secret in secrets_here:
+            html = html.replace(secret, "")
+        pages[name] = html
+        for address in addresses:
+            paths[address] = name
+
+    every = flow.every_page(snapshot)
+    for page in every:
+        keep(page.key, _page_html(respondent, response, snapshot, every, page),
+             *(url_for("respond.questions", key=q["key"]) for q in page.held))
+    keep("finish", _finish_html(respondent, every), url_for("respond.finish"))
+    keep("language", language_page(available_languages(), url_for("respond.start")),
+         url_for("respond.language"))
+    for step in ("finish", "stop", "talk", "waiting"):
+        keep(f"done-{step}", _done_html(respondent, step),
+             url_for("respond.offline_done", step=step))
+    return {"pages": pages, "paths": paths}
+
+
+def _page_html(respondent: Respondent, response: Response, snapshot: Any,
+               pages: list[flow.Page], page: flow.Page) -> str:
+    return render_template(
+        "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
+        page=page, pages=pages, answers={}, problems={}, band=snapshot.band_rules,
+        token=services.response_token(response), digest=respondent.digest,
+        question_html=question_html, save_ids={q["key"]: "" for q in page.held},
+        audio_available=can_hear(str(get_locale())), offline_copy=True,
+        auto_read=session.get("auto_read", False))
+
+
+def _finish_html(respondent: Respondent, pages: list[flow.Page]) -> str:
+    return render_template("respond/finish.html", respondent=respondent, skipped=[],
+                           last=pages[-1] if pages else None, shown=[], offline_copy=True)
+
+
+def _done_html(respondent: Respondent, step: str) -> str:
+    return render_template("respond/offline.html", step=step, helpers=helpers_for(respondent))
 
 
 @bp.get("/offline/page/<key>")
@@ -143,13 +211,7 @@ def page_copy(key: str, respondent: Respondent, response: Response):  # type: ig
     page = next((p for p in pages if p.key == key), None)
     if page is None:
         abort(404)
-    return render_template(
-        "respond/questions.html", respondent=respondent, response=response, snapshot=snapshot,
-        page=page, pages=pages, answers={}, problems={}, band=snapshot.band_rules,
-        token=services.response_token(response), digest=respondent.digest,
-        question_html=question_html, save_ids={q["key"]: "" for q in page.held},
-        audio_available=can_hear(str(get_locale())), offline_copy=True,
-        auto_read=session.get("auto_read", False))
+    return _page_html(respondent, response, snapshot, pages, page)
 
 
 @bp.get("/offline/finish")
@@ -157,9 +219,7 @@ def page_copy(key: str, respondent: Respondent, response: Response):  # type: ig
 def finish_copy(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """The copy of the last page the tablet keeps: who helped, and sending."""
     snapshot = services.snapshot(db.session, response, respondent.digest)
-    pages = flow.every_page(snapshot)
-    return render_template("respond/finish.html", respondent=respondent, skipped=[],
-                           last=pages[-1] if pages else None, shown=[], offline_copy=True)
+    return _finish_html(respondent, flow.every_page(snapshot))
 
 
 @bp.get("/offline/done/<any(finish, stop, talk, waiting):step>")
@@ -167,8 +227,7 @@ def finish_copy(respondent: Respondent, response: Response):  # type: ignore[no-
 def offline_done(step: str, respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """What the child is told after finishing, stopping or asking to talk with no
     connection, and what a tablet reopened offline shows: kept, in the page's language."""
-    return render_template("respond/offline.html", step=step,
-                           helpers=helpers_for(respondent))
+    return _done_html(respondent, step)
 
 
 @bp.get("/sw.js")

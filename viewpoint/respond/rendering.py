@@ -86,7 +86,7 @@ def _blank(digest: str, question: dict[str, Any], band: Any) -> str:
 
 
 _MESSAGES: dict[str, Markup] = {}
-_CONTROLS: dict[str, str] = {}
+_CONTROLS: dict[tuple[str, int], str] = {}
 _CSRF = "__viewpoint_csrf__"
 
 
@@ -94,10 +94,13 @@ def page_controls() -> Markup:
     """"I want to talk to someone" and "Stop for now", on every page once the child is in:
     rendered once per language, with this session's CSRF token filled in."""
     locale = str(get_locale())
-    html = _CONTROLS.get(locale)
+    # The audio folder's version: words made since (the first child to press a button
+    # made them) are linked as files from then on, not made again.
+    key = (locale, library().current_version(locale))
+    html = _CONTROLS.get(key)
     if html is None:
         macro = get_template_attribute("respond/macros.html", "always_there")
-        html = _CONTROLS[locale] = str(macro(csrf=_CSRF))
+        html = _CONTROLS[key] = str(macro(csrf=_CSRF))
     return Markup(html.replace(_CSRF, generate_csrf()))  # noqa: S704
 
 
