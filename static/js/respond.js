@@ -664,8 +664,33 @@
   function enqueue(fieldset) {
     keep(fieldset);
     stateFor(fieldset.getAttribute("data-question"), messages.saving);
-    flush();
+    soon();
   }
+
+  // Answers given close together (a page answered quickly, a mind changed, boxes ticked)
+  // go in one request: a moment after the first of them. Each is kept on the tablet from
+  // the moment it is given, and the next page sends what waits as soon as it opens; a page
+  // hidden or closed sends at once.
+  var BATCH_MS = 1000;
+  var batchTimer = null;
+  function soon() {
+    if (batchTimer === null) {
+      batchTimer = window.setTimeout(function () { batchTimer = null; flush(); }, BATCH_MS);
+    }
+  }
+  function now() {
+    window.clearTimeout(batchTimer);
+    batchTimer = null;
+    flush(true);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
+        if (typing[fieldset.getAttribute("data-question")]) { keep(fieldset); }
+      });
+      now();
+    }
+  });
 
   var sending = false;
   var delay = 1000;
@@ -683,22 +708,25 @@
     return queue.filter(function (item) { return !failed[item.save_id]; }).slice(0, batchSize);
   }
 
-  function flush() {
+  function flush(leaving) {
     if (sending || !queue.length) { return; }
     if (!navigator.onLine) { waiting(); return; }
     var items = nextToSend();
     if (!items.length) { retry(); return; }
     sending = true;
+    var body = JSON.stringify({ token: token, at: copy ? here : undefined, saves: items.map(function (item) {
+      // How long it waited here, by this tablet's own clock (right even if the clock is set
+      // wrong): an answer given offline keeps when it was given.
+      var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
+      return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
+    }) });
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ token: token, at: copy ? here : undefined, saves: items.map(function (item) {
-        // How long it waited here, by this tablet's own clock (right even if the clock is set
-        // wrong): an answer given offline keeps when it was given.
-        var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
-        return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
-      }) })
+      // Sent even if the page is closing (browsers allow 64 KB so).
+      keepalive: !!leaving && body.length < 60000,
+      body: body
     }).then(function (reply) {
       sending = false;
       unreachable = false;
