@@ -30,7 +30,8 @@ _KEPT: dict[tuple[str, int, int], bytes] = {}
 _KEPT_MOST = 256
 
 
-def _wants_gzip() -> bool:
+def accepts_gzip() -> bool:
+    """Whether the browser asked for gzip."""
     return any(part.split(";")[0].strip().lower() == "gzip" and "q=0" not in part.replace(" ", "")
                for part in request.headers.get("Accept-Encoding", "").split(","))
 
@@ -40,7 +41,7 @@ def compress_static(response: Response) -> Response:
             or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers):
         return response
     response.vary.add("Accept-Encoding")
-    if not _wants_gzip():
+    if not accepts_gzip():
         return response
     found = safe_join(current_app.static_folder or "static",
                       (request.view_args or {}).get("filename", ""))
@@ -62,16 +63,6 @@ def compress_static(response: Response) -> Response:
     etag, weak = response.get_etag()
     if etag:
         response.set_etag(f"{etag}-gzip", weak=weak)
-    return response
-
-
-def compressed(response: Response) -> Response:
-    """``response`` compressed, if the browser asks for it: only for a body that holds no
-    secret (see the module's note)."""
-    response.vary.add("Accept-Encoding")
-    if _wants_gzip() and len(response.get_data()) >= SMALLEST:
-        response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
-        response.headers["Content-Encoding"] = "gzip"
     return response
 
 

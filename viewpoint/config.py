@@ -67,6 +67,10 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("INVITATION_DAYS", int, 14, "Days an access code works after it is issued."),
     ("RESPONDENT_IDLE_MINUTES", int, 20,
      "A child's session ends after this long without activity (answers are kept)."),
+    ("ANSWER_BATCH_MS", int, 3000,
+     "How long a child's page waits after an answer for more before saving them together "
+     "(at most four times this after the first; at once when the page is left or hidden). "
+     "Every answer is kept on the tablet from the moment it is given."),
     ("CODE_FAILURES_PER_CLIENT", int, 10,
      "Wrong codes one address may try per window at full speed; after that it may try once "
      "every CODE_RETRY_SECONDS (a children's home is one address for many children)."),
@@ -131,6 +135,7 @@ class Config:
     DEFAULT_LOCALE: str = "en"
     INVITATION_DAYS: int = 14
     RESPONDENT_IDLE_MINUTES: int = 20
+    ANSWER_BATCH_MS: int = 3000
     CODE_FAILURES_PER_CLIENT: int = 10
     CODE_RETRY_SECONDS: int = 30
     CODE_FAILURE_WINDOW_MINUTES: int = 15

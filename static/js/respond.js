@@ -667,16 +667,20 @@
     soon();
   }
 
-  // Answers given close together (a page answered quickly, a mind changed, boxes ticked)
-  // go in one request: a moment after the first of them. Each is kept on the tablet from
-  // the moment it is given, and the next page sends what waits as soon as it opens; a page
-  // hidden or closed sends at once.
-  var BATCH_MS = 1000;
+  // Answers given close together (a page answered at a child's pace, a mind changed, boxes
+  // ticked) go in one request: a little after the last of them (ANSWER_BATCH_MS), and never
+  // later than four times that after the first. Each is kept on the tablet from the moment
+  // it is given; moving on sends what waits, and so does a page hidden or closed.
+  var BATCH_MS = parseInt(form.getAttribute("data-batch-ms"), 10);
+  if (!(BATCH_MS >= 0)) { BATCH_MS = 3000; }
   var batchTimer = null;
+  var batchFirst = 0;
   function soon() {
-    if (batchTimer === null) {
-      batchTimer = window.setTimeout(function () { batchTimer = null; flush(); }, BATCH_MS);
-    }
+    var at = Date.now();
+    if (batchTimer === null) { batchFirst = at; }
+    window.clearTimeout(batchTimer);
+    var wait = Math.max(0, Math.min(BATCH_MS, batchFirst + 4 * BATCH_MS - at));
+    batchTimer = window.setTimeout(function () { batchTimer = null; flush(); }, wait);
   }
   function now() {
     window.clearTimeout(batchTimer);
@@ -708,13 +712,17 @@
     return queue.filter(function (item) { return !failed[item.save_id]; }).slice(0, batchSize);
   }
 
+  var placeSent = false;
   function flush(leaving) {
     if (sending || !queue.length) { return; }
     if (!navigator.onLine) { waiting(); return; }
     var items = nextToSend();
     if (!items.length) { retry(); return; }
     sending = true;
-    var body = JSON.stringify({ token: token, at: copy ? here : undefined, saves: items.map(function (item) {
+    // Where the child is, once per page moved to by the page itself.
+    var at = copy && !placeSent ? here : undefined;
+    placeSent = true;
+    var body = JSON.stringify({ token: token, at: at, saves: items.map(function (item) {
       // How long it waited here, by this tablet's own clock (right even if the clock is set
       // wrong): an answer given offline keeps when it was given.
       var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
@@ -1012,7 +1020,18 @@
     form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
       if (typing[fieldset.getAttribute("data-question")]) { keep(fieldset); }
     });
-    return sealing.then(function () { return queue.slice(); });
+    return sealing.then(function () {
+      if (offlineNow()) { return; }
+      // Online: what waits is sent now, and the page moves on once the server has it (or
+      // after a moment at most), so that the next page does not send it again.
+      now();
+      return new Promise(function (resolve) {
+        var gaveUp = Date.now() + 1500;
+        (function check() {
+          if (!sending || Date.now() > gaveUp) { resolve(); } else { window.setTimeout(check, 25); }
+        })();
+      });
+    }).then(function () { return queue.slice(); });
   };
 
   /* ---------- keeping the questionnaire on the tablet ---------- */
@@ -1128,7 +1147,7 @@
     if (copy || !worker || !packUrl || !("serviceWorker" in navigator) || !window.caches || !navigator.onLine) { return; }
     // Registered once: registering again on every page would ask the server for it each time.
     var registered = navigator.serviceWorker.controller ? Promise.resolve()
-      : navigator.serviceWorker.register(worker, { scope: "/" });
+      : navigator.serviceWorker.register(worker, { scope: "/", updateViaCache: "all" });
     registered.then(function () {
       return keptLanguages();
     }).then(function (codes) {

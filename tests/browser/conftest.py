@@ -49,7 +49,10 @@ def new_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
     directory = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{directory / 'viewpoint.sqlite3'}"
     migrate(url)
-    app = create_app(make_config(url, directory / "instance", WTF_CSRF_ENABLED=True))
+    # Saves go a moment after an answer (not the seconds a child's pace needs): tests
+    # answer fast. tests/browser/test_browser_offline.py tries the default.
+    app = create_app(make_config(url, directory / "instance", WTF_CSRF_ENABLED=True,
+                                 ANSWER_BATCH_MS=300))
     team_id, worker_id = _seed_staff(app)
     with serving(app) as base:
         yield LiveServer(base, app, team_id, worker_id)

@@ -9,6 +9,8 @@ closed), then started again on the same address, as a tablet's Wi-Fi comes back.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import socket
 import threading
@@ -550,3 +552,58 @@ def test_online_the_page_moves_on_with_no_request_and_keeps_the_childs_place(
         page.reload()
         assert current_key(page) == third_page
         assert len(counting.asked) == asked + 1, "a reload asks the server for the page"
+
+
+def first_choice(page: Any, key: str) -> str:
+    return page.locator(f'fieldset[data-question="{key}"] .answer input').first \
+        .get_attribute("value")
+
+
+class CountsSaves:
+    """Counts the saves in each autosave request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[int] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/answers":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.requests.append(len(json.loads(body).get("saves", [None])))
+        return self.app(environ, start_response)
+
+
+def test_a_page_answered_at_a_childs_pace_is_saved_in_one_request(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """With the setting councils run (ANSWER_BATCH_MS, 3 s): answers a second apart wait
+    together and go in one request, and moving on sends them before the next page opens."""
+    invited = live_server.invite("Remi", 13)
+    counting = CountsSaves(live_server.app)
+    live_server.app.config["ANSWER_BATCH_MS"] = 3000
+    try:
+        with switchable(live_server, counting) as served:
+            context = browsing.context(TABLET, service_workers=True)
+            page = context.new_page()
+            enter_code(page, served.url, invited.code)
+            page.locator("form[action$='/start'] button[type=submit]").click()
+            page.wait_for_load_state("load")
+            kept_for_offline(page)
+            keys = question_keys(page)[:4]
+            given = {key: first_choice(page, key) for key in keys}
+            for key in keys[:3]:
+                choose(page, key, given[key])
+                page.wait_for_timeout(1000)
+            wait_saved(page, keys[2])
+            assert counting.requests == [3], counting.requests
+            # Given, then straight on to the next page: sent as the page moves on, once.
+            choose(page, keys[3], given[keys[3]])
+            next_offline(page)
+            assert counting.requests == [3, 1], counting.requests
+            page.wait_for_timeout(3500)
+            assert counting.requests == [3, 1], "nothing is sent twice"
+            assert answers_in_database(live_server, invited) == {
+                key: [value] for key, value in given.items()}
+    finally:
+        live_server.app.config["ANSWER_BATCH_MS"] = 300

@@ -192,6 +192,11 @@ def test_the_service_worker_is_served_from_the_top_of_the_site(client) -> None: 
     assert reply.status_code == 200
     assert reply.headers["Content-Type"].startswith("text/javascript")
     assert "addEventListener(\"fetch\"" in reply.get_data(as_text=True)
+    # Looked for on every child's page: kept by the browser for an hour, then asked again
+    # with what it kept (nothing sent when unchanged).
+    assert reply.headers["Cache-Control"] == "max-age=3600"
+    again = client.get("/sw.js", headers={"If-None-Match": reply.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
 
 
 def test_the_offline_pages_need_the_child(client, invite) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,8 @@ bp = Blueprint("respond", __name__)
 @bp.after_request
 def _never_cache(response):  # type: ignore[no-untyped-def]
     # A shared tablet's back button must show nothing after the child has finished.
-    if request.endpoint == "respond.audio":  # the same for every child: fine to keep
-        return response
+    if request.endpoint in ("respond.audio", "respond.service_worker"):
+        return response  # the same for every child: fine to keep
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response

@@ -21,6 +21,7 @@ from the tablet, and the server alone can make it again.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -44,7 +45,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from ..audio import library
-from ..compression import compressed, static_build
+from ..compression import accepts_gzip, static_build
 from ..extensions import csrf, db
 from ..i18n import available_languages, font_for
 from ..models import Response, stored_value
@@ -124,7 +125,7 @@ def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped
 
 
 #: The copies as sent, by what they depend on (see :func:`copies`).
-_COPIES: dict[tuple[Any, ...], bytes] = {}
+_COPIES: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
 _COPIES_MOST = 64
 
 
@@ -144,15 +145,21 @@ def copies(respondent: Respondent, response: Response):  # type: ignore[no-untyp
     language = str(get_locale())
     key = (respondent.digest or response.questionnaire_version_id, snapshot.band, language,
            bool(session.get("auto_read")), library().current_version(language), static_build())
-    body = _COPIES.get(key)
-    if body is None:
-        body = json.dumps(_every_copy(respondent, response, snapshot)).encode()
+    kept = _COPIES.get(key)
+    if kept is None:
+        plain = json.dumps(_every_copy(respondent, response, snapshot)).encode()
+        kept = (plain, gzip.compress(plain, compresslevel=9, mtime=0))
         if len(_COPIES) >= _COPIES_MOST:
             _COPIES.clear()
-        _COPIES[key] = body
-    reply = make_response(body)
+        _COPIES[key] = kept
+    plain, packed = kept
+    reply = make_response(plain)
     reply.headers["Content-Type"] = "application/json"
-    return compressed(reply)
+    reply.vary.add("Accept-Encoding")
+    if accepts_gzip():
+        reply.set_data(packed)
+        reply.headers["Content-Encoding"] = "gzip"
+    return reply
 
 
 def _every_copy(respondent: Respondent, response: Response,
@@ -235,10 +242,14 @@ def service_worker():  # type: ignore[no-untyped-def]
     """The service worker: served from the top of the site so that it may answer for every
     page of the child's (it leaves every other page alone)."""
     path = Path(current_app.static_folder or "static") / "js" / "offline.js"
-    reply = make_response(path.read_text(encoding="utf-8"))
+    reply = make_response(path.read_bytes())
     reply.headers["Content-Type"] = "text/javascript; charset=utf-8"
-    reply.headers["Cache-Control"] = "no-cache"
-    return reply
+    # The browser looks for a new version each time a child's page opens: from its own
+    # cache for an hour (the page registers it so), then from here; a new version reaches
+    # every tablet within the hour (and at once after a child finishes: that clears it).
+    reply.headers["Cache-Control"] = "max-age=3600"
+    reply.add_etag()
+    return reply.make_conditional(request)
 
 
 @bp.post("/offline/sync")
