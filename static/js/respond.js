@@ -668,31 +668,37 @@
   }
 
   // Answers given close together (a page answered at a child's pace, a mind changed, boxes
-  // ticked) go in one request: a little after the last of them (ANSWER_BATCH_MS), and never
-  // later than four times that after the first. Each is kept on the tablet from the moment
-  // it is given; moving on sends what waits, and so does a page hidden or closed.
+  // ticked, screens of one question each) go in one request: a little after the last of
+  // them (ANSWER_BATCH_MS), and never later than four times that after the first, across the
+  // pages of questions the page moves to itself. Each is kept on the tablet from the moment
+  // it is given; going anywhere else (the last page, stopping, a language) sends what waits
+  // first, and so does a page hidden or closed.
   var BATCH_MS = parseInt(form.getAttribute("data-batch-ms"), 10);
   if (!(BATCH_MS >= 0)) { BATCH_MS = 3000; }
+  var BATCH_SLOT = "viewpoint-batch";  // when the answers waiting together began
   var batchTimer = null;
-  var batchFirst = 0;
   function soon() {
     var at = Date.now();
-    if (batchTimer === null) { batchFirst = at; }
+    var first = readSlot(BATCH_SLOT, 0) || at;
+    writeSlot(BATCH_SLOT, first);
     window.clearTimeout(batchTimer);
-    var wait = Math.max(0, Math.min(BATCH_MS, batchFirst + 4 * BATCH_MS - at));
-    batchTimer = window.setTimeout(function () { batchTimer = null; flush(); }, wait);
+    var wait = Math.max(0, Math.min(BATCH_MS, first + 4 * BATCH_MS - at));
+    batchTimer = window.setTimeout(function () { now(false); }, wait);
   }
-  function now() {
+  function now(leaving) {
     window.clearTimeout(batchTimer);
     batchTimer = null;
-    flush(true);
+    try { window.sessionStorage.removeItem(BATCH_SLOT); } catch (e) { /* blocked */ }
+    flush(leaving);
   }
+  // Moving to the next page of questions by itself, the page leaves what waits to the next.
+  var moving = false;
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") {
+    if (document.visibilityState === "hidden" && !moving) {
       form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
         if (typing[fieldset.getAttribute("data-question")]) { keep(fieldset); }
       });
-      now();
+      now(true);
     }
   });
 
@@ -907,13 +913,23 @@
   if (restored && typeof showFollowUps === "function") { showFollowUps(); }
 
   // Stopping says how many answers still wait, so that they are kept on the tablet.
-  document.querySelectorAll("form.stop-form").forEach(function (stopForm) {
-    stopForm.addEventListener("submit", function () {
-      // Only answers kept encrypted (this tab has the key from the code) can be left behind.
-      var count = stopForm.querySelector('input[name="waiting"]');
-      var keyed = false;
-      try { keyed = !!window.sessionStorage.getItem(KEY_SLOT); } catch (e) { keyed = false; }
-      if (count) { count.value = String(keyed ? queue.length : 0); }
+  function countWaiting(stopForm) {
+    // Only answers kept encrypted (this tab has the key from the code) can be left behind.
+    var count = stopForm.querySelector('input[name="waiting"]');
+    var keyed = false;
+    try { keyed = !!window.sessionStorage.getItem(KEY_SLOT); } catch (e) { keyed = false; }
+    if (count) { count.value = String(keyed ? queue.length : 0); }
+  }
+  // Stopping or asking to talk online: what waits is sent first.
+  document.querySelectorAll("form.stop-form, form.talk-form").forEach(function (leaving) {
+    leaving.addEventListener("submit", function (event) {
+      if (leaving.classList.contains("stop-form")) { countWaiting(leaving); }
+      if (offlineNow() || event.defaultPrevented || (!queue.length && !sending)) { return; }
+      event.preventDefault();
+      beforeLeave(false).then(function () {
+        if (leaving.classList.contains("stop-form")) { countWaiting(leaving); }
+        leaving.submit();
+      });
     });
   });
 
@@ -1013,18 +1029,20 @@
       if (!target && !offlineNow()) { target = "/welcome"; }
     }
     if (!target) { show(connection, messages.hold); return; }
-    beforeLeave().then(function () { window.location.assign(target); });
+    beforeLeave(target.indexOf("?kept=1") !== -1).then(function () { window.location.assign(target); });
   }
 
-  beforeLeave = function () {
+  // ``toCopy``: to the next page of questions, which sends what waits with its own.
+  beforeLeave = function (toCopy) {
     form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
       if (typing[fieldset.getAttribute("data-question")]) { keep(fieldset); }
     });
     return sealing.then(function () {
       if (offlineNow()) { return; }
-      // Online: what waits is sent now, and the page moves on once the server has it (or
-      // after a moment at most), so that the next page does not send it again.
-      now();
+      // Online: what waits is sent now (unless the next page of questions will), and the
+      // page moves on once the server has answered what is on its way (or after a moment
+      // at most), so that the next page does not send it again.
+      if (toCopy) { moving = true; } else { now(false); }
       return new Promise(function (resolve) {
         var gaveUp = Date.now() + 1500;
         (function check() {
@@ -1170,5 +1188,6 @@
   }
   keepForOffline();
 
-  flush();
+  // What waits from the page before goes with this page's answers, or now.
+  if (queue.length && readSlot(BATCH_SLOT, 0)) { soon(); } else { flush(); }
 })();

@@ -578,7 +578,8 @@ class CountsSaves:
 def test_a_page_answered_at_a_childs_pace_is_saved_in_one_request(
         live_server: LiveServer, browsing: Browsing) -> None:
     """With the setting councils run (ANSWER_BATCH_MS, 3 s): answers a second apart wait
-    together and go in one request, and moving on sends them before the next page opens."""
+    together and go in one request, also across pages the page moves to itself; going to
+    the last page sends what waits before it opens."""
     invited = live_server.invite("Remi", 13)
     counting = CountsSaves(live_server.app)
     live_server.app.config["ANSWER_BATCH_MS"] = 3000
@@ -597,13 +598,30 @@ def test_a_page_answered_at_a_childs_pace_is_saved_in_one_request(
                 page.wait_for_timeout(1000)
             wait_saved(page, keys[2])
             assert counting.requests == [3], counting.requests
-            # Given, then straight on to the next page: sent as the page moves on, once.
+            # Given, then straight on to the next page: it waits there for the answers given
+            # on that page (none here), and goes on its own after the same pause, once.
             choose(page, keys[3], given[keys[3]])
             next_offline(page)
-            assert counting.requests == [3, 1], counting.requests
+            assert counting.requests == [3], counting.requests
             page.wait_for_timeout(3500)
+            assert counting.requests == [3, 1], counting.requests
+            page.wait_for_timeout(1000)
             assert counting.requests == [3, 1], "nothing is sent twice"
             assert answers_in_database(live_server, invited) == {
                 key: [value] for key, value in given.items()}
+            # An answer, then straight to the last page (the server's): sent before it opens.
+            chosen = ""
+            while not page.url.endswith("/finish"):
+                key = question_keys(page)[0]
+                if page.locator(f'fieldset[data-question="{key}"]').get_attribute(
+                        "data-type") != "free_text":
+                    choose(page, key, first_choice(page, key))
+                    chosen = key
+                next_offline(page)
+            stored = answers_in_database(live_server, invited)
+            assert chosen and chosen in stored, (chosen, stored)
+            sent_before = len(counting.requests)
+            page.wait_for_timeout(3500)
+            assert len(counting.requests) == sent_before, "nothing waited past the last page"
     finally:
         live_server.app.config["ANSWER_BATCH_MS"] = 300
