@@ -10,6 +10,9 @@ Benchmarks (choose with --only / --skip):
            against a bare route doing one durable insert on the same server
   render   question page latency (GET /questions/<key>) under concurrent children
   weight   bytes a 4-7 child's tablet downloads for a question page (cache empty)
+  questionnaire  a whole 8-11 questionnaire as Chromium sends it (recorded on the server,
+           service worker included), replayed under gunicorn by 16 tablets at once; and the
+           bytes a 4-7 child's fresh tablet downloads to hold the questionnaire offline
   cpu      CPU time the app spends per question page and per answer save, in one process
            (steady on a busy machine: for comparing two versions of the code)
   dashboards  the panel's dashboard page and each of its queries at 10k, 100k and 1M
@@ -103,8 +106,11 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
     return rows
 
 
-BENCHMARKS = ("demo", "answers", "render", "weight", "cpu", "dashboards", "disclosure")
+BENCHMARKS = ("demo", "answers", "render", "weight", "questionnaire", "cpu", "dashboards",
+              "disclosure")
 WEB = {"answers", "render", "weight"}
+#: Load tests with a server of their own, shaped by the same options as WEB's.
+OWN_SERVER = {"questionnaire"}
 
 
 def _names(value: str) -> set[str]:
@@ -134,7 +140,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("BENCH_DISCLOSURE_SIZES", "1500,20000"),
                         help="comma-separated response counts for the disclosure benchmark "
                              "(default 1500,20000)")
-    web = parser.add_argument_group("web benchmarks (answers, render, weight)")
+    web = parser.add_argument_group("web benchmarks (answers, render, weight, questionnaire)")
     web.add_argument("--clients", type=int, default=16,
                      help="concurrent clients, each a signed-in child (default 16)")
     web.add_argument("--duration", type=float, default=10.0,
@@ -212,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.cpu import bench_cpu
 
             rows += bench_cpu(Path(scratch))
-        if selected & WEB:
+        if selected & (WEB | OWN_SERVER):
             from benchmarks.web import ServerOptions, WebSettings, bench_web
 
             if args.profile:
@@ -223,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
                 server=ServerOptions(args.worker_class, args.workers, args.threads),
                 clients=args.clients, duration=args.duration, warmup=args.warmup,
                 profile=args.profile.resolve() if args.profile else None)
-            rows += bench_web(selected, settings, Path(scratch))
+            if selected & WEB:
+                rows += bench_web(selected, settings, Path(scratch))
+            if "questionnaire" in selected:
+                from benchmarks.questionnaire import bench_questionnaire
+
+                rows += bench_questionnaire(settings, Path(scratch))
     header = ["benchmark", "database", "size", "time", "rate", "target", "notes"]
     command = " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])])
     lines = [
