@@ -2,8 +2,9 @@
 
 Preferred: Chromium (Debian's /usr/bin/chromium driven by Playwright) loads the page in a
 fresh browser context holding only the child's session cookie, and every response body
-is counted (HTML, CSS, JS, images, whatever the browser fetches; recorded audio is
-excluded: it is only fetched when a child asks for a question to be read aloud).
+is counted (HTML, CSS, JS, images, whatever the browser fetches to show the page; audio is
+excluded, and so is what the page then downloads to keep the questionnaire for offline
+use, which the ``questionnaire`` benchmark measures).
 Without Chromium or Playwright: the page is fetched and every stylesheet, script, icon
 and image it references (and every url() in its stylesheets) is fetched and counted.
 """
@@ -34,6 +35,16 @@ def _is_audio(path: str, kind: str) -> bool:
     return kind == "media" or path.startswith("/static/audio/")
 
 
+#: What the page downloads after it is shown, to keep the whole questionnaire on the tablet
+#: for offline use (the pack, the copies, audio, the service worker): counted by the
+#: ``questionnaire`` benchmark's first load, not here.
+_KEEPING_FOR_OFFLINE = ("/offline/", "/say", "/audio/", "/sw.js")
+
+
+def _keeps_for_offline(path: str) -> bool:
+    return path.startswith(_KEEPING_FOR_OFFLINE)
+
+
 def _with_chromium(port: int, child: ChildSession) -> Callable[[str], Files] | None:
     try:
         from playwright.sync_api import sync_playwright
@@ -51,6 +62,11 @@ def _with_chromium(port: int, child: ChildSession) -> Callable[[str], Files] | N
         seen: Files = []
 
         def finished(request) -> None:  # type: ignore[no-untyped-def]
+            # The page's script fetching (the autosave; the files kept for offline use,
+            # fetched through the service worker, which reports no size) shows nothing.
+            if (_keeps_for_offline(urlsplit(request.url).path)
+                    or request.resource_type in ("fetch", "xhr")):
+                return
             sizes = request.sizes()
             seen.append((urlsplit(request.url).path, request.resource_type,
                          sizes["responseBodySize"], sizes["responseHeadersSize"]))
