@@ -381,8 +381,10 @@
   var unreachable = false;
   function offlineNow() { return !navigator.onLine || unreachable; }
   // The tablet's copies are reached only through the service worker that keeps them.
+  // Only in the language the copies were kept in: a child who has just chosen another goes
+  // on with the server's pages until that language's copies are kept too.
   function copiesServed() {
-    return !!(pack && navigator.serviceWorker && navigator.serviceWorker.controller);
+    return !!(pack && pack.language === lang && navigator.serviceWorker && navigator.serviceWorker.controller);
   }
 
   // Run before the page is left offline, to keep what is being typed (set by the answers'
@@ -539,7 +541,11 @@
           connection.scrollIntoView({ block: "center" });
           return;
         }
-        chooseLanguage(chosen).then(function () { window.location.assign(readSlot(AT_SLOT, "/")); });
+        chooseLanguage(chosen).then(function () {
+          pack.language = chosen;  // the same pages and rules, kept in that language too
+          writeSlot(PACK_SLOT, pack);
+          window.location.assign(readSlot(AT_SLOT, "/"));
+        });
       });
     });
   }

@@ -391,6 +391,12 @@ def test_offline_a_child_changes_language_asks_to_talk_and_stops(
         assert current_key(page) == "safe_home"
         expect(page.locator("#q-safe_home-sad")).to_be_checked()
         assert_accessible(page, "a page kept for offline, shown offline")
+        # Offline, the pages go on in the language chosen.
+        next_offline(page)
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.locator("button[name=action][value=back]").click()
+        page.wait_for_load_state("load")
+        assert current_key(page) == "safe_home"
 
         page.locator("form.talk-form button[type=submit]").click()
         page.wait_for_load_state("load")
@@ -625,3 +631,24 @@ def test_a_page_answered_at_a_childs_pace_is_saved_in_one_request(
             assert len(counting.requests) == sent_before, "nothing waited past the last page"
     finally:
         live_server.app.config["ANSWER_BATCH_MS"] = 300
+
+
+def test_online_a_language_just_chosen_is_never_mixed_with_the_old_ones_copies(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    invited = live_server.invite("Yusuf", 13)
+    with switchable(live_server) as served:
+        context = browsing.context(TABLET, service_workers=True)
+        page = context.new_page()
+        enter_code(page, served.url, invited.code)
+        page.locator("form[action$='/start'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        kept_for_offline(page)
+        # Arabic chosen, and Next straight away, before Arabic's copies can be kept.
+        context.route("**/offline/copies", lambda route: route.abort())
+        page.locator("button.language").click()
+        page.locator("button[name=language][value=ar]").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        next_offline(page)
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        assert page.locator("form[data-offline-copy]").count() == 0, "the server's own page"
