@@ -2,12 +2,14 @@
 offline, and how what was done offline reaches the server once it is back.
 
 Once the child has typed their code online, the page's script asks for the *pack*
-(:func:`pack`): the address of a copy of every page of their band in their language, kept
-by the tablet (the service worker, ``static/js/offline.js``, serves a copy whenever the
-network cannot). The copies hold no answers and no names: the page's script fills in the
-child's answers from what the tab already knows, and works out which page comes next from
-the questionnaire's ``show_if`` rules, so that a child can go forward and back, answer,
-change answers and finish with no connection.
+(:func:`pack`: the pages and their rules, the child's answers so far, this session's
+tokens) and the *copies* (:func:`copies`: every page of their band in their language, in
+one download), kept by the tablet; the service worker (``static/js/offline.js``) serves a
+copy when the page moves on by itself, and whenever the network cannot. The copies hold no
+answers, no names and no tokens: the page's script fills in this tab's tokens and the
+child's answers, and works out which page comes next from the questionnaire's ``show_if``
+rules, so that a child can go forward and back, answer, change answers and finish with no
+connection.
 
 Finishing, stopping or asking to talk while offline cannot wait for the child's code to be
 typed again: the child has gone. So the page seals what was done (every answer still
@@ -85,9 +87,10 @@ def seal_ref(response: Response) -> str:
 @bp.get("/offline/pack")
 @with_response
 def pack(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
-    """What the tablet keeps for this child to answer offline, in the page's language: the
-    pages (each under the address the child's page goes to), the files they use, and the
-    rules that decide which pages a child sees."""
+    """What this child's tablet needs to answer offline, in the page's language: every
+    page with the rules that decide which are shown, the child's answers so far, this
+    session's tokens, where the copies and files are, and the key that seals what is done
+    offline. Kept only in the tab (sessionStorage)."""
     snapshot = services.snapshot(db.session, response, respondent.digest)
     language = str(get_locale())
     pages = [{"key": page.key, "url": url_for("respond.questions", key=page.key),
