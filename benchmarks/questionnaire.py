@@ -62,12 +62,12 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 from benchmarks.load import HOST, LoadResult, Request, run_load
 from benchmarks.web import (
-    QUESTIONNAIRE,
     ServerLog,
     WebSettings,
     _notes,
     _verdict,
     gunicorn,
+    seed_ages,
     server_env,
 )
 from benchmarks.weight import CHROMIUM, CHROMIUM_ARGS
@@ -97,46 +97,6 @@ THANKS = "Thank you! Your answers have been sent."
 
 
 # --- the database ---
-
-def seed_children(url: str, instance: Path, ages: list[int]) -> list[tuple[str, str]]:
-    """A migrated database with one team, its worker and manager, and one child in care of
-    each age given (all called Robin, with the same review date, so that the words read
-    aloud to each are the same), each invited in English; returns (code, band) per child.
-
-    ``web.seed`` ages its children for the 4-7 and 12-17 bands only; this is the same
-    seeding for any age, the band following from the age as it does for a real child.
-    """
-    from tests.factories import make_child
-    from tests.support import migrate
-    from viewpoint import create_app
-    from viewpoint.config import Config
-    from viewpoint.extensions import db
-    from viewpoint.models import Role, Team, User
-    from viewpoint.operations.invitations import issue_invitation
-
-    migrate(url)
-    app = create_app(Config.from_env(server_env(url, instance)))
-    catalogue = app.extensions["viewpoint.questionnaires"]
-    questionnaire = catalogue.get(QUESTIONNAIRE)
-    assert questionnaire is not None
-    issued = []
-    with app.app_context(), db.writing() as session:
-        team = Team(name="Bench Children in Care Team")
-        worker = User(email="worker@bench.invalid", display_name="Sam Worker",
-                      role=Role.SOCIAL_WORKER, team=team)
-        manager = User(email="manager@bench.invalid", display_name="Alex Manager",
-                       role=Role.TEAM_MANAGER, team=team)
-        session.add_all([team, worker, manager])
-        for age in ages:
-            band = questionnaire.band_for_age(age)
-            child = make_child(session, age=age, team=team, worker=worker,
-                               review_in_days=21, first_name="Robin")
-            result = issue_invitation(session, catalogue, child, band=band, language="en",
-                                      offered_languages=("en",))
-            issued.append((result.code, band))
-    app.extensions["viewpoint.engine"].dispose()
-    return issued
-
 
 # --- recording what the server is sent ---
 
@@ -833,7 +793,7 @@ def bench_questionnaire(settings: WebSettings, scratch: Path) -> list[list[str]]
     gunicorn, and weigh the first load for offline use on a fresh tablet."""
     instance = scratch / "questionnaire-instance"  # shared: audio made once is kept there
     recorded_url = f"sqlite:///{scratch / 'bench_questionnaire_recorded.sqlite3'}"
-    (first_code, _), (before_code, _), (code, band), (offline_code, _) = seed_children(
+    (first_code, _), (before_code, _), (code, band), (offline_code, _) = seed_ages(
         recorded_url, instance, [AGE, AGE, AGE, OFFLINE_AGE])
     started = time.perf_counter()
     with recording_server(server_env(recorded_url, instance)) as (base, recorder), \
@@ -869,7 +829,7 @@ def bench_questionnaire(settings: WebSettings, scratch: Path) -> list[list[str]]
     needed = settings.clients + math.ceil(
         2 * estimate * (settings.warmup + settings.duration))
     url = f"sqlite:///{scratch / 'bench_questionnaire.sqlite3'}"
-    codes = [issued for issued, _ in seed_children(url, instance, [AGE] * needed)]
+    codes = [issued for issued, _ in seed_ages(url, instance, [AGE] * needed)]
     print(f"seeded {needed} children (at most {estimate:.0f} questionnaires/s: "
           f"{script.cpu * 1000:.0f} ms of CPU each as recorded)", flush=True)
     env = server_env(url, instance)

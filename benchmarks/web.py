@@ -79,9 +79,14 @@ def server_env(url: str, instance: Path) -> dict[str, str]:
 
 
 def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
-    """A migrated database with one team, its worker and manager, and one child in care per
-    band given (aged for it), each with a review coming up and an invitation to answer in
-    that band; returns (code, band) for each child."""
+    """Seed children in care, one per entry of ``bands`` (aged 6 for 4-7, else 14), each
+    invited to the benchmark's questionnaire in that band; returns (code, band) for each."""
+    return seed_ages(url, instance, [6 if band == "4-7" else 14 for band in bands])
+
+
+def seed_ages(url: str, instance: Path, ages: list[int]) -> list[tuple[str, str]]:
+    """A team, a worker, a manager, and a child of each of ``ages`` with a code, the band
+    following from the age as it does for a real child; returns (code, band) for each."""
     from tests.factories import make_child
     from tests.support import migrate
     from viewpoint import create_app
@@ -93,6 +98,8 @@ def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
     migrate(url)
     app = create_app(Config.from_env(server_env(url, instance)))
     catalogue = app.extensions["viewpoint.questionnaires"]
+    questionnaire = catalogue.get(QUESTIONNAIRE)
+    assert questionnaire is not None
     issued = []
     with app.app_context(), db.writing() as session:
         team = Team(name="Bench Children in Care Team")
@@ -101,10 +108,11 @@ def seed(url: str, instance: Path, bands: list[str]) -> list[tuple[str, str]]:
         manager = User(email="manager@bench.invalid", display_name="Alex Manager",
                        role=Role.TEAM_MANAGER, team=team)
         session.add_all([team, worker, manager])
-        for band in bands:
-            child = make_child(session, age=6 if band == "4-7" else 14, team=team,
-                               worker=worker, review_in_days=21, first_name="Robin")
-            result = issue_invitation(session, catalogue, child, band=band,
+        for age in ages:
+            band = questionnaire.band_for_age(age)
+            child = make_child(session, age=age, team=team, worker=worker,
+                               review_in_days=21, first_name="Robin")
+            result = issue_invitation(session, catalogue, child, band=band, language="en",
                                       offered_languages=("en",))
             issued.append((result.code, band))
     app.extensions["viewpoint.engine"].dispose()

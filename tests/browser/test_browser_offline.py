@@ -102,6 +102,18 @@ def switchable(live_server: LiveServer, app: Any = None) -> Iterator[Switchable]
             served.down()
 
 
+def started_on_a_tablet(browsing: Browsing, served: Switchable, code: str,
+                        viewport: dict[str, int]) -> tuple[Any, Any]:
+    """A tablet whose service worker may keep the questionnaire: the code typed, Start
+    pressed; returns its browser context and page."""
+    context = browsing.context(viewport, service_workers=True)
+    page = context.new_page()
+    enter_code(page, served.url, code)
+    page.locator("form[action$='/start'] button[type=submit]").click()
+    page.wait_for_load_state("load")
+    return context, page
+
+
 def kept_for_offline(page: Any) -> None:
     """Wait until the tablet holds the questionnaire: the pack downloaded, the service
     worker in charge of the page."""
@@ -149,11 +161,7 @@ def test_a_whole_questionnaire_answered_offline_is_stored_once_when_back_online(
         live_server: LiveServer, browsing: Browsing, tmp_path: Path) -> None:
     invited = live_server.invite("Ola", 9)  # 8-11: a few questions a page
     with switchable(live_server) as served:
-        context = browsing.context(TABLET, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, invited.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, invited.code, TABLET)
         first = current_key(page)
         choose(page, first, "happy")
         wait_saved(page, first)
@@ -257,11 +265,7 @@ def test_a_five_year_old_offline_sees_every_picture_and_hears_every_word(
         live_server: LiveServer, browsing: Browsing) -> None:
     invited = live_server.invite("Pip", 5)  # 4-7: one question a screen, by pictures
     with switchable(live_server) as served:
-        context = browsing.context(TABLET, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, invited.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, invited.code, TABLET)
         kept_for_offline(page)
         wait_for_words_kept(page)
 
@@ -295,11 +299,7 @@ def test_a_childs_finished_answers_sent_from_the_next_childs_page_reach_only_the
     second = live_server.invite("Bo", 13)
     cutting = DropsFirstReply(live_server.app, "/offline/sync")
     with switchable(live_server, cutting) as served:
-        context = browsing.context(TABLET, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, first.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, first.code, TABLET)
         kept_for_offline(page)
         cut(context, served)
         choose(page, "safe_home", "sad")
@@ -347,11 +347,7 @@ def test_offline_a_child_changes_language_asks_to_talk_and_stops(
     talk and stopping offline are told honestly, and reach the server once it is back."""
     invited = live_server.invite("Zara", 13)
     with switchable(live_server) as served:
-        context = browsing.context(PHONE, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, invited.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, invited.code, PHONE)
         kept_for_offline(page)
         # Online, the child reads in Arabic for a while: Arabic is kept on the tablet too.
         page.locator("button.language").click()
@@ -526,11 +522,7 @@ def test_online_the_page_moves_on_with_no_request_and_keeps_the_childs_place(
         earlier.get_by_role("button", name="Stop for now").click()
         earlier.wait_for_load_state("load")
 
-        context = browsing.context(TABLET, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, invited.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, invited.code, TABLET)
         assert current_key(page) == second_page, "carries on where they were"
         kept_for_offline(page)
         asked = len(counting.asked)
@@ -637,11 +629,7 @@ def test_online_a_language_just_chosen_is_never_mixed_with_the_old_ones_copies(
         live_server: LiveServer, browsing: Browsing) -> None:
     invited = live_server.invite("Yusuf", 13)
     with switchable(live_server) as served:
-        context = browsing.context(TABLET, service_workers=True)
-        page = context.new_page()
-        enter_code(page, served.url, invited.code)
-        page.locator("form[action$='/start'] button[type=submit]").click()
-        page.wait_for_load_state("load")
+        context, page = started_on_a_tablet(browsing, served, invited.code, TABLET)
         kept_for_offline(page)
         # Arabic chosen, and Next straight away, before Arabic's copies can be kept.
         context.route("**/offline/copies", lambda route: route.abort())
