@@ -6,6 +6,9 @@ transaction rules below sit in one visible place.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +19,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 #: Requests with these methods change data, so their transaction takes the write lock up front.
@@ -46,7 +50,8 @@ def create_database_engine(url: str, *, busy_timeout_ms: int = 30000, **kwargs: 
     and transactions that start with ``BEGIN IMMEDIATE`` when they will write.
     A deferred transaction that reads and then writes can fail at once with
     "database is locked" when another writer committed in between; taking the
-    write lock at BEGIN makes it wait its turn (up to the busy timeout) instead.
+    write lock at BEGIN makes it wait its turn (up to the busy timeout) instead, in
+    the :class:`WriterQueue` rather than in SQLite's busy handler.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
@@ -57,6 +62,8 @@ def create_database_engine(url: str, *, busy_timeout_ms: int = 30000, **kwargs: 
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    queue = WriterQueue.for_database(engine.url.database, busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below; pysqlite's
@@ -72,7 +79,144 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(IMMEDIATE)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            connection.exec_driver_sql("BEGIN")
+            return
+        if queue is not None:
+            queue.take(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queue is not None:
+                queue.give_back(connection.connection.dbapi_connection)
+            raise
+
+    if queue is None:
+        return
+    # The turn is given back once the transaction has ended, never before: the next writer
+    # would otherwise find SQLite's lock still held, and sleep in the busy handler after all.
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(connection: Any) -> None:
+        try:
+            commit(connection)
+        finally:
+            queue.give_back(getattr(connection, "dbapi_connection", connection))
+
+    def do_rollback(connection: Any) -> None:
+        try:
+            rollback(connection)
+        finally:
+            queue.give_back(getattr(connection, "dbapi_connection", connection))
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        queue.give_back(dbapi_connection)  # never held by a connection nobody is using
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection: Any, _record: Any) -> None:
+        queue.forget(dbapi_connection)
+
+    @event.listens_for(engine, "close_detached")
+    def _on_close_detached(dbapi_connection: Any) -> None:
+        queue.forget(dbapi_connection)
+
+
+class WriterQueue:
+    """SQLite writers of every process wait their turn in the kernel, not in SQLite.
+
+    SQLite has one write lock. A writer that finds it taken is put to sleep by SQLite's
+    busy handler for 1, 2, 5, 10, 15, 20, 25, 25, ... ms between tries, whatever the other
+    writer is doing: one that would have waited 3 ms for the lock sleeps 8, and meanwhile
+    nobody writes. So before ``BEGIN IMMEDIATE`` a writer takes an exclusive ``flock`` on a
+    file beside the database (``<database>.writers``) and blocks in the kernel, which wakes
+    it the moment the writer before has committed; SQLite's lock is then free at once. Every
+    engine of every process on the database takes it (the web workers, the CLI, the outbox
+    worker); a process that dies holding it gives it back (the kernel closes its files).
+
+    A writer waits at most the busy timeout, as SQLite's handler would have, and then fails
+    with the same "database is locked".
+    """
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        #: Each DBAPI connection's own open lock file (a lock taken through one file is
+        #: waited for through another, in this process too), by id of the connection; and
+        #: the connections holding the turn.
+        self.files: dict[int, int] = {}
+        self.held: set[int] = set()
+        self.pid = os.getpid()
+
+    @classmethod
+    def for_database(cls, database: str | None, timeout: float) -> WriterQueue | None:
+        """The queue for an SQLite file (none for an in-memory database: one connection)."""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(os.path.abspath(database) + ".writers", timeout)
+
+    def take(self, connection: Any) -> None:
+        """Wait for ``connection``'s turn to write (it may hold it already)."""
+        self._after_fork()
+        key = id(connection)
+        if key in self.held:
+            return
+        handle = self.files.get(key)
+        if handle is None:
+            handle = self.files[key] = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._wait(handle)
+        self.held.add(key)
+
+    def _wait(self, handle: int) -> None:
+        # Blocking in flock() cannot time out; a dedicated alarm per wait would cost more
+        # than the wait. Tries every 0.25 ms at first, then every 1 ms: a turn is handed on
+        # within a millisecond, and a writer that never lets go is noticed after the timeout.
+        deadline = time.monotonic() + self.timeout
+        pause = 0.00025
+        while True:
+            time.sleep(pause)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None,
+                                           Exception("database is locked")) from None
+                pause = min(pause * 2, 0.001)
+
+    def give_back(self, connection: Any) -> None:
+        """Let the next writer in (nothing happens if ``connection`` does not hold the turn)."""
+        self._after_fork()
+        key = id(connection)
+        if key in self.held:
+            self.held.discard(key)
+            fcntl.flock(self.files[key], fcntl.LOCK_UN)
+
+    def _after_fork(self) -> None:
+        # A forked process shares its parent's open lock files: unlocking one would unlock
+        # the parent's, and a lock taken through one would be the parent's too. The child
+        # closes them (without unlocking) and opens its own.
+        if self.pid != os.getpid():
+            for handle in self.files.values():
+                os.close(handle)
+            self.files.clear()
+            self.held.clear()
+            self.pid = os.getpid()
+
+    def forget(self, connection: Any) -> None:
+        """``connection`` is closed: its turn is given back and its lock file closed."""
+        self.give_back(connection)  # (after a fork, this forgets the parent's files)
+        handle = self.files.pop(id(connection), None)
+        if handle is not None:
+            os.close(handle)
 
 
 class _AppBoundSession(Session):

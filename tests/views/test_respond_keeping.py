@@ -252,7 +252,7 @@ def test_a_page_sent_just_after_the_answers_were_sent_elsewhere_says_so(  # type
         answers.submit_response(db_session, response, None)
         raise answers.ResponseClosed("already sent")
 
-    monkeypatch.setattr(answers, "record_answer", sent_meanwhile)
+    monkeypatch.setattr(answers, "record_answers", sent_meanwhile)
     sent = client.post(path, data={"csrf_token": csrf, "question": "safe_home",
                                    "q-safe_home": "happy", "action": "next"})
     assert (sent.status_code, sent.headers["Location"]) == (302, "/?why=sent")

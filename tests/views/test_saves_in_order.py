@@ -122,6 +122,26 @@ def test_saves_in_one_request_are_each_ordered_and_one_refused_does_not_stop_the
     assert _stored(session) == {"safe_home": "okay", "school_attend": "some_days"}
 
 
+def test_a_worrying_answer_changed_in_the_same_request_still_raises_its_alert(  # type: ignore[no-untyped-def]
+        client, invite, session) -> None:
+    # Offline, the child said they do not feel safe at home, then changed it, and said
+    # someone is hurting them: the tablet sends all three at once when it is back online.
+    path = _started(client, invite)
+    sent = _send(client, path, [
+        {"question": "safe_home", "value": "sad", "save_id": "a", "seq": 1 * SECOND},
+        {"question": "safe_home", "value": "okay", "save_id": "b", "seq": 2 * SECOND},
+        {"question": "hurting_me", "value": "yes", "save_id": "c", "seq": 3 * SECOND},
+    ])
+    assert [r["status"] for r in sent.get_json()["results"]] == ["saved", "saved", "saved"]
+    assert _stored(session) == {"safe_home": "okay", "hurting_me": "yes"}
+    # Changing the answer does not withdraw the alert: the worker still needs to know.
+    assert sorted(session.scalars(select(Alert.question_key))) == ["hurting_me", "safe_home"]
+    # Sent again (the reply was lost): no alert twice.
+    _send(client, path, [{"question": "hurting_me", "value": "yes", "save_id": "c",
+                          "seq": 3 * SECOND}])
+    assert session.scalar(select(func.count()).select_from(Alert)) == 2
+
+
 def test_a_batch_that_is_not_a_list_of_saves_is_refused_and_nothing_is_stored(  # type: ignore[no-untyped-def]
         client, invite, session) -> None:
     path = _started(client, invite)

@@ -51,20 +51,39 @@ def raise_for_answer(session: Session, response: Response, question: Question,
     Changing the answer later does not withdraw it: the worker still needs to know.
     ``given_at`` is when the child gave the answer, if it waited on an offline tablet.
     """
-    if question.alert is None or not question.raises_alert(value):
-        return None
-    existing = session.scalar(select(Alert).where(
-        Alert.response_id == response.id, Alert.question_key == question.key,
-        Alert.source == AlertSource.ANSWER))
-    if existing is not None:
-        return existing
-    alert = _new_alert(child_id=response.child_id, response=response, question_key=question.key,
-                       source=AlertSource.ANSWER, summary=question.alert.summary)
-    alert.given_at = given_at
-    session.add(alert)
-    session.flush()
-    email_new_alert(session, alert)
-    return alert
+    return raise_for_answers(session, response, [(question, value, given_at)])[0]
+
+
+def raise_for_answers(session: Session, response: Response,
+                      given: list[tuple[Question, object, datetime | None]]) -> list[Alert | None]:
+    """:func:`raise_for_answer` for several answers to ``response`` at once (question, value,
+    when given), in order: one query for the alerts already raised, and only if an answer
+    meets its question's rule."""
+    raised: list[Alert | None] = [None] * len(given)
+    worrying = [(number, question, when) for number, (question, value, when) in enumerate(given)
+                if question.alert is not None and question.raises_alert(value)]
+    if not worrying:
+        return raised
+    existing = {alert.question_key: alert for alert in session.scalars(select(Alert).where(
+        Alert.response_id == response.id, Alert.source == AlertSource.ANSWER,
+        Alert.question_key.in_({question.key for _, question, _ in worrying})))}
+    new = []
+    for number, question, when in worrying:
+        alert = existing.get(question.key)
+        if alert is None:
+            assert question.alert is not None
+            alert = existing[question.key] = _new_alert(
+                child_id=response.child_id, response=response, question_key=question.key,
+                source=AlertSource.ANSWER, summary=question.alert.summary)
+            alert.given_at = when
+            session.add(alert)
+            new.append(alert)
+        raised[number] = alert
+    if new:
+        session.flush()
+        for alert in new:
+            email_new_alert(session, alert)
+    return raised
 
 
 def raise_talk_to_someone(session: Session, child: Child, response: Response | None) -> Alert:

@@ -7,6 +7,7 @@ after a dropped connection, a double tap) stores it once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, exists, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -119,54 +120,53 @@ def save_sequence(value: object) -> int | None:
     return value
 
 
-_UPSERTS: dict[str, Any] = {}
+_STATEMENTS: dict[tuple[str, str], Any] = {}
 
 
-def _upsert_answer(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (response, question) DO UPDATE, built once per dialect.
-
-    An upsert, so that two devices (or a retry racing the original) saving the same
-    question at once leave exactly one answer rather than failing. Built once so that
-    SQLAlchemy compiles it once: saving answers is the hottest path in the service.
-    """
-    statement = _UPSERTS.get(dialect)
+def _statement(name: str, dialect: str) -> Any:
+    """One of the statements that store answers, built once per dialect so that SQLAlchemy
+    compiles it once (saving answers is the hottest path in the service); executed with a
+    row of values per save, which SQLAlchemy sends as one multi-row INSERT."""
+    statement = _STATEMENTS.get((name, dialect))
     if statement is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        table = Answer.__table__
-        statement = insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["response_id", "question_key"],
-            set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
-                                                     "saved_at", "given_at")},
-            # The same save arriving twice changes nothing, and returns no row.
-            where=table.c.client_save_id.is_distinct_from(statement.excluded.client_save_id),
-        ).returning(table.c.id)
-        _UPSERTS[dialect] = statement
+        statement = _STATEMENTS[(name, dialect)] = _BUILDERS[name](
+            pg_insert if dialect == "postgresql" else sqlite_insert)
     return statement
 
 
-_NEWER: dict[str, Any] = {}
-
-
-def _claim_sequence(dialect: str) -> Any:
+def _claim_sequences(insert: Any) -> Any:
     """INSERT ... ON CONFLICT (response, question) DO UPDATE ... WHERE the stored sequence is
-    older, returning a row only when this save is the newest yet: one statement, so that
-    saves racing each other are ordered by the database."""
-    statement = _NEWER.get(dialect)
-    if statement is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        table = AnswerSequence.__table__
-        statement = insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["response_id", "question_key"],
-            set_={"seq": statement.excluded.seq, "session": statement.excluded.session},
-            # Newer on the same device; or from another device (the one the child is using
-            # now: a code works on one device at a time), whose clock need not agree.
-            where=(table.c.seq < statement.excluded.seq)
-            | table.c.session.is_distinct_from(statement.excluded.session),
-        ).returning(table.c.seq)
-        _NEWER[dialect] = statement
-    return statement
+    older, returning the questions for which the save is the newest yet: one statement, so
+    that saves racing each other (from another request, on PostgreSQL at the same moment)
+    are ordered by the database."""
+    table = AnswerSequence.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "question_key"],
+        set_={"seq": statement.excluded.seq, "session": statement.excluded.session},
+        # Newer on the same device; or from another device (the one the child is using
+        # now: a code works on one device at a time), whose clock need not agree.
+        where=(table.c.seq < statement.excluded.seq)
+        | table.c.session.is_distinct_from(statement.excluded.session),
+    ).returning(table.c.question_key)
+
+
+def _upsert_answers(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT (response, question) DO UPDATE, returning the questions whose
+    answer changed: an upsert, so that two devices (or a retry racing the original) saving
+    the same question at once leave exactly one answer rather than failing."""
+    table = Answer.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "question_key"],
+        set_={k: statement.excluded[k] for k in ("value", "declined", "client_save_id",
+                                                 "saved_at", "given_at")},
+        # The same save arriving twice changes nothing, and returns no row.
+        where=table.c.client_save_id.is_distinct_from(statement.excluded.client_save_id),
+    ).returning(table.c.question_key)
+
+
+_BUILDERS = {"claim": _claim_sequences, "upsert": _upsert_answers}
 
 
 def start_response(session: Session, catalogue: Catalogue, invitation: Invitation,
@@ -236,84 +236,184 @@ def given_values(answers: Mapping[str, Any]) -> dict[str, Any]:
     return {key: stored_value(row.value, row.declined) for key, row in answers.items()}
 
 
+@dataclass(frozen=True)
+class Save:
+    """One answer as a device sent it: ``value`` None (and not ``declined``) takes the answer
+    back; ``save_id`` makes it idempotent; ``seq`` (from :func:`save_sequence`) is the
+    device's order of its saves; ``waited_for`` (from :func:`waited`) how long it waited on
+    the tablet."""
+
+    key: str
+    value: Any = None
+    declined: bool = False
+    save_id: str | None = None
+    seq: int | None = None
+    waited_for: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A save that can be stored: its place in the request, its question, its value cleaned."""
+
+    index: int
+    save: Save
+    question: Question
+    #: The value to store (None when declined or taken back).
+    cleaned: Any
+    cleared: bool
+
+
+def _check(catalogue: Catalogue, response: Response, index: int, save: Save) -> _Checked:
+    question = definition_question(catalogue, response, save.key)
+    save_id = save.save_id
+    if save_id is not None and (not isinstance(save_id, str) or not _SAVE_ID.fullmatch(save_id)):
+        raise AnswerRejected("bad save id")
+    if save.declined and not question.rather_not_say:
+        raise AnswerRejected("this question cannot be declined")
+    value = save.value
+    if question.type == "free_text" and isinstance(value, str):
+        value = storable_text(value)
+    try:
+        cleared = not save.declined and value in (None, "", [])
+        cleaned = None if save.declined or cleared else question.clean_answer(value)
+    except ValueError as exc:
+        raise AnswerRejected(str(exc)) from exc
+    cleared = cleared or (not save.declined and cleaned == "")
+    return _Checked(index, save, question, None if cleared else cleaned, cleared)
+
+
+def record_answers(session: Session, catalogue: Catalogue, response: Response,
+                   saves: list[Save], *, device: int | None = None,
+                   before_write: Callable[[], None] | None = None,
+                   ) -> list[SaveResult | AnswerRejected]:
+    """Store the child's answers, in the order given (each replacing any earlier answer to
+    its question), and raise any alert; returns each save's result, or the
+    :class:`AnswerRejected` saying why the question cannot take it.
+
+    Every save is checked first (free text cleaned by :func:`storable_text`), and only then
+    is ``before_write`` (taking the write lock) called: the writes are a handful of
+    statements for the whole request, whatever its size. A save older (``seq``) than one
+    already stored for its question from the same session (``device``), or than a later one
+    in the same request, is not stored (its result says ``superseded``); saves without a
+    sequence (a page sent without its script) are stored as they come. A save stored before
+    (its ``save_id`` again: a retry, a double tap) changes nothing. The answer, and any alert
+    it raises, keep when the child gave it if the save waited on the tablet.
+    Raises :class:`ResponseClosed` once the response has been sent.
+    """
+    results: list[SaveResult | AnswerRejected | None] = [None] * len(saves)
+    checked: list[_Checked] = []
+    for index, save in enumerate(saves):
+        try:
+            checked.append(_check(catalogue, response, index, save))
+        except AnswerRejected as exc:
+            results[index] = exc
+    if not checked:
+        return [result for result in results if result is not None]
+    if before_write is not None:
+        before_write()
+    now = utcnow()
+    connection = session.connection()
+    dialect = connection.dialect.name
+    responses = Response.__table__
+    # Inside the write transaction (and, on PostgreSQL, holding the response's row until
+    # the end), that another device has not just sent the response.
+    if session.execute(select(responses.c.submitted_at).where(responses.c.id == response.id)
+                       .with_for_update()).scalar_one() is not None:
+        raise ResponseClosed("already sent")
+
+    # The request's own order first: per question, the newest save sent wins; one sent
+    # before it in the request was saved, then replaced; one older than a save before it
+    # in the request is superseded.
+    newest: dict[str, _Checked] = {}
+    superseded: set[int] = set()
+    for item in checked:
+        current = newest.get(item.save.key)
+        if (current is None or item.save.seq is None or current.save.seq is None
+                or item.save.seq > current.save.seq):
+            newest[item.save.key] = item
+        else:
+            superseded.add(item.index)
+    # Then against what is stored: a question whose newest save here is older than the one
+    # stored (a late retry) keeps the stored answer, and none of its saves here is stored.
+    ordered = [item for item in newest.values() if item.save.seq is not None]
+    if ordered:
+        claimed = set(connection.execute(_statement("claim", dialect), [
+            {"response_id": response.id, "question_key": item.save.key, "seq": item.save.seq,
+             "session": device} for item in ordered]).scalars())
+        for item in ordered:
+            if item.save.key not in claimed:
+                del newest[item.save.key]
+                superseded.update(other.index for other in checked
+                                  if other.save.key == item.save.key)
+
+    changed: set[str] = set()
+    answers = Answer.__table__
+    cleared = [key for key, item in newest.items() if item.cleared]
+    if cleared:  # the child took these answers back
+        changed.update(session.execute(delete(answers).where(
+            answers.c.response_id == response.id, answers.c.question_key.in_(cleared))
+            .returning(answers.c.question_key)).scalars())
+    given = [item for item in newest.values() if not item.cleared]
+    if given:
+        changed.update(connection.execute(_statement("upsert", dialect), [{
+            "response_id": response.id, "question_key": item.save.key,
+            "value": None if item.save.declined else store_value(item.cleaned),
+            "declined": item.save.declined,
+            # Without an id from the device, every save is a new one.
+            "client_save_id": item.save.save_id or uuid.uuid4().hex, "saved_at": now,
+            "given_at": given_at(now, item.save)} for item in given]).scalars())
+
+    place: str | None = None
+    stored_any = False
+    alerting: list[_Checked] = []
+    for item in checked:
+        if item.index in superseded:
+            results[item.index] = SaveResult(changed=False, saved_at=now, superseded=True)
+            continue
+        stored_any = True
+        winner = newest[item.save.key] is item
+        if winner and not item.cleared and item.save.key not in changed:
+            # The same save again (a retry or a double tap): nothing changed, and the
+            # child's place stays where it is, not a page back.
+            results[item.index] = SaveResult(changed=False, saved_at=now)
+            continue
+        place = item.save.key
+        if not item.save.declined and not item.cleared:
+            alerting.append(item)
+        results[item.index] = SaveResult(changed=not winner or item.save.key in changed,
+                                         saved_at=now)
+    raised = alerts.raise_for_answers(session, response, [
+        (item.question, item.cleaned, given_at(now, item.save)) for item in alerting])
+    for item, alert in zip(alerting, raised, strict=True):
+        if alert is not None:
+            results[item.index] = dataclasses.replace(results[item.index], alert=alert)
+    if stored_any:
+        values: dict[str, Any] = {"saved_at": now}
+        if place is not None:
+            values["resume_at"] = place
+        session.execute(update(responses).where(responses.c.id == response.id).values(values))
+    return [result for result in results if result is not None]
+
+
+def given_at(now: datetime, save: Save) -> datetime | None:
+    """When the child gave the answer, if the save waited on the tablet to say so."""
+    return now - save.waited_for if save.waited_for is not None else None
+
+
 def record_answer(session: Session, catalogue: Catalogue, response: Response, key: str,
                   value: Any, *, declined: bool = False, save_id: str | None = None,
                   seq: int | None = None, device: int | None = None,
                   waited_for: timedelta | None = None,
                   before_write: Callable[[], None] | None = None) -> SaveResult:
-    """Store the child's answer to ``key`` (replacing any earlier one), and raise any alert.
-
-    ``value`` None (and not declined) removes the answer: the child cleared it. The answer
-    is checked first (free text cleaned by :func:`storable_text`); ``before_write`` (taking
-    the write lock) runs just before writing. ``seq`` (from :func:`save_sequence`) is the
-    device's order of its saves: a save older than one already stored for the question is
-    not stored (the result says ``superseded``); ``device`` names the child's session that
-    sent it, and only saves of the same session are compared. Saves without a sequence (the
-    page sent without its script) are stored as they come. ``waited_for`` (from
-    :func:`waited`) is how long the save waited on the tablet: the answer, and any alert it
-    raises, keep when the child gave it.
-    Raises :class:`AnswerRejected` for an answer the question cannot take, and
-    :class:`ResponseClosed` once the response has been sent.
-    """
-    question = definition_question(catalogue, response, key)
-    if save_id is not None and (not isinstance(save_id, str) or not _SAVE_ID.fullmatch(save_id)):
-        raise AnswerRejected("bad save id")
-    if declined and not question.rather_not_say:
-        raise AnswerRejected("this question cannot be declined")
-    if question.type == "free_text" and isinstance(value, str):
-        value = storable_text(value)
-    try:
-        cleared = not declined and value in (None, "", [])
-        cleaned = None if declined or cleared else question.clean_answer(value)
-    except ValueError as exc:
-        raise AnswerRejected(str(exc)) from exc
-    cleared = cleared or (not declined and cleaned == "")
-    if before_write is not None:
-        before_write()
-    now = utcnow()
-    dialect = session.get_bind().dialect.name
-    if seq is not None and session.execute(_claim_sequence(dialect), {
-            "response_id": response.id, "question_key": key, "seq": seq,
-            "session": device}).first() is None:
-        # A newer save of this question is stored: this one arrived late. Nothing changes,
-        # not even the child's place (the request is rolled back if the response is sent).
-        if response.submitted_at is not None:
-            raise ResponseClosed("already sent")
-        return SaveResult(changed=False, saved_at=now, superseded=True)
-    # Two statements while holding the lock. The first also re-checks, inside the write
-    # transaction, that another device has not just sent the response.
-    responses, answers = Response.__table__, Answer.__table__
-    place: Any = key
-    if save_id is not None:
-        # A save already stored (a retry; a page's answers sent again by its script after the
-        # page itself saved them) leaves the child's place where it is, not a page back.
-        place = case((exists().where(answers.c.response_id == response.id,
-                                     answers.c.question_key == key,
-                                     answers.c.client_save_id == save_id),
-                      responses.c.resume_at), else_=key)
-    still_open = session.execute(
-        update(responses)
-        .where(responses.c.id == response.id, responses.c.submitted_at.is_(None))
-        .values(saved_at=now, resume_at=place)).rowcount
-    if not still_open:
-        raise ResponseClosed("already sent")
-    if cleared:  # the child took their answer back
-        gone = session.execute(delete(Answer.__table__).where(
-            Answer.__table__.c.response_id == response.id,
-            Answer.__table__.c.question_key == key)).rowcount
-        return SaveResult(changed=bool(gone), saved_at=now)
-    given_at = now - waited_for if waited_for is not None else None
-    stored = session.execute(_upsert_answer(dialect), {
-        "response_id": response.id, "question_key": key,
-        "value": None if declined else store_value(cleaned), "declined": declined,
-        # Without an id from the device, every save is a new one.
-        "client_save_id": save_id or uuid.uuid4().hex, "saved_at": now,
-        "given_at": given_at}).first()
-    if stored is None:  # the same save again (a retry or a double tap): nothing changed
-        return SaveResult(changed=False, saved_at=now)
-    alert = None if declined else alerts.raise_for_answer(session, response, question, cleaned,
-                                                          given_at=given_at)
-    return SaveResult(changed=True, alert=alert, saved_at=now)
+    """One answer on its own, as :func:`record_answers` stores it. Raises
+    :class:`AnswerRejected` for an answer the question cannot take, and
+    :class:`ResponseClosed` once the response has been sent."""
+    result, = record_answers(session, catalogue, response,
+                             [Save(key, value, declined, save_id, seq, waited_for)],
+                             device=device, before_write=before_write)
+    if isinstance(result, AnswerRejected):
+        raise result
+    return result
 
 
 def submit_response(session: Session, response: Response, helped_by: str | None) -> Response:

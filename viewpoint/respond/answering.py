@@ -158,7 +158,9 @@ def _save_page(response: Response, form: Any, respondent: Respondent) -> dict[st
     Aborts with a redirect to the start page if the response has been sent meanwhile.
     """
     snapshot = services.snapshot(db.session, response, respondent.digest)
+    saves: list[services.Save] = []
     problems: dict[str, str] = {}
+    refused = _("Please choose one of the answers, or skip this question.")
     for key in form.getlist("question"):
         question = snapshot.question(key)
         if question is None:
@@ -176,14 +178,19 @@ def _save_page(response: Response, form: Any, respondent: Respondent) -> dict[st
         try:
             # The page's script gives each answer the sequence it had when the page was
             # sent, so that an older autosave still on its way is not stored after it.
-            services.record_answer(db.session, catalogue(), response, key, value,
-                                   declined=declined, save_id=form.get(f"save-{key}") or None,
-                                   seq=services.save_sequence(form.get(f"seq-{key}")),
-                                   device=respondent.invitation.session_generation)
+            seq = services.save_sequence(form.get(f"seq-{key}"))
         except services.AnswerRejected:
-            problems[key] = _("Please choose one of the answers, or skip this question.")
-        except services.ResponseClosed:  # sent from another device meanwhile: say so
-            abort(redirect(url_for("respond.start", why="sent")))
+            problems[key] = refused
+            continue
+        saves.append(services.Save(key, value, declined, form.get(f"save-{key}") or None, seq))
+    try:
+        results = services.record_answers(db.session, catalogue(), response, saves,
+                                          device=respondent.invitation.session_generation)
+    except services.ResponseClosed:  # sent from another device meanwhile: say so
+        abort(redirect(url_for("respond.start", why="sent")))
+    for save, result in zip(saves, results, strict=True):
+        if isinstance(result, services.AnswerRejected):
+            problems[save.key] = refused
     return problems
 
 
@@ -225,7 +232,6 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
                        for save in batch)):
         return jsonify(status="invalid", message=f"expected 1 to {SAVES_PER_REQUEST} saves, "
                                                  "each with a question"), 400
-    results = []
     locked: list[bool] = []
 
     def lock_once() -> None:  # one write transaction for the whole batch
@@ -233,19 +239,23 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
             db.take_write_lock()
             locked.append(True)
 
-
+    saves = [saving(save) for save in batch]
     try:
-        for save in batch:
-            try:
-                result = save_one(respondent, response, save, lock_once)
-            except services.AnswerRejected as exc:
-                results.append({"save_id": save.get("save_id"), "status": "invalid",
-                                "message": str(exc)})
-                continue
-            results.append({"save_id": save.get("save_id"),
-                            "status": "superseded" if result.superseded else "saved"})
+        stored = iter(services.record_answers(
+            db.session, catalogue(), response,
+            [save for save in saves if isinstance(save, services.Save)],
+            device=respondent.invitation.session_generation, before_write=lock_once))
     except services.ResponseClosed:
         return jsonify(status="submitted"), 409
+    results = []
+    for sent, save in zip(batch, saves, strict=True):
+        result = next(stored) if isinstance(save, services.Save) else save
+        if isinstance(result, services.AnswerRejected):
+            results.append({"save_id": sent.get("save_id"), "status": "invalid",
+                            "message": str(result)})
+        else:
+            results.append({"save_id": sent.get("save_id"),
+                            "status": "superseded" if result.superseded else "saved"})
     # The page the child is on, when the page moved there by itself (see respond.js): they
     # carry on there next time, as after Next without the script (each save above put them
     # at its own question, which may be on the page before).
@@ -262,17 +272,30 @@ def save_answer(respondent: Respondent, response: Response):  # type: ignore[no-
 SAVES_PER_REQUEST = 100
 
 
+def saving(save: dict[str, Any]) -> services.Save | services.AnswerRejected:
+    """One save as the page's script sends it (``{"question", "value", "declined",
+    "save_id", "seq", "waited"}``), or why it cannot be stored."""
+    try:
+        seq = services.save_sequence(save.get("seq"))
+    except services.AnswerRejected as exc:
+        return exc
+    return services.Save(save["question"], save.get("value"), bool(save.get("declined")),
+                         save.get("save_id"), seq, services.waited(save.get("waited")))
+
+
 def save_one(respondent: Respondent, response: Response, save: dict[str, Any],
-             lock: Callable[[], None], device: int | None = None) -> services.SaveResult:
-    """One save from the page's script, made on the tablet's session ``device`` (this
-    request's, unless it is sent later: see ``offline.sync``). Raises ``AnswerRejected`` or
+             lock: Callable[[], None]) -> services.SaveResult:
+    """One save from the page's script on its own. Raises ``AnswerRejected`` or
     ``ResponseClosed``."""
-    return services.record_answer(
-        db.session, catalogue(), response, save["question"], save.get("value"),
-        declined=bool(save.get("declined")), save_id=save.get("save_id"),
-        seq=services.save_sequence(save.get("seq")),
-        device=respondent.invitation.session_generation if device is None else device,
-        waited_for=services.waited(save.get("waited")), before_write=lock)
+    one = saving(save)
+    if isinstance(one, services.AnswerRejected):
+        raise one
+    result, = services.record_answers(db.session, catalogue(), response, [one],
+                                      device=respondent.invitation.session_generation,
+                                      before_write=lock)
+    if isinstance(result, services.AnswerRejected):
+        raise result
+    return result
 
 
 # --- finishing ---

@@ -55,7 +55,7 @@ from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone
 from ..security import takes_json
 from . import flow
-from .answering import save_one
+from .answering import catalogue, saving
 from .anytime import language_page
 from .blueprint import bp
 from .helping import helpers_for
@@ -293,17 +293,19 @@ def sync():  # type: ignore[no-untyped-def]
     results = []
     if response.submitted_at is None:
         device = record.get("device") if isinstance(record.get("device"), int) else None
-        respondent = Respondent(response.invitation, response, None)
-        for save in record["saves"][:SAVES_MOST]:
-            if not isinstance(save, dict) or not isinstance(save.get("question"), str):
-                continue
-            save = {**save, "waited": _waited(now, save.get("given"))}
-            try:
-                save_one(respondent, response, save, lambda: None, device=device)
-            except services.AnswerRejected:
-                results.append(save.get("save_id"))
-            except services.ResponseClosed:
-                break
+        sent = [save for save in record["saves"][:SAVES_MOST]
+                if isinstance(save, dict) and isinstance(save.get("question"), str)]
+        saves = [saving({**save, "waited": _waited(now, save.get("given"))}) for save in sent]
+        try:
+            stored = iter(services.record_answers(
+                db.session, catalogue(), response,
+                [save for save in saves if isinstance(save, services.Save)], device=device))
+            for save, one in zip(sent, saves, strict=True):
+                if isinstance(next(stored) if isinstance(one, services.Save) else one,
+                              services.AnswerRejected):
+                    results.append(save.get("save_id"))
+        except services.ResponseClosed:
+            pass
     step = record["step"]
     if step == "talk":
         raise_talk_to_someone(db.session, response.invitation.review.plan.child, response)
