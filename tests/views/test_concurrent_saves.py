@@ -147,3 +147,59 @@ def test_panel_members_opening_a_newly_due_period_at_once_publish_it_once(
         assert all(start < date.today() for _kind, start in releases)
         db.session.remove()
     app.extensions["viewpoint.engine"].dispose()
+
+
+def test_send_tapped_twice_at_once_sends_and_counts_the_answers_once(
+        fresh_database: str, tmp_path: Path) -> None:
+    """Two taps on Send reach the server together (the tablet sends both with the same
+    cookie), for each of several children at once: each child's answers are sent and
+    counted once; one tap gets the thank-you page, the other either that too or the start
+    page saying the answers were sent; nothing fails."""
+    from viewpoint.models import DashboardEntry, Response
+
+    migrate(fresh_database)
+    app = create_app(make_config(fresh_database, tmp_path))
+    codes = []
+    with app.app_context():
+        with db.writing() as session:
+            for _ in range(TABLETS):
+                child = make_child(session, age=9)
+                codes.append(issue_invitation(session, app.extensions["viewpoint.questionnaires"],
+                                              child, offered_languages=("en",)).code)
+        db.session.remove()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    taps = []
+    for code in codes:
+        client, csrf, token = _sign_in(app, code)
+        assert client.post("/answers", headers={"X-CSRFToken": csrf}, json={
+            "token": token, "question": "safe_home", "save_id": uuid.uuid4().hex,
+            "value": "sad"}).status_code == 200
+        twin = app.test_client()
+        twin.set_cookie(cookie, client.get_cookie(cookie).value)
+        taps += [(client, csrf), (twin, csrf)]
+    barrier = threading.Barrier(len(taps))
+    replies: list[tuple[int, str, str]] = []
+
+    def tap(client, csrf: str) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        reply = client.post("/finish", data={"csrf_token": csrf, "helped_by": "nobody"})
+        replies.append((reply.status_code, reply.headers.get("Location", ""),
+                        reply.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=tap, args=one) for one in taps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = sorted((status, location) for status, location, _ in replies)
+    assert all(outcome in ((200, ""), (302, "/?why=sent")) for outcome in outcomes), outcomes
+    thanked = [text for status, _, text in replies if status == 200]
+    assert len(thanked) >= TABLETS
+    # Each thank-you page tells the child their worker will hear what they said.
+    assert all("Thank you! Your answers have been sent." in text for text in thanked)
+    with app.app_context():
+        sent = db.session.scalar(select(func.count()).select_from(Response)
+                                 .where(Response.submitted_at.is_not(None)))
+        counted = db.session.scalar(select(func.count()).select_from(DashboardEntry))
+    assert (sent, counted) == (TABLETS, TABLETS)
+    app.extensions["viewpoint.engine"].dispose()

@@ -416,15 +416,26 @@ def record_answer(session: Session, catalogue: Catalogue, response: Response, ke
     return result
 
 
+def is_helper(helped_by: str | None) -> bool:
+    """Whether ``helped_by`` is an answer to "who helped you" (or none given)."""
+    return helped_by in (None, "", *HelpedBy)
+
+
 def submit_response(session: Session, response: Response, helped_by: str | None) -> Response:
     """The child has finished: attach the response to the review for good; the code stops working.
 
     Sending twice is harmless: the second time changes nothing.
     Raises :class:`AnswerRejected` for an unknown "who helped" answer.
     """
-    if helped_by not in (None, "", *HelpedBy):
+    if not is_helper(helped_by):
         raise AnswerRejected("unknown helper")
     if response.submitted_at is not None:
+        return response
+    # Two taps on Send at once run side by side on PostgreSQL: the second waits here for
+    # the first, and finds the answers sent.
+    if session.scalar(select(Response.submitted_at).where(Response.id == response.id)
+                      .with_for_update()) is not None:
+        session.refresh(response)
         return response
     response.helped_by = HelpedBy(helped_by) if helped_by else None
     response.submitted_at = utcnow()

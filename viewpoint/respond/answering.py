@@ -27,7 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import db, locks_late
-from ..models import AlertSource, Response
+from ..models import Alert, AlertSource, Response
 from ..operations import answers as services
 from ..operations.alerts import alerts_for_response, who_is_told, worker_first_name
 from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
@@ -38,7 +38,14 @@ from . import flow
 from .blueprint import bp
 from .helping import helpers_for
 from .rendering import can_hear, question_html
-from .session import Respondent, clear_tablet, with_respondent, with_response, with_response_json
+from .session import (
+    Respondent,
+    clear_tablet,
+    why_signed_out,
+    with_respondent,
+    with_response,
+    with_response_json,
+)
 
 
 def catalogue() -> Catalogue:
@@ -301,34 +308,59 @@ def save_one(respondent: Respondent, response: Response, save: dict[str, Any],
 # --- finishing ---
 
 @bp.route("/finish", methods=["GET", "POST"])
+@locks_late
 @with_response
 def finish(respondent: Respondent, response: Response):  # type: ignore[no-untyped-def]
     """The questions the child skipped, who helped them, and sending; then thank you, and
-    the tablet is cleared for the next person."""
+    the tablet is cleared for the next person.
+
+    Sending holds the write lock only while the response is submitted and counted: the
+    thank-you page is made before it, from the alerts already raised (an answer's alert is
+    raised when the answer is saved), and made again in the rare case that one more was
+    raised meanwhile.
+    """
     if request.method == "GET":
         _snapshot, answers, pages = _progress(response, respondent.digest)
         shown = [q for p in pages for q in p.questions]
         skipped = [q for q in shown if q["key"] not in answers]
         return render_template("respond/finish.html", respondent=respondent, skipped=skipped,
                                last=pages[-1] if pages else None, shown=shown)
-    try:
-        services.submit_response(db.session, response, request.form.get("helped_by") or None)
-    except services.AnswerRejected:
+    helped_by = request.form.get("helped_by") or None
+    if not services.is_helper(helped_by):
         abort(400)
-    raised = alerts_for_response(db.session, response)
     worker, manager = who_is_told(db.session, respondent.child)
     helpers = helpers_for(respondent)
     snapshot = services.snapshot(db.session, response, respondent.digest)
-    # Asking for someone to talk with them (the button, or "yes" to a question asking it)
-    # is told back as that; any other alert as keeping them safe.
-    asked = [a for a in raised if a.source is AlertSource.TALK_TO_SOMEONE
-             or (a.question_key and snapshot.is_talk_request(a.question_key))]
+
+    def thanks(raised: list[Alert]) -> str:
+        # Asking for someone to talk with them (the button, or "yes" to a question asking
+        # it) is told back as that; any other alert as keeping them safe.
+        asked = [a for a in raised if a.source is AlertSource.TALK_TO_SOMEONE
+                 or (a.question_key and snapshot.is_talk_request(a.question_key))]
+        return render_template(
+            "respond/thanks.html", worker=worker, review=response.review, helpers=helpers,
+            alerts=[a for a in raised if a not in asked], asked_to_talk=bool(asked),
+            manager=manager)
+
+    raised = alerts_for_response(db.session, response)
+    generation = respondent.invitation.session_generation
     clear_tablet()
-    page = make_response(render_template(
-        "respond/thanks.html", worker=worker, review=response.review, helpers=helpers,
-        alerts=[a for a in raised if a not in asked], asked_to_talk=bool(asked),
-        manager=manager))
+    page = thanks(raised)
+    db.take_write_lock()
+    # What was read before the lock may have changed: the code typed on another device,
+    # the answers sent (a double tap on Send), the code cancelled. The tablet is then
+    # sent to the start page told why, as it would have been a moment later.
+    db.session.refresh(respondent.invitation)
+    db.session.refresh(response)
+    why = why_signed_out(respondent.invitation, generation)
+    if why is not None:
+        return redirect(url_for("respond.start", why=why))
+    services.submit_response(db.session, response, helped_by)
+    now_raised = alerts_for_response(db.session, response)
+    if [a.id for a in now_raised] != [a.id for a in raised]:
+        page = thanks(now_raised)
+    answer = make_response(page)
     # Not "storage": that would destroy answers still waiting on this tablet for another
     # child (sealed, unreadable here); the page's script clears this tab's own storage.
-    page.headers["Clear-Site-Data"] = '"cache"'
-    return page
+    answer.headers["Clear-Site-Data"] = '"cache"'
+    return answer

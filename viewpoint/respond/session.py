@@ -141,14 +141,9 @@ def load_respondent() -> Respondent:
                    QuestionnaireVersion.id == Response.questionnaire_version_id)
         .where(Invitation.id == data.get("invitation"))).first()
     invitation, response, digest = found if found is not None else (None, None, None)
-    if invitation is not None and invitation.state is InvitationState.SUBMITTED:
-        _sign_out("sent")
-    if invitation is not None and invitation.session_generation != data.get("generation") \
-            and invitation.session_ended_why == "elsewhere" and invitation.is_usable():
-        _sign_out("elsewhere")  # the code was typed on another device since
-    if (invitation is None or invitation.session_generation != data.get("generation")
-            or not invitation.is_usable()):
-        _sign_out("closed")
+    why = why_signed_out(invitation, data.get("generation"))
+    if why is not None:
+        _sign_out(why)
     now = int(time.time())
     if now - data.get("seen", 0) >= SEEN_EVERY_SECONDS:
         data["seen"] = now
@@ -156,6 +151,20 @@ def load_respondent() -> Respondent:
     # The invitation as it is now, in case the worker changed its language since.
     g.invitation_language = invitation.language
     return Respondent(invitation, response, digest)
+
+
+def why_signed_out(invitation: Invitation | None, generation: object) -> str | None:
+    """Why a child signed in on this tablet in session ``generation`` of ``invitation`` is
+    no longer (as :class:`SignedOut` says it), or None if they still are."""
+    if invitation is not None and invitation.state is InvitationState.SUBMITTED:
+        return "sent"
+    if invitation is not None and invitation.session_generation != generation \
+            and invitation.session_ended_why == "elsewhere" and invitation.is_usable():
+        return "elsewhere"  # the code was typed on another device since
+    if (invitation is None or invitation.session_generation != generation
+            or not invitation.is_usable()):
+        return "closed"
+    return None
 
 
 def _is_signed_in() -> bool:
