@@ -28,6 +28,7 @@ from sqlalchemy import text
 from viewpoint import create_app
 from viewpoint.auth.permissions import require_sign_in
 from viewpoint.extensions import IMMEDIATE, csrf, db
+from viewpoint.security import takes_json
 
 FLOOR_TABLE = "bench_floor"
 
@@ -43,6 +44,7 @@ _engine.dispose()
 
 
 @csrf.exempt
+@takes_json  # sent a small JSON body, as an autosave is
 def bench_floor():  # type: ignore[no-untyped-def]
     """One durable insert, and nothing else the app does.
 
