@@ -6,6 +6,7 @@ client, one code), never global, so that nobody can lock everyone else out.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -59,3 +60,31 @@ def seconds_left(window: timedelta, now: datetime | None = None) -> int:
     """Seconds until the current window ends (to tell people when to try again)."""
     now = now or utcnow()
     return int((_window_start(now, window) + window - now).total_seconds()) + 1
+
+
+# --- a pace: one try every so often ---
+#
+# A fixed window lets two tries through a moment apart, one at the end of a window and one
+# at the start of the next. A pace counts from the last try itself: its key keeps one row,
+# whose ``window_start`` is the moment of the last try.
+
+
+def mark(session: Session, key: str, now: datetime | None = None) -> None:
+    """Note a try for ``key`` now (replacing the one noted before)."""
+    now = now or utcnow()
+    session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == key))
+    session.add(RateLimitBucket(key=key, window_start=now, count=1))
+    session.flush()
+
+
+def wait_left(session: Session, key: str, pace: timedelta, now: datetime | None = None) -> int:
+    """Whole seconds (rounded up) until ``pace`` has passed since the last try noted for
+    ``key``; 0 when it has, or when none was noted."""
+    now = now or utcnow()
+    last = session.scalar(select(RateLimitBucket.window_start)
+                          .where(RateLimitBucket.key == key)
+                          .order_by(RateLimitBucket.window_start.desc()).limit(1))
+    if last is None:
+        return 0
+    left = (last + pace - now).total_seconds()
+    return max(0, math.ceil(left))

@@ -141,12 +141,16 @@ def test_a_shared_address_is_slowed_after_wrong_codes_never_shut_out(client, inv
     waiting = enter(app.test_client(), issued.code, address=home)
     assert waiting.status_code == 429
     assert re.search(r"Please wait \d seconds?, then try again", waiting.get_data(as_text=True))
-    # Hammering for a few seconds: at most one guess is checked per wait.
-    checked, started = 0, time.monotonic()
+    # Hammering for a few seconds: one guess is checked per wait, never two closer together.
+    checked: list[tuple[float, float]] = []
+    started = time.monotonic()
     while time.monotonic() - started < 4.5:
+        sent = time.monotonic()
         if enter(client, "BBB-BBB-BBB", address=home).status_code == 400:
-            checked += 1
-    assert 1 <= checked <= 3
+            checked.append((sent, time.monotonic()))
+    assert 1 <= len(checked) <= 3
+    assert all(later_done - sent >= 2 for (sent, _), (_, later_done)
+               in zip(checked, checked[1:], strict=False))
     time.sleep(2.1)
     assert enter(app.test_client(), issued.code, address=home).status_code == 302
 

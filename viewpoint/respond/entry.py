@@ -107,15 +107,17 @@ def _enter_code(form: CodeForm) -> tuple[str | None, int]:
     # child with the right code waits seconds while guessing stays hopeless (a code is one of
     # 32^9; two tries a minute would take millions of years to find one).
     if throttle.is_limited(db.session, client_key, config["CODE_FAILURES_PER_CLIENT"],
-                           failure_window) and throttle.count(db.session, pace_key, pace):
-        return _code_message("slow_down", seconds=throttle.seconds_left(pace)), 429
+                           failure_window):
+        wait = throttle.wait_left(db.session, pace_key, pace)
+        if wait:
+            return _code_message("slow_down", seconds=wait), 429
     typed = (form.code.data or "") if form.validate_on_submit() else ""
     invitation = find_invitation(db.session, typed) if looks_like_a_code(typed) else None
     problem = _why_code_fails(invitation)
     if problem is not None:
         # Counted even though the answer is an error page.
         throttle.hit(db.session, client_key, failure_window)
-        throttle.hit(db.session, pace_key, pace)
+        throttle.mark(db.session, pace_key)
         db.keep_on_error()
         return _code_message(problem), 400 if problem == "wrong" else 410
     assert invitation is not None
