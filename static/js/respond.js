@@ -475,15 +475,16 @@
   }
 
   // Finishing, stopping or asking to talk with no connection: sealed and kept; the page
-  // that says so is the tablet's copy.
-  function leaveOffline(step, extra) {
+  // that says so is the tablet's copy (asked for as one when the tablet is online, or the
+  // server would answer instead, once the service worker has sent the sealed record).
+  function leaveOffline(step, extra, online) {
     return beforeLeave().then(function (saves) {
       if (!saves.length && pack) { saves = readSlot("viewpoint-pending:" + pack.token, []); }
       return sealForServer(step, step === "talk" ? [] : saves, extra);
     }).then(function () {
       if (step !== "talk") { return dropWaiting(); }
     }).then(function () {
-      window.location.assign("/offline/done/" + step);
+      window.location.assign("/offline/done/" + step + (online ? "?kept=1" : ""));
     });
   }
   // The answers sealed with the child's code are now in the sealed record: removed.
@@ -509,9 +510,45 @@
   }
   offlineForm("form.stop-form", "stop");
   offlineForm("form.talk-form", "talk");
-  offlineForm("form[data-finish-form]", "finish", function (finishing) {
+  function whoHelped(finishing) {
     var helped = finishing.querySelector('input[name="helped_by"]:checked');
     return { helped_by: helped ? helped.value : null };
+  }
+  offlineForm("form[data-finish-form]", "finish", whoHelped);
+
+  // Sending online with answers still waiting on this tablet (their save failed on the way
+  // here, and the last page has no answers of its own to carry them): they are sent first,
+  // and the answers go only once the server has them. If it cannot take them now, they are
+  // sealed with the sending, as offline, and the tablet sends them all as soon as it can:
+  // the answers are never sent without them.
+  document.querySelectorAll("form[data-finish-form]").forEach(function (finishing) {
+    finishing.addEventListener("submit", function (event) {
+      if (event.defaultPrevented || offlineNow() || !pack) { return; }
+      var slot = STORE + ":" + pack.token;
+      var waitingSaves = readSlot(slot, []);
+      if (!waitingSaves.length) { return; }
+      event.preventDefault();
+      var send = finishing.querySelector("button[type=submit]");
+      if (send) { send.disabled = true; }
+      fetch("/answers", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": pack.csrf },
+        body: JSON.stringify({ token: pack.token, saves: waitingSaves.map(function (item) {
+          var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
+          return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
+        }) })
+      }).then(function (reply) {
+        if (!reply.ok) { throw new Error("not saved"); }
+        // Stored (or refused for good, as the page would have shown): nothing waits now.
+        window.sessionStorage.removeItem(slot);
+        return dropWaiting().then(function () { finishing.submit(); });
+      }).catch(function () {
+        if (send) { send.disabled = false; }
+        if (!copiesServed()) { show(connection, messages.hold); return; }
+        leaveOffline("finish", whoHelped(finishing), true).catch(function () { show(connection, messages.hold); });
+      });
+    });
   });
 
   // The language page offline: only the languages this tablet has the pages for.

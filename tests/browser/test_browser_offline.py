@@ -640,3 +640,76 @@ def test_online_a_language_just_chosen_is_never_mixed_with_the_old_ones_copies(
         next_offline(page)
         expect(page.locator("html")).to_have_attribute("lang", "ar")
         assert page.locator("form[data-offline-copy]").count() == 0, "the server's own page"
+
+
+class FailsSaves:
+    """The server has a problem saving answers (``POST /answers`` answers 503) while
+    ``failing`` is set; everything else works."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.failing = False
+        self.refused = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.failing and (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == (
+                "POST", "/answers"):
+            self.refused += 1
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"try again later"]
+        return self.app(environ, start_response)
+
+
+def _to_the_end_with_a_save_failing(page: Any, served: Switchable, failing: FailsSaves) -> str:
+    """Online, on the last page of questions: the child answers while the server cannot
+    save, and goes on to the last page; returns the question answered."""
+    last = page.evaluate("JSON.parse(sessionStorage.getItem('viewpoint-pack')).pages.at(-1)")
+    page.goto(served.url + last["url"])
+    key = current_key(page)
+    failing.failing = True
+    fieldset = page.locator(f'fieldset[data-question="{key}"]')
+    if fieldset.get_attribute("data-type") == "free_text":
+        page.locator(f"#q-{key}").fill("said at the very end")
+        page.locator(f"#q-{key}").dispatch_event("input")
+    else:
+        choose(page, key, fieldset.locator(f'input[name="q-{key}"]').first.get_attribute("value"))
+    next_offline(page)
+    expect(page).to_have_url(served.url + "/finish")
+    assert failing.refused >= 1, "the save was never tried"
+    return key
+
+
+@pytest.mark.parametrize("server_back", [True, False], ids=["save-works-at-send",
+                                                            "save-still-failing-at-send"])
+def test_send_online_never_goes_without_an_answer_whose_save_failed(
+        live_server: LiveServer, browsing: Browsing, server_back: bool) -> None:
+    invited = live_server.invite("Noor", 9)
+    failing = FailsSaves(live_server.app)
+    with switchable(live_server, failing) as served:
+        context, page = started_on_a_tablet(browsing, served, invited.code, TABLET)
+        first = current_key(page)
+        choose(page, first, "happy")
+        wait_saved(page, first)
+        kept_for_offline(page)
+        last = _to_the_end_with_a_save_failing(page, served, failing)
+        assert last not in answers_in_database(live_server, invited)
+        failing.failing = not server_back
+        page.locator('label[for="helped-nobody"]').click()
+        page.get_by_role("button", name="Send my answers").click()
+        if server_back:
+            # Sent first, then the answers: the server's own thank-you page.
+            expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Thank you! Your answers have been sent.")
+        else:
+            # Kept with the sending, sealed, and sent by the tablet as soon as it can.
+            expect(page.get_by_role("heading", level=1)).to_have_text(KEPT_TITLE)
+            expect(page.locator("[data-sent-note]")).to_have_text(ALL_SENT, timeout=20_000)
+        stored = answers_in_database(live_server, invited)
+        assert last in stored and len(stored[last]) == 1, stored
+        assert stored[first] == ["happy"]
+        with live_server.database() as session:
+            response = session.scalar(select(Response).where(
+                Response.child_id == invited.child_id))
+            assert response.submitted_at is not None
+            assert response.helped_by.value == "nobody"
+        context.close()
