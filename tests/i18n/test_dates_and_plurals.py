@@ -120,7 +120,7 @@ def test_the_invite_command_prints_british_dates(app, session) -> None:  # type:
 def test_a_child_told_to_wait_reads_second_or_seconds(app, client, monkeypatch, seconds: int,  # type: ignore[no-untyped-def]
                                                       words: str) -> None:
     monkeypatch.setitem(app.config, "CODE_FAILURES_PER_CLIENT", 1)
-    monkeypatch.setattr(throttle, "seconds_left", lambda window, now=None: seconds)
+    monkeypatch.setattr(throttle, "wait_left", lambda session, key, pace, now=None: seconds)
     address = {"REMOTE_ADDR": f"192.0.2.{seconds % 250}"}
     start = client.get("/", environ_base=address).get_data(as_text=True)
     wrong = {"code": "AAA-AAA-AAA", "csrf_token": _token(start)}
