@@ -219,9 +219,11 @@ def test_the_autosave_keeps_the_childs_place_when_the_page_moved_by_itself(  # t
     html = client.get("/questions/safe_home").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     later = pack["pages"][2]["key"]
-    # Each save puts the child at its question; "at" (the page shown) comes after it.
+    # Each save puts the child at its question; "at" (the page shown) comes after it, also
+    # when the child is where they were already (they went back, changed an answer, and
+    # the page moved on again before the change was sent).
     steps = (("not_a_question", "sad", "safe_home"), (later, "okay", later),
-             (5, "happy", "safe_home"))
+             (later, "sad", later), (5, "happy", "safe_home"))
     for n, (at, value, kept) in enumerate(steps, 1):
         saved = client.post("/answers", json={"token": pack["token"], "at": at, "saves": [
             {"question": "safe_home", "value": value, "save_id": f"p-{n}", "seq": n * SECOND}]},

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..models import (
     Alert,
@@ -453,6 +454,9 @@ def keep_place(response: Response, key: str) -> None:
     """The child moved on to the page that starts with question ``key``: they carry on there
     next time, on this tablet or another."""
     response.resume_at = key
+    # Written even if it equals the place loaded with the response: the saves of this
+    # request may have moved it in the database since (record_answers writes it directly).
+    flag_modified(response, "resume_at")
 
 
 def end_session(invitation: Invitation) -> None:
