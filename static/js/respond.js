@@ -618,6 +618,8 @@
   function store(queue) { write(KEPT_AS, queue); }
 
   var queue = read(KEPT_AS);
+  // Saves this page has had stored (by save id): never queued again from an older copy.
+  var stored = {};
   // Answers kept by an earlier version of this page, under one key for every child: this
   // child's are taken over; the others' are left for their own child's page.
   var shared = read(STORE);
@@ -850,6 +852,7 @@
   }
 
   function done(item, message) {
+    stored[item.save_id] = true;
     queue = queue.filter(function (other) { return other.save_id !== item.save_id; });
     store(queue);
     unseal(item);
@@ -1017,6 +1020,8 @@
     var added = false;
     found.forEach(function (item) {
       if (item.token !== token) { return; }
+      // Sent by this page while the tablet's copy was being read: only the copy is left.
+      if (stored[item.save_id]) { unseal(item); return; }
       var mine = queue.filter(function (other) { return other.question === item.question; })[0];
       if (mine && (mine.save_id === item.save_id || (mine.seq || 0) >= (item.seq || 0))) {
         if (mine.save_id !== item.save_id) { unseal(item); }
