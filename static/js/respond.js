@@ -412,6 +412,14 @@
     }).catch(function () { /* nothing kept */ });
   }
 
+  // A waiting answer as the autosave sends it, with how long it waited here, by this
+  // tablet's own clock (right even if the clock is set wrong): an answer given offline
+  // keeps when it was given.
+  function asSent(item) {
+    var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
+    return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
+  }
+
   // Seal what was done offline (every answer still waiting, and the step) with the key only
   // the server and this tab know; keep it in the outbox; forget the key with the tab.
   function sealForServer(step, saves, extra) {
@@ -534,10 +542,7 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": pack.csrf },
-        body: JSON.stringify({ token: pack.token, saves: waitingSaves.map(function (item) {
-          var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
-          return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
-        }) })
+        body: JSON.stringify({ token: pack.token, saves: waitingSaves.map(asSent) })
       }).then(function (reply) {
         if (!reply.ok) { throw new Error("not saved"); }
         // Stored (or refused for good, as the page would have shown): nothing waits now.
@@ -773,12 +778,7 @@
     // Where the child is, once per page moved to by the page itself.
     var at = copy && !placeSent ? here : undefined;
     placeSent = true;
-    var body = JSON.stringify({ token: token, at: at, saves: items.map(function (item) {
-      // How long it waited here, by this tablet's own clock (right even if the clock is set
-      // wrong): an answer given offline keeps when it was given.
-      var waited = item.given ? Math.max(0, Date.now() - item.given) : undefined;
-      return { question: item.question, value: item.value, declined: item.declined, save_id: item.save_id, seq: item.seq, waited: waited };
-    }) });
+    var body = JSON.stringify({ token: token, at: at, saves: items.map(asSent) });
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",

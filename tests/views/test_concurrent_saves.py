@@ -35,17 +35,23 @@ def _sign_in(app, code: str):  # type: ignore[no-untyped-def]
     return client, CSRF.search(html).group(1), re.search(r'data-token="([^"]+)"', html).group(1)
 
 
-def test_concurrent_saves_all_land_exactly_once(fresh_database: str, tmp_path: Path) -> None:
-    migrate(fresh_database)
-    app = create_app(make_config(fresh_database, tmp_path))
+def _children_with_codes(database: str, tmp_path: Path, age: int):  # type: ignore[no-untyped-def]
+    """The app on a freshly migrated ``database``, and a code for each of TABLETS children."""
+    migrate(database)
+    app = create_app(make_config(database, tmp_path))
     codes = []
     with app.app_context():
         with db.writing() as session:
             for _ in range(TABLETS):
-                child = make_child(session, age=6)
+                child = make_child(session, age=age)
                 codes.append(issue_invitation(session, app.extensions["viewpoint.questionnaires"],
                                               child, offered_languages=("en",)).code)
         db.session.remove()
+    return app, codes
+
+
+def test_concurrent_saves_all_land_exactly_once(fresh_database: str, tmp_path: Path) -> None:
+    app, codes = _children_with_codes(fresh_database, tmp_path, age=6)
     # One tablet per code: a code typed on a second device closes it on the first
     # (tests/views/test_respond.py).
     tablets = [_sign_in(app, code) for code in codes]
@@ -157,16 +163,7 @@ def test_send_tapped_twice_at_once_sends_and_counts_the_answers_once(
     page saying the answers were sent; nothing fails."""
     from viewpoint.models import DashboardEntry, Response
 
-    migrate(fresh_database)
-    app = create_app(make_config(fresh_database, tmp_path))
-    codes = []
-    with app.app_context():
-        with db.writing() as session:
-            for _ in range(TABLETS):
-                child = make_child(session, age=9)
-                codes.append(issue_invitation(session, app.extensions["viewpoint.questionnaires"],
-                                              child, offered_languages=("en",)).code)
-        db.session.remove()
+    app, codes = _children_with_codes(fresh_database, tmp_path, age=9)
     cookie = app.config["SESSION_COOKIE_NAME"]
     taps = []
     for code in codes:
