@@ -120,6 +120,7 @@ def register_page_helpers(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .casework import bp as casework_bp
     from .dashboards import bp as dashboards_bp
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "alert.closed": _l("Closed an alert"),
     "audit.viewed": _l("Looked at who has seen the record"),
     "import.applied": _l("Imported from the case-management system"),
+    "api.call": _l("A connected system called the API"),
+    "service_account.created": _l("Created a token for a connected system"),
+    "service_account.revoked": _l("Withdrew a connected system's token"),
     "dashboards.no_views_list": _l("Listed the team's children with no views gathered lately"),
 }
 
@@ -59,6 +62,8 @@ def record(action: str, *, child_id: int | None = None, subject: Any = None,
         actor = current_user._get_current_object()
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
+        # A call through the API is made by a system, not a person: the token's account.
+        service_account_id=g.get("api_account_id") if has_request_context() else None,
         action=action,
         child_id=child_id,
         subject_type=subject.__tablename__ if subject is not None else None,

@@ -19,7 +19,9 @@ import pytest
 from tests.support import make_config
 from viewpoint import create_app
 from viewpoint.casework.pdf import MARK, Face, Showable, find_fonts, response_pdf
-from viewpoint.casework.reading import (
+from viewpoint.models import AlertSource, Answer, HelpedBy, PlanKind
+from viewpoint.questionnaires.snapshot import render
+from viewpoint.records.reading import (
     AlertNote,
     AnswerState,
     Change,
@@ -31,8 +33,6 @@ from viewpoint.casework.reading import (
     ShownAnswer,
     show_answer,
 )
-from viewpoint.models import AlertSource, Answer, HelpedBy, PlanKind
-from viewpoint.questionnaires.snapshot import render
 
 FOOTER = "Confidential: contains personal information about a child"
 POLISH = "Chcę mieszkać z bratem, bo on jest dla mnie ważny."

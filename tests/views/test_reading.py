@@ -14,12 +14,6 @@ from sqlalchemy import func, select
 
 from tests.factories import make_child, make_team, make_user
 from tests.staff import post, sign_in
-from viewpoint.casework.reading import (
-    AnswerState,
-    Change,
-    IndicatorState,
-    read_response,
-)
 from viewpoint.models import (
     AuditEvent,
     Child,
@@ -32,6 +26,12 @@ from viewpoint.models import (
 from viewpoint.operations import answers as services
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.questionnaires.snapshot import digest, render
+from viewpoint.records.reading import (
+    AnswerState,
+    Change,
+    IndicatorState,
+    read_response,
+)
 
 #: A few of the care questionnaire's words as a Polish child would see them.
 POLISH = {

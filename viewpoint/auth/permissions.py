@@ -30,8 +30,9 @@ from ..models import Alert, Child, Invitation, Plan, Response, Review, Role, Use
 PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language",
                               # the second step of signing in: no session exists yet
                               "auth.second_factor_code"})
-#: Blueprints with their own way in (the child's access code), never a staff sign-in.
-PUBLIC_BLUEPRINTS = frozenset({"respond"})
+#: Blueprints with their own way in, never a staff sign-in: the child's access code, and a
+#: service account's token for the API (``api/access.py``; a staff cookie opens nothing there).
+PUBLIC_BLUEPRINTS = frozenset({"respond", "api"})
 
 #: What someone with a temporary password may do before choosing their own.
 _WHILE_CHANGING = frozenset({"auth.change_password", "auth.signout"})

@@ -19,7 +19,16 @@ from ..auth.permissions import (
 )
 from ..extensions import db
 from ..i18n import language_label
-from ..models import EthnicityGroup, Gender, PlacementType, Plan, PlanKind, Role, User
+from ..models import (
+    EthnicityGroup,
+    Gender,
+    PlacementType,
+    Plan,
+    PlanKind,
+    Role,
+    ServiceAccount,
+    User,
+)
 from ..operations import children
 from . import bp, services
 from .forms import ChildForm, PlanForm, ReviewForm, options
@@ -217,5 +226,9 @@ def child_audit(child_id: int):  # type: ignore[no-untyped-def]
     actor_ids = {event.actor_id for event in events if event.actor_id is not None}
     actors = {user.id: user for user in db.session.scalars(
         select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    system_ids = {event.service_account_id for event in events
+                  if event.service_account_id is not None}
+    systems = {account.id: account for account in db.session.scalars(
+        select(ServiceAccount).where(ServiceAccount.id.in_(system_ids)))} if system_ids else {}
     return render_template("casework/child_audit.html", child=record, events=events,
-                           actors=actors)
+                           actors=actors, systems=systems)

@@ -43,7 +43,14 @@ from fpdf.fonts import FontFace
 
 from ..i18n import font_for
 from ..models import AlertSource, Feedback
-from .reading import AlertNote, AnswerState, Change, QuestionReading, ResponseReading, ShownAnswer
+from ..records.reading import (
+    AlertNote,
+    AnswerState,
+    Change,
+    QuestionReading,
+    ResponseReading,
+    ShownAnswer,
+)
 
 FOOTER = _l("Confidential: contains personal information about a child")
 

@@ -42,10 +42,10 @@ from ..operations.feedback import (
     write_feedback,
 )
 from ..questionnaires import Catalogue
+from ..records.reading import AnswerState, Change, read_response
 from . import bp
 from .forms import ConfirmForm
 from .pdf import response_pdf
-from .reading import AnswerState, Change, read_response
 
 
 def _feedback_length(_form: FlaskForm, field: TextAreaField) -> None:

@@ -27,6 +27,7 @@ from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, AnswerSequence, HelpedBy, Response, store_value, stored_value
+from .service import ServiceAccount
 from .staff import RecoveryCode, Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
@@ -37,7 +38,7 @@ __all__ = [
     "PublishedCoverage", "PublishedIndicator", "Release",
     "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
     "QuestionnaireVersion", "RateLimitBucket", "RecoveryCode", "Response", "Review",
-    "ReviewCoverage", "Role",
+    "ReviewCoverage", "Role", "ServiceAccount",
     "StaffSession", "Team", "User",
     "normalise_email",
     "store_value",

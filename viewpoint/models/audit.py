@@ -23,6 +23,8 @@ class AuditEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The member of staff who did it; empty for a child or the system.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    #: The system that did it through the API (a service account); empty for people.
+    service_account_id: Mapped[int | None] = mapped_column(ForeignKey("service_account.id"))
     #: What happened, as a dotted name ("response.viewed", "signin.failed").
     action: Mapped[str] = mapped_column(String(64), index=True)
     #: The child concerned, if any. Not a foreign key: the log outlives deleted records.

@@ -152,6 +152,9 @@ class Plan(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The plan's id in the council's case-management system, if it was sent one (the API
+    #: finds the plan again by it).
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     #: Whose plan this is.
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
     #: Child in need, child protection, care plan or pathway plan.
@@ -182,6 +185,8 @@ class Review(Base):
     __table_args__ = (Index("ix_review_plan_due", "plan_id", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The review's id in the council's case-management system, if it was sent one.
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     #: The plan under review.
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
     #: The date the review must be held by.
