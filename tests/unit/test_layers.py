@@ -19,8 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
-SCREENS = ("respond", "casework", "dashboards", "admin")
-BELOW = ("operations", "questionnaires", "models", "auth")
+SCREENS = ("respond", "casework", "dashboards", "admin", "api")
+BELOW = ("operations", "questionnaires", "models", "auth", "records")
 
 
 def _contracts() -> list[dict]:  # type: ignore[type-arg]
@@ -82,8 +82,10 @@ def _stub_package(root: Path, imports: dict[str, str]) -> Path:
     {"respond.things": "questionnaires.things", "questionnaires.things": "admin.things"},
     {"models.things": "operations.things"},  # a model reaching up into the operations
     {"operations.things": "dashboards.things"},  # an operation reaching up into a screen
+    {"api.things": "casework.things"},  # the systems' way in borrowing the workers' screen
+    {"records.things": "api.things"},  # what two screens read, reaching up into one
 ], ids=["screen-to-screen", "chain-through-operations", "chain-through-questionnaires",
-        "model-to-operation", "operation-to-screen"])
+        "model-to-operation", "operation-to-screen", "api-to-casework", "records-to-api"])
 def test_the_contracts_catch_a_broken_layer(tmp_path: Path, imports: dict[str, str]) -> None:
     config = _stub_package(tmp_path, imports)
     result = _lint(tmp_path, config)
@@ -95,6 +97,8 @@ def test_the_stub_without_a_broken_layer_passes(tmp_path: Path) -> None:
     """The other side of the tests above: the same stub, imports only downwards."""
     config = _stub_package(tmp_path, {"respond.things": "operations.things",
                                       "operations.things": "models.things",
-                                      "casework.things": "questionnaires.things"})
+                                      "casework.things": "questionnaires.things",
+                                      "api.things": "records.things",
+                                      "records.things": "operations.things"})
     result = _lint(tmp_path, config)
     assert result.returncode == 0, result.stdout + result.stderr

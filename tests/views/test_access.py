@@ -31,6 +31,7 @@ CASEWORK = {SW, TM, IRO}
 EVERYONE = set(Role)
 PUBLIC = "public"  # anyone, signed in or not
 CHILD = "child"  # the child's pages: their own access code, whatever staff session exists
+SYSTEM = "system"  # the API: a service account's token; no staff sign-in opens it
 
 #: endpoint -> who may open it with GET (roles), or PUBLIC / CHILD. POST-only endpoints are
 #: listed too: their GET answers 405 for those allowed through the sign-in check.
@@ -86,6 +87,14 @@ POLICY: dict[str, object] = {
     "admin.teams": {ADMIN},
     "admin.new_team": {ADMIN},
     "admin.rename_team": {ADMIN},
+    # The API's description is open to anyone; everything else needs a token with a scope
+    # (tests/views/test_api_access.py tries every scope and team boundary).
+    "api.openapi_document": PUBLIC,
+    "api.problem_type": PUBLIC,
+    **{f"api.{name}": SYSTEM for name in (
+        "teams", "children", "child", "put_child", "plan", "put_plan", "review", "put_review",
+        "invitations", "invitation", "issue", "cancel", "new_code", "responses", "response",
+        "alerts", "alert")},
 }
 
 
@@ -127,6 +136,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "step": "finish",
         "language": "en",
         "name": "0123456789abcdef01234567.mp3",
+        "reference": child.reference,
+        "problem": "validation",
     }
     return people, values
 
@@ -155,6 +166,8 @@ def _expected(rule: Rule, who: Role | None) -> set[int]:
         return {302}  # no sign-in is waiting for a code: back to the sign-in page
     if policy == PUBLIC:
         return {200}
+    if policy == SYSTEM:
+        return {401}  # a staff member's cookie is not a token
     if who is None:  # signed out: sent to sign in, never shown anything
         return {302}
     if who not in policy:  # type: ignore[operator]
@@ -169,8 +182,11 @@ def test_every_url_answers_as_the_policy_says_for_every_role(app, session, world
     if who is not None:
         sign_in(client, people[who], session)
     wrong = []
+    # (A PUT or POST sharing its address with a GET rule is answered by that rule's view.)
+    read_by_get = {rule.rule for rule in _rules(app) if "GET" in (rule.methods or ())}
     for rule in _rules(app):
-        if rule.endpoint.startswith("respond."):
+        if rule.endpoint.startswith("respond.") or (
+                "GET" not in (rule.methods or ()) and rule.rule in read_by_get):
             continue
         url = _url(rule, values)
         with client.get(url) as response:
@@ -205,6 +221,11 @@ NO_CSRF_TOKEN = {
     # sealed with the response's own key (tests/views/test_offline.py tries a forged
     # reference, another child's record and a tampered one).
     "respond.sync": "sealed for the server",
+    # The API takes a service account's bearer token, never a cookie, so a page elsewhere
+    # cannot make a browser call it (tests/views/test_api_access.py).
+    "api.put_child": "bearer token", "api.put_plan": "bearer token",
+    "api.put_review": "bearer token", "api.issue": "bearer token",
+    "api.cancel": "bearer token", "api.new_code": "bearer token",
 }
 
 

@@ -89,7 +89,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "feedback_id": note.id, "questionnaire_id": issued.invitation.questionnaire_key,
         "band": "8-11", "table": "headline", "kind": "generated", "language": "en",
         "name": "0123456789abcdef01234567.mp3", "key": "q1", "filename": "css/staff.css",
-        "step": "finish",
+        "step": "finish", "reference": child.reference, "problem": "validation",
     }
     return World(people=people, code=issued.code, values=values)
 

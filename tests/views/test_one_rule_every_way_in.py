@@ -11,10 +11,12 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.api import call, make_token
 from tests.factories import make_child, make_team, make_user
 from tests.staff import post, sign_in
 from tests.views.test_import import as_csv, problems, upload
@@ -278,3 +280,74 @@ def test_applying_an_import_checks_the_rules_again_and_writes_nothing_refused(  
     assert set(refused.value.problems) == {"preferred_language", "social_worker_id",
                                            "placement_type", "due_on"}
     assert counts(session) == before
+
+
+# --- the API is a third way in, under the same rules ------------------------------------------
+
+def _in_api_terms(fields: dict) -> dict:  # type: ignore[type-arg]
+    """The staff form's fields as the API's body names them: people by email, an empty
+    placement as null."""
+    body: dict = {}  # type: ignore[type-arg]
+    for name, value in fields.items():
+        if name in ("social_worker_id", "chair_id"):
+            person = value.person if isinstance(value, Of) else value
+            body[name.replace("_id", "_email")] = Of(person, "email")
+        elif name == "placement_type" and value == "":
+            body[name] = None
+        else:
+            body[name] = value
+    return body
+
+
+def through_the_api(client, session, council, form: str, fields: dict):  # type: ignore[no-untyped-def,type-arg]
+    """Send the child, plan or review through the API, with ``fields`` changed, with a
+    token for our team."""
+    token = make_token(session, teams=[council["worker"].team], name="one rule")
+    body = resolved(_in_api_terms(fields), council)
+    if form == "child":
+        good = child_form(council)
+        reference = body.pop("reference", good["reference"])
+        sent = {"first_name": good["first_name"], "last_name": good["last_name"],
+                "date_of_birth": good["date_of_birth"], "gender": good["gender"],
+                "ethnicity_group": good["ethnicity_group"],
+                "preferred_language": good["preferred_language"],
+                "social_worker_email": council["worker"].email, **body}
+        return call(client, "PUT", f"/api/v1/children/{quote(reference, safe='')}", token,
+                    sent)
+    if form == "plan":
+        sent = {"child_reference": council["child"].reference, **plan_form(), **body}
+        sent["ended_on"] = sent["ended_on"] or None
+        return call(client, "PUT", "/api/v1/plans/ONE-PLAN", token, sent)
+    plan = Plan(child_id=council["child"].id, kind=PlanKind.CARE_PLAN, reference="ONE-PLAN",
+                placement_type=PlacementType.FOSTER, started_on=PLAN_START)
+    session.add(plan)
+    session.flush()
+    sent = {"plan_reference": "ONE-PLAN", "due_on": "2024-07-15",
+            "chair_email": council["iro"].email, **body}
+    sent["held_on"] = sent.get("held_on") or None
+    return call(client, "PUT", "/api/v1/reviews/ONE-REVIEW", token, sent)
+
+
+@pytest.mark.parametrize(("form", "fields", "cells", "message"), REFUSED)
+def test_the_api_refuses_it_in_the_form_s_words(  # type: ignore[no-untyped-def]
+        app, session, council, form, fields, cells, message) -> None:
+    worker = sign_in(app.test_client(), council["worker"], session)
+    typed = through_the_form(worker, session, council, form, resolved(fields, council))
+    said_by_form = form_errors(typed.get_data(as_text=True))
+    before = counts(session)
+    sent = through_the_api(app.test_client(), session, council, form, fields)
+    assert sent.status_code == 422, sent.get_json()
+    said_by_api = [error["detail"] for error in sent.get_json()["errors"]]
+    assert said_by_api == said_by_form
+    assert said_by_api[0].startswith(message)
+    table = ["child", "plan", "review"].index(form)
+    added_for_the_test = 1 if form == "review" else 0  # the plan the review is sent for
+    assert counts(session)[table] == before[table]
+    assert counts(session)[1] == before[1] + added_for_the_test
+
+
+@pytest.mark.parametrize(("form", "fields", "cells"), ACCEPTED)
+def test_the_api_accepts_what_the_form_accepts(app, session, council, form, fields,  # type: ignore[no-untyped-def]
+                                               cells) -> None:
+    sent = through_the_api(app.test_client(), session, council, form, fields)
+    assert sent.status_code == 201, sent.get_json()

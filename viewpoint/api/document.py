@@ -188,10 +188,10 @@ def openapi_document():  # type: ignore[no-untyped-def]
     return document
 
 
-@bp.get("/problems/<name>")
+@bp.get("/problems/<problem>")
 @open_to_anyone
-def problem_type(name: str):  # type: ignore[no-untyped-def]
-    kind = TYPES.get(name)
+def problem_type(problem: str):  # type: ignore[no-untyped-def]
+    kind = TYPES.get(problem)
     if kind is None:
         raise Problem("not-found", "There is no such problem type.")
     return {"type": f"/api/v1/problems/{kind.name}", "title": kind.title,

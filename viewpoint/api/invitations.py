@@ -114,6 +114,7 @@ def issue():  # type: ignore[no-untyped-def]
 
 @bp.post("/invitations/<int:invitation_id>/cancel")
 @needs("invitations:write")
+@takes_json
 def cancel(invitation_id: int):  # type: ignore[no-untyped-def]
     found = _visible(invitation_id)
     if found.state is not InvitationState.CANCELLED:
@@ -126,6 +127,7 @@ def cancel(invitation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/invitations/<int:invitation_id>/new-code")
 @needs("invitations:write")
+@takes_json
 def new_code(invitation_id: int):  # type: ignore[no-untyped-def]
     found = _visible(invitation_id)
     try:

@@ -130,7 +130,7 @@ def children():  # type: ignore[no-untyped-def]
     return page(db.session, _child_query(), [Child.id], lambda row: [row.id], shapes.child)
 
 
-@bp.get("/children/<reference>")
+@bp.get("/children/<path:reference>")
 @needs("children:read")
 def child(reference: str):  # type: ignore[no-untyped-def]
     return shapes.child(visible_child(reference))
@@ -163,7 +163,7 @@ def _worker_id(body: Mapping[str, Any], team_id: int, current: int | None) -> in
     return worker.id
 
 
-@bp.put("/children/<reference>")
+@bp.put("/children/<path:reference>")
 @needs("children:write")
 @takes_json
 def put_child(reference: str):  # type: ignore[no-untyped-def]
@@ -216,13 +216,13 @@ def _child_details(record: Child) -> ChildDetails:
 
 # --- plans -------------------------------------------------------------------------------------
 
-@bp.get("/plans/<reference>")
+@bp.get("/plans/<path:reference>")
 @needs("children:read")
 def plan(reference: str):  # type: ignore[no-untyped-def]
     return shapes.plan(_visible_plan(reference))
 
 
-@bp.put("/plans/<reference>")
+@bp.put("/plans/<path:reference>")
 @needs("children:write")
 @takes_json
 def put_plan(reference: str):  # type: ignore[no-untyped-def]
@@ -268,7 +268,7 @@ def _plan_details(record: Plan) -> PlanDetails:
 
 # --- reviews -----------------------------------------------------------------------------------
 
-@bp.get("/reviews/<reference>")
+@bp.get("/reviews/<path:reference>")
 @needs("children:read")
 def review(reference: str):  # type: ignore[no-untyped-def]
     found = db.session.scalar(select(Review).join(Plan).join(Child).where(
@@ -280,7 +280,7 @@ def review(reference: str):  # type: ignore[no-untyped-def]
     return shapes.review(found)
 
 
-@bp.put("/reviews/<reference>")
+@bp.put("/reviews/<path:reference>")
 @needs("children:write")
 @takes_json
 def put_review(reference: str):  # type: ignore[no-untyped-def]
