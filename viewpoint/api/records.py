@@ -80,7 +80,9 @@ def _check_reference(reference: str) -> None:
 
 
 def _child_query() -> Any:
-    return select(Child).where(visible_to_token()).options(
+    # (populate_existing: a record changed earlier in the same session is read afresh.)
+    return select(Child).where(visible_to_token()).execution_options(
+        populate_existing=True).options(
         selectinload(Child.social_worker),
         selectinload(Child.plans).selectinload(Plan.reviews).selectinload(Review.chair))
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import request
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from ..models import EthnicityGroup, Gender, InvitationState, PlacementType, PlanKind
 from ..problems import FieldError, Problem
@@ -249,8 +249,14 @@ def read_body(name: str) -> dict[str, Any]:
     errors = sorted(_VALIDATORS[name].iter_errors(body), key=lambda error: list(error.path))
     if errors:
         raise Problem("validation", "Some fields are not as the API describes them.", [
-            FieldError(_pointer(error.path), error.message[:300]) for error in errors[:50]])
+            FieldError(_pointer(error.path), _said(error)) for error in errors[:50]])
     return body  # type: ignore[no-any-return]
+
+
+def _said(error: ValidationError) -> str:
+    if error.validator == "format" and error.validator_value == "date":
+        return f"{error.instance} is not a date on the calendar."[:300]
+    return error.message[:300]
 
 
 def day(body: dict[str, Any], name: str) -> date | None:
