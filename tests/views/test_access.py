@@ -19,6 +19,7 @@ from viewpoint.operations.alerts import raise_talk_to_someone
 from viewpoint.operations.answers import start_response
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
+from viewpoint.operations.service_accounts import create_service_account
 
 SW, TM, IRO, PANEL, ADMIN = (
     Role.SOCIAL_WORKER,
@@ -87,6 +88,9 @@ POLICY: dict[str, object] = {
     "admin.teams": {ADMIN},
     "admin.new_team": {ADMIN},
     "admin.rename_team": {ADMIN},
+    "admin.systems": {ADMIN},
+    "admin.new_system": {ADMIN},
+    "admin.withdraw_system": {ADMIN},
     # The API's description is open to anyone; everything else needs a token with a scope
     # (tests/views/test_api_access.py tries every scope and team boundary).
     "api.openapi_document": PUBLIC,
@@ -117,6 +121,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
     alert = raise_talk_to_someone(session, child, response)
     note = write_feedback(session, response, people[SW], "We arranged more visits.").feedback
     session.flush()
+    system = create_service_account(session, name="Access system", scopes=["children:read"],
+                                    team_ids=[]).account
     values = {
         "child_id": child.id,
         "plan_id": child.plans[0].id,
@@ -137,7 +143,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "language": "en",
         "name": "0123456789abcdef01234567.mp3",
         "reference": child.reference,
-        "problem": "validation",
+        "problem": "validation", "account_id": system.id,
     }
     return people, values
 

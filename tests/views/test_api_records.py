@@ -133,7 +133,7 @@ def test_a_date_that_is_not_on_the_calendar_is_a_field_error_not_a_failure(  # t
 def test_pages_are_walked_to_the_end_each_child_once_even_when_children_are_added_meanwhile(  # type: ignore[no-untyped-def]
         client, session, team, document) -> None:
     token = make_token(session, teams=[team])
-    for number in range(5):
+    for _number in range(5):
         make_child(session, team=team)
     seen: list[str] = []
     url = "/api/v1/children?limit=2"

@@ -36,6 +36,7 @@ from viewpoint.operations.alerts import raise_talk_to_someone
 from viewpoint.operations.answers import start_response
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
+from viewpoint.operations.service_accounts import create_service_account
 from viewpoint.security import ID_MAX, JSON_DEPTH_MAX, json_depth, row_id, same_site_path
 
 SW, TM, IRO, PANEL, ADMIN = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER,
@@ -82,6 +83,8 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     alert = raise_talk_to_someone(session, child, response)
     note = write_feedback(session, response, people[SW], "We arranged more visits.").feedback
     session.commit()
+    system = create_service_account(session, name="Input system", scopes=["children:read"],
+                                    team_ids=[]).account
     values: dict[str, object] = {
         "child_id": child.id, "plan_id": child.plans[0].id, "review_id": review.id,
         "invitation_id": issued.invitation.id, "response_id": response.id,
@@ -90,6 +93,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "band": "8-11", "table": "headline", "kind": "generated", "language": "en",
         "name": "0123456789abcdef01234567.mp3", "key": "q1", "filename": "css/staff.css",
         "step": "finish", "reference": child.reference, "problem": "validation",
+        "account_id": system.id,
     }
     return World(people=people, code=issued.code, values=values)
 

@@ -385,3 +385,6 @@ def rename_team(team_id: int):  # type: ignore[no-untyped-def]
     status = 400 if request.method == "POST" else 200
     return render_template("admin/team_form.html", form=form, problems=problems,
                            team=team), status
+
+
+from . import systems  # noqa: E402,F401  (the connected systems' pages, on this blueprint)
