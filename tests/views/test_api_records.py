@@ -250,3 +250,12 @@ def test_alerts_are_listed_open_or_closed(app, client, session, team, document) 
     one = call(client, "GET", f"/api/v1/alerts/{opened['items'][0]['id']}", token)
     document.check("Alert", one.get_json())
     assert call(client, "GET", "/api/v1/alerts?state=shut", token).status_code == 400
+
+
+def test_a_mistyped_query_parameter_is_refused_not_ignored(client, session, team) -> None:  # type: ignore[no-untyped-def]
+    token = make_token(session, teams=[team])
+    refused = call(client, "GET", "/api/v1/responses?submited_after=2026-01-01T00:00:00Z", token)
+    assert refused.status_code == 400
+    assert refused.get_json()["errors"] == [
+        {"pointer": "#/query/submited_after", "detail": "Not a parameter of this operation."}]
+    assert call(client, "GET", "/api/v1/responses?limit=5", token).status_code == 200

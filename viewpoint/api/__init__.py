@@ -21,5 +21,6 @@ csrf.exempt(bp)
 from . import access, answers, document, invitations, records  # noqa: E402,F401
 
 bp.before_request(access.check_call)
+bp.before_request(document.refuse_undocumented_query)
 bp.after_request(access.record_call)
 bp.register_error_handler(Problem, access.answer_problem)

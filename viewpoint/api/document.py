@@ -3,12 +3,13 @@ describe the API; they hold no child's data)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 
 from ..operations.service_accounts import SCOPES
-from ..problems import TYPES, Problem
+from ..problems import TYPES, FieldError, Problem
 from . import bp
 from .access import open_to_anyone
 from .paging import DEFAULT_LIMIT, MOST
@@ -177,6 +178,35 @@ def openapi() -> dict[str, Any]:
                     f"`{name}`: {label}" for name, label in SCOPES.items()) + "."}},
         },
     }
+
+
+def _documented_queries() -> dict[tuple[str, str], frozenset[str]]:
+    """(method, the document's path) -> the query parameters the document lets it take."""
+    return {(method.upper(), path): frozenset(
+        parameter["name"] for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query")
+        for path, methods in _paths().items() for method, operation in methods.items()}
+
+
+_QUERIES: dict[tuple[str, str], frozenset[str]] = {}
+_PATH_ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def refuse_undocumented_query() -> None:
+    """A query parameter the document does not list is refused (a typing mistake such as
+    ``?submited_after=`` would otherwise quietly return everything)."""
+    if request.url_rule is None or request.endpoint in (
+            "api.openapi_document", "api.problem_type") or not request.args:
+        return
+    if not _QUERIES:
+        _QUERIES.update(_documented_queries())
+    path = _PATH_ARGUMENT.sub(r"{\1}", request.url_rule.rule.removeprefix(bp.url_prefix or ""))
+    allowed = _QUERIES.get((request.method, path), frozenset())
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise Problem("invalid-request", "A query parameter is not one this operation takes.",
+                      [FieldError(f"#/query/{name}"[:200], "Not a parameter of this operation.")
+                       for name in unknown[:20]])
 
 
 @bp.get("/openapi.json")
