@@ -32,6 +32,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(webhooks_group)
     from .admin.cli import admin_cli
 
     app.cli.add_command(admin_cli)
@@ -245,10 +246,10 @@ def outbox_send(watch: int | None) -> None:
     if watch is None:
         click.echo(_send_once(app))
     else:
-        _watch(app, watch)
+        _watch(app, watch, _send_once, "alert emails")
 
 
-def _watch(app: Flask, seconds: int) -> None:
+def _watch(app: Flask, seconds: int, once: Callable[..., str], what: str) -> None:
     """``outbox send --watch``: a pass every ``seconds`` until Ctrl+C or SIGTERM.
 
     The first signal lets the message being sent finish and be marked sent, then stops: a
@@ -270,11 +271,11 @@ def _watch(app: Flask, seconds: int) -> None:
 
     previous = {number: signal.signal(number, ask_to_stop)
                 for number in (signal.SIGINT, signal.SIGTERM)}
-    click.echo(f"Sending alert emails every {seconds} seconds (Ctrl+C to stop).")
+    click.echo(f"Sending {what} every {seconds} seconds (Ctrl+C to stop).")
     try:
         while not stopping:
             try:
-                line = _send_once(app, quiet=True, stop=lambda: stopping)
+                line = once(app, quiet=True, stop=lambda: stopping)
             except SQLAlchemyError as exc:
                 # The database restarting or being busy must not end alert emails for
                 # good: say so, and try again next time round.
@@ -312,6 +313,52 @@ def _send_once(app: Flask, *, quiet: bool = False,
     if delivery.stopped_by:
         line += f" Stopped early: {delivery.stopped_by}"
     return line
+
+
+# --- webhooks ---
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Events for connected systems: deliver the ones waiting, and see how many wait."""
+
+
+@webhooks_group.command("send")
+@click.option("--watch", type=click.IntRange(min=1), metavar="SECONDS",
+              help="Keep going: every SECONDS, deliver what is due, until stopped with Ctrl+C.")
+@with_appcontext
+def webhooks_send(watch: int | None) -> None:
+    """Deliver every event that is due. Events a receiver does not accept stay queued and
+    are tried again, backing off up to an hour between tries."""
+    from flask import current_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if watch is None:
+        click.echo(_deliver_once(app))
+    else:
+        _watch(app, watch, _deliver_once, "webhook events")
+
+
+def _deliver_once(app: Flask, *, quiet: bool = False,
+                  stop: Callable[[], bool] | None = None) -> str:
+    from .models import utcnow
+    from .operations.webhooks import deliver
+
+    with app.app_context():
+        sent = deliver(stop=stop)
+    if quiet and not (sent.delivered or sent.failed):
+        return ""
+    return f"{utcnow():%Y-%m-%d %H:%M:%S} UTC: {sent.delivered} delivered, {sent.failed} failed."
+
+
+@webhooks_group.command("status")
+@with_appcontext
+def webhooks_status() -> None:
+    """How many events are waiting, failing and delivered."""
+    from .operations.webhooks import status
+
+    counts = status(db.session)
+    click.echo(f"Waiting: {counts.waiting} ({counts.failing} failed at least once)")
+    click.echo(f"Delivered: {counts.delivered}")
 
 
 @outbox_group.command("status")

@@ -27,7 +27,7 @@ from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, AnswerSequence, HelpedBy, Response, store_value, stored_value
-from .service import ServiceAccount
+from .service import ServiceAccount, WebhookDelivery, WebhookSubscription
 from .staff import RecoveryCode, Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
@@ -39,7 +39,7 @@ __all__ = [
     "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
     "QuestionnaireVersion", "RateLimitBucket", "RecoveryCode", "Response", "Review",
     "ReviewCoverage", "Role", "ServiceAccount",
-    "StaffSession", "Team", "User",
+    "StaffSession", "Team", "User", "WebhookDelivery", "WebhookSubscription",
     "normalise_email",
     "store_value",
     "stored_value",

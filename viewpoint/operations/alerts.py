@@ -17,6 +17,7 @@ from .. import audit, outbox
 from ..auth.permissions import visible_children
 from ..models import Alert, AlertSource, Child, Response, Role, User, utcnow
 from ..questionnaires import Question
+from . import webhooks
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def raise_for_answers(session: Session, response: Response,
         session.flush()
         for alert in new:
             email_new_alert(session, alert)
+            webhooks.publish(session, "alert.raised", response.child, alert_id=alert.id,
+                             response_id=response.id)
     return raised
 
 
@@ -101,6 +104,8 @@ def raise_talk_to_someone(session: Session, child: Child, response: Response | N
     session.add(alert)
     session.flush()
     email_new_alert(session, alert)
+    webhooks.publish(session, "alert.raised", child, alert_id=alert.id,
+                     **({"response_id": response.id} if response is not None else {}))
     return alert
 
 
@@ -338,6 +343,8 @@ def acknowledge_alert(alert: Alert, user: User) -> bool:
     alert.acknowledged_by_id = user.id
     audit.record("alert.acknowledged", child_id=alert.child_id, subject=alert, actor=user,
                  session=object_session(alert))
+    webhooks.publish(object_session(alert), "alert.acknowledged", alert.child_id,  # type: ignore[arg-type]
+                     alert_id=alert.id)
     return True
 
 
@@ -361,3 +368,5 @@ def close_alert(alert: Alert, user: User, action_taken: str) -> None:
     alert.action_taken = action_taken
     audit.record("alert.closed", child_id=alert.child_id, subject=alert, actor=user,
                  session=object_session(alert))
+    webhooks.publish(object_session(alert), "alert.closed", alert.child_id,  # type: ignore[arg-type]
+                     alert_id=alert.id)

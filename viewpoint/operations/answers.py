@@ -38,7 +38,7 @@ from ..models import (
 )
 from ..questionnaires import Catalogue, Question
 from ..questionnaires.snapshot import Snapshot, snapshot_of, snapshot_version
-from . import alerts
+from . import alerts, webhooks
 from .invitations import band_for, end_child_sessions
 from .totals import count_response
 
@@ -447,6 +447,7 @@ def submit_response(session: Session, response: Response, helped_by: str | None)
     session.flush()
     # The anonymised totals learn of it in the same transaction: never half counted.
     count_response(session, response)
+    webhooks.publish(session, "response.submitted", response.child, response_id=response.id)
     return response
 
 
