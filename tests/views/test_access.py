@@ -20,6 +20,7 @@ from viewpoint.operations.answers import start_response
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.operations.service_accounts import create_service_account
+from viewpoint.operations.webhooks import subscribe
 
 SW, TM, IRO, PANEL, ADMIN = (
     Role.SOCIAL_WORKER,
@@ -91,6 +92,8 @@ POLICY: dict[str, object] = {
     "admin.systems": {ADMIN},
     "admin.new_system": {ADMIN},
     "admin.withdraw_system": {ADMIN},
+    "admin.system_webhooks": {ADMIN},
+    "admin.remove_webhook": {ADMIN},
     # The API's description is open to anyone; everything else needs a token with a scope
     # (tests/views/test_api_access.py tries every scope and team boundary).
     "api.openapi_document": PUBLIC,
@@ -123,6 +126,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
     session.flush()
     system = create_service_account(session, name="Access system", scopes=["children:read"],
                                     team_ids=[]).account
+    hook = subscribe(session, system, url="https://cms.example/hooks",
+                     events=["alert.raised"]).subscription
     values = {
         "child_id": child.id,
         "plan_id": child.plans[0].id,
@@ -144,6 +149,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "name": "0123456789abcdef01234567.mp3",
         "reference": child.reference,
         "problem": "validation", "account_id": system.id,
+        "subscription_id": hook.id,
     }
     return people, values
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.factories import make_team, make_user
 from tests.staff import post, sign_in
-from viewpoint.models import AuditEvent, Role, ServiceAccount
+from viewpoint.models import AuditEvent, Role, ServiceAccount, WebhookSubscription
 
 TOKEN = re.compile(r'<code id="token"[^>]*>(vpt_[\w-]+)</code>')
 
@@ -58,3 +58,31 @@ def test_a_lifetime_past_a_year_or_an_unknown_scope_is_refused(app, session) -> 
                                                 "days": "30", "calls_per_minute": "60"})
     assert forged.status_code == 400
     assert session.scalar(select(ServiceAccount.id)) is None
+
+
+def test_an_administrator_sends_a_systems_events_to_https_only_and_can_stop(  # type: ignore[no-untyped-def]
+        app, session) -> None:
+    admin = sign_in(app.test_client(), make_user(session, Role.ADMINISTRATOR), session)
+    made = post(admin, "/admin/systems/new", {"name": "Eclipse", "scopes": ["alerts:read"],
+                                              "days": "30", "calls_per_minute": "60"})
+    assert made.status_code == 201
+    account = session.scalar(select(ServiceAccount).where(ServiceAccount.name == "Eclipse"))
+    page = f"/admin/systems/{account.id}/webhooks"
+    plain = post(admin, page, {"url": "http://cms.council.example/hooks",
+                               "events": ["alert.raised"]})
+    assert plain.status_code == 400
+    assert "Events are sent only to https:// addresses" in plain.get_data(as_text=True)
+    added = post(admin, page, {"url": "https://cms.council.example/hooks",
+                               "events": ["alert.raised", "alert.closed"]})
+    assert added.status_code == 201
+    secret = re.search(r'<code id="secret"[^>]*>(whsec_[^<]+)</code>',
+                       added.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    listed = admin.get(page).get_data(as_text=True)
+    assert "https://cms.council.example/hooks" in listed and secret not in listed
+    subscription = session.scalar(select(WebhookSubscription))
+    assert subscription.events == ["alert.raised", "alert.closed"]
+    removed = post(admin, f"/admin/webhooks/{subscription.id}/remove")
+    assert removed.status_code == 302
+    session.refresh(subscription)
+    assert subscription.removed_at is not None
+    assert "https://cms.council.example/hooks" not in admin.get(page).get_data(as_text=True)

@@ -37,6 +37,7 @@ from viewpoint.operations.answers import start_response
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.operations.service_accounts import create_service_account
+from viewpoint.operations.webhooks import subscribe
 from viewpoint.security import ID_MAX, JSON_DEPTH_MAX, json_depth, row_id, same_site_path
 
 SW, TM, IRO, PANEL, ADMIN = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.REVIEWING_OFFICER,
@@ -85,6 +86,8 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     session.commit()
     system = create_service_account(session, name="Input system", scopes=["children:read"],
                                     team_ids=[]).account
+    hook = subscribe(session, system, url="https://cms.example/hooks",
+                     events=["alert.raised"]).subscription
     values: dict[str, object] = {
         "child_id": child.id, "plan_id": child.plans[0].id, "review_id": review.id,
         "invitation_id": issued.invitation.id, "response_id": response.id,
@@ -93,7 +96,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "band": "8-11", "table": "headline", "kind": "generated", "language": "en",
         "name": "0123456789abcdef01234567.mp3", "key": "q1", "filename": "css/staff.css",
         "step": "finish", "reference": child.reference, "problem": "validation",
-        "account_id": system.id,
+        "account_id": system.id, "subscription_id": hook.id,
     }
     return World(people=people, code=issued.code, values=values)
 
