@@ -85,4 +85,6 @@ def test_an_administrator_sends_a_systems_events_to_https_only_and_can_stop(  # 
     assert removed.status_code == 302
     session.refresh(subscription)
     assert subscription.removed_at is not None
-    assert "https://cms.council.example/hooks" not in admin.get(page).get_data(as_text=True)
+    after = admin.get(page).get_data(as_text=True)
+    assert "Events are no longer sent to https://cms.council.example/hooks." in after
+    assert 'id="webhooks"' not in after  # no address listed any more
