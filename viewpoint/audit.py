@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "invitation.cancelled": _l("Cancelled a code"),
     "response.viewed": _l("Read the child's answers"),
     "response.pdf": _l("Downloaded the answers as a PDF"),
+    "response.json": _l("Downloaded the answers for the case record"),
     "feedback.written": _l("Wrote back to the child"),
     "feedback.shared": _l("Shared a note with the Children in Care Council"),
     "feedback.unshared": _l("Stopped sharing a note with the Children in Care Council"),

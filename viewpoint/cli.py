@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -33,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(webhooks_group)
+    app.cli.add_command(export_group)
     from .admin.cli import admin_cli
 
     app.cli.add_command(admin_cli)
@@ -313,6 +315,31 @@ def _send_once(app: Flask, *, quiet: bool = False,
     if delivery.stopped_by:
         line += f" Stopped early: {delivery.stopped_by}"
     return line
+
+
+# --- exports ---
+
+@click.group("export")
+def export_group() -> None:
+    """Sent responses in the shapes other systems load."""
+
+
+@export_group.command("ssd-voice-of-child")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only responses sent on or after this day (YYYY-MM-DD).")
+@with_appcontext
+def export_ssd(since: datetime | None) -> None:
+    """Write sent responses to standard output as rows of the Standard Safeguarding
+    Dataset's ssd_voice_of_child (docs/ssd-voice-of-child.md says how answers map)."""
+    from datetime import UTC
+
+    from sqlalchemy import true
+
+    from .models import Response
+    from .records import ssd
+
+    condition = Response.submitted_at >= since.replace(tzinfo=UTC) if since else true()
+    click.echo(ssd.as_csv(db.session, ssd.sent_responses(db.session, condition)), nl=False)
 
 
 # --- webhooks ---

@@ -18,9 +18,9 @@ import pytest
 
 from tests.support import make_config
 from viewpoint import create_app
-from viewpoint.casework.pdf import MARK, Face, Showable, find_fonts, response_pdf
 from viewpoint.models import AlertSource, Answer, HelpedBy, PlanKind
 from viewpoint.questionnaires.snapshot import render
+from viewpoint.records.pdf import MARK, Face, Showable, find_fonts, response_pdf
 from viewpoint.records.reading import (
     AlertNote,
     AnswerState,

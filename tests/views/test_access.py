@@ -56,6 +56,7 @@ POLICY: dict[str, object] = {
     "casework.alert": CASEWORK,
     "casework.response": CASEWORK,
     "casework.response_pdf": CASEWORK,
+    "casework.response_json": CASEWORK,
     "casework.edit_review": CASEWORK,
     "casework.acknowledge_alert": CASEWORK,
     "casework.close_alert": CASEWORK,
@@ -101,7 +102,7 @@ POLICY: dict[str, object] = {
     **{f"api.{name}": SYSTEM for name in (
         "teams", "children", "child", "put_child", "plan", "put_plan", "review", "put_review",
         "invitations", "invitation", "issue", "cancel", "new_code", "responses", "response",
-        "alerts", "alert")},
+        "alerts", "alert", "response_pdf_file", "ssd_voice_of_child")},
 }
 
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import current_app, make_response, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db
 from ..models import Alert, Child, Response
+from ..operations.feedback import feedback_for_response
 from ..problems import FieldError, Problem
 from ..questionnaires import Catalogue
+from ..records import ssd
+from ..records.export import response_record, response_summary
+from ..records.pdf import response_pdf
 from ..records.reading import read_response
 from . import bp, shapes
 from .access import about_child, needs, visible_to_token
@@ -70,7 +74,7 @@ def responses():  # type: ignore[no-untyped-def]
                   lambda row: [shapes.moment(row.submitted_at), row.id], lambda row: row,
                   parse=[_when, int])
     counts = _alert_counts([row.id for row in listed["items"]])
-    listed["items"] = [shapes.response_summary(row, counts.get(row.id, 0))
+    listed["items"] = [response_summary(row, counts.get(row.id, 0))
                        for row in listed["items"]]
     return listed
 
@@ -86,7 +90,7 @@ def response(response_id: int):  # type: ignore[no-untyped-def]
     catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
     reading = read_response(db.session, catalogue, found)
     audit.record("response.viewed", child_id=found.child_id, subject=found)
-    return shapes.response(found, reading)
+    return response_record(found, reading)
 
 
 def _alerts():  # type: ignore[no-untyped-def]
@@ -118,3 +122,37 @@ def alert(alert_id: int):  # type: ignore[no-untyped-def]
     about_child(found.child)
     audit.record("alert.viewed", child_id=found.child_id, subject=found)
     return shapes.alert(found)
+
+
+@bp.get("/responses/<int:response_id>/pdf")
+@needs("responses:read")
+def response_pdf_file(response_id: int):  # type: ignore[no-untyped-def]
+    """The response as the worker's PDF, to attach to the child's file."""
+    found = db.session.scalar(_responses().where(Response.id == response_id))
+    if found is None:
+        raise Problem("not-found", "There is no sent response with this id that this token "
+                      "may see.")
+    about_child(found.child)
+    catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
+    reading = read_response(db.session, catalogue, found)
+    data = response_pdf(reading, feedback_for_response(db.session, found))
+    audit.record("response.pdf", child_id=found.child_id, subject=found)
+    answer = make_response(data)
+    answer.headers["Content-Type"] = "application/pdf"
+    answer.headers.set("Content-Disposition", "attachment",
+                       filename=f"viewpoint-response-{found.id}.pdf")
+    return answer
+
+
+@bp.get("/exports/ssd-voice-of-child")
+@needs("responses:read")
+def ssd_voice_of_child():  # type: ignore[no-untyped-def]
+    """Sent responses as rows of the Standard Safeguarding Dataset's ssd_voice_of_child."""
+    condition = Response.child_id.in_(select(Child.id).where(visible_to_token()))
+    if (since := _since("submitted_after")) is not None:
+        condition = condition & (Response.submitted_at > since)
+    responses = ssd.sent_responses(db.session, condition)
+    answer = make_response(ssd.as_csv(db.session, responses))
+    answer.headers["Content-Type"] = "text/csv; charset=utf-8"
+    answer.headers.set("Content-Disposition", "attachment", filename="ssd_voice_of_child.csv")
+    return answer

@@ -137,6 +137,22 @@ def _paths() -> dict[str, Any]:
             "words, with the questionnaire version (recorded as a view of the child's "
             "answers).", "responses:read", _ok("Response"),
             parameters=[_id("response_id")], problems=(404,))},
+        "/responses/{response_id}/pdf": {"get": _operation(
+            "getResponsePdf", "One sent response as the worker's PDF, to attach to the child's "
+            "file (recorded as a download of the child's answers).", "responses:read",
+            {"200": {"description": "The PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}}},
+            parameters=[_id("response_id")], problems=(404,))},
+        "/exports/ssd-voice-of-child": {"get": _operation(
+            "exportSsdVoiceOfChild", "Sent responses as rows of the Standard Safeguarding "
+            "Dataset's ssd_voice_of_child object (CSV; see docs/ssd-voice-of-child.md for "
+            "how our answers map to its items).", "responses:read",
+            {"200": {"description": "CSV with the SSD's columns, then vp_submitted_on, "
+                     "vp_questionnaire and vp_plan_kind", "content": {"text/csv": {
+                         "schema": {"type": "string"}}}}},
+            problems=(400,),
+            parameters=[{"name": "submitted_after", "in": "query", "required": False,
+                         "schema": {"type": "string", "format": "date-time"}}])},
         "/alerts": {"get": _operation(
             "listAlerts", "Safeguarding alerts.", "alerts:read", _ok("AlertPage"),
             problems=listing,

@@ -197,9 +197,11 @@ _RESPONSE_SUMMARY = {
                    "submitted_at": MOMENT, "alerts": {"type": "integer"}}}
 _RESPONSE_OUT = {
     "type": "object", "additionalProperties": False,
-    "required": [*_RESPONSE_SUMMARY["required"], "questionnaire_title", "helped_by",
-                 "answers", "alert_ids"],
+    "required": ["format", *_RESPONSE_SUMMARY["required"], "questionnaire_title",
+                 "helped_by", "answers", "alert_ids"],
     "properties": {**_RESPONSE_SUMMARY["properties"],
+                   "format": {"const": "viewpoint.response/1",
+                              "description": "What this record is, for systems that keep it."},
                    "questionnaire_title": {"type": "string"},
                    "helped_by": _nullable({"type": "string"}),
                    "answers": {"type": "array", "items": _ref("Answer")},

@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from ..models import Alert, Child, Invitation, Plan, Response, Review, Team
-from ..records.reading import ResponseReading
-
-
-def moment(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+from ..models import Alert, Child, Invitation, Plan, Review, Team
+from ..records.export import moment
 
 
 def day(value: date | None) -> str | None:
@@ -65,34 +61,3 @@ def alert(record: Alert) -> dict[str, Any]:
             "acknowledged_at": moment(record.acknowledged_at),
             "closed_at": moment(record.closed_at), "action_taken": record.action_taken}
 
-
-def response_summary(record: Response, alerts: int) -> dict[str, Any]:
-    return {"id": record.id, "child_reference": record.child.reference,
-            "plan_reference": record.plan.reference, "plan_kind": record.plan.kind.value,
-            "review_id": record.review_id, "review_reference": record.review.reference,
-            "invitation_id": record.invitation_id, "questionnaire": record.questionnaire_key,
-            "questionnaire_version": record.questionnaire_version.digest,
-            "band": record.band, "language": record.language,
-            "submitted_at": moment(record.submitted_at), "alerts": alerts}
-
-
-def response(record: Response, reading: ResponseReading) -> dict[str, Any]:
-    answers = []
-    for question in reading.questions:
-        shown = question.answer
-        value = shown.value
-        answers.append({
-            "question": question.key, "number": question.number, "type": question.type,
-            "wording": question.wording, "wording_as_served": question.wording_as_served,
-            "state": shown.state.value,
-            "answer": shown.text if shown.answered else None,
-            "choices": list(shown.choices), "own_words": shown.own_words,
-            "written_in": shown.language if shown.own_words else None,
-            "value": list(value) if isinstance(value, tuple | set) else value,
-            "indicator": question.indicator.id if question.indicator else None,
-            "indicator_state": question.indicator.state.value if question.indicator else None,
-            "flagged": question.flagged})
-    return {**response_summary(record, len(reading.alerts)),
-            "questionnaire_title": reading.questionnaire_title,
-            "helped_by": reading.helped_by.value if reading.helped_by else None,
-            "answers": answers, "alert_ids": [note.id for note in reading.alerts]}

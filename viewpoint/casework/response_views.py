@@ -10,6 +10,7 @@ Children in Care Council, and stop sharing it.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -42,10 +43,11 @@ from ..operations.feedback import (
     write_feedback,
 )
 from ..questionnaires import Catalogue
+from ..records.export import response_record
+from ..records.pdf import response_pdf
 from ..records.reading import AnswerState, Change, read_response
 from . import bp
 from .forms import ConfirmForm
-from .pdf import response_pdf
 
 
 def _feedback_length(_form: FlaskForm, field: TextAreaField) -> None:
@@ -191,6 +193,23 @@ def download_pdf(response_id: int):  # type: ignore[no-untyped-def]
     answer.headers["Content-Type"] = "application/pdf"
     answer.headers.set("Content-Disposition", "attachment",
                        filename=_file_name(found.child.reference, found))
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
+@bp.get("/responses/<int:response_id>.json", endpoint="response_json")
+def download_json(response_id: int):  # type: ignore[no-untyped-def]
+    """The response as structured JSON, to attach to the child's case record (the record the
+    API gives for a sent response; one still being answered has ``submitted_at`` null, as its
+    PDF says "not sent yet")."""
+    found = response_or_404(db.session, response_id)
+    reading = read_response(db.session, _catalogue(), found)
+    audit.record("response.json", child_id=found.child_id, subject=found)
+    answer = make_response(json.dumps(response_record(found, reading), ensure_ascii=False,
+                                      indent=2))
+    answer.headers["Content-Type"] = "application/json; charset=utf-8"
+    answer.headers.set("Content-Disposition", "attachment",
+                       filename=_file_name(found.child.reference, found).replace(".pdf", ".json"))
     answer.headers["Cache-Control"] = "no-store"
     return answer
 

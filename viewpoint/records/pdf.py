@@ -43,7 +43,7 @@ from fpdf.fonts import FontFace
 
 from ..i18n import font_for
 from ..models import AlertSource, Feedback
-from ..records.reading import (
+from .reading import (
     AlertNote,
     AnswerState,
     Change,
