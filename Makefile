@@ -39,9 +39,16 @@ run: install
 audio: install
 	$(BIN)/viewpoint audio build
 
+## The test identity provider (oidc-provider from npm, run with node) for the staff sign-in
+## tests; skipped where node is missing (CI installs it from Debian).
+tests/oidc/node_modules/.installed: tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/oidc && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm is missing: the council sign-in tests will be skipped"; fi
+
 ## The whole suite: lint and the layers' import contracts, catalogs, definitions, then every
 ## test on SQLite and PostgreSQL.
-test: install
+test: install tests/oidc/node_modules/.installed
 	$(BIN)/ruff check viewpoint tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/viewpoint questionnaires check

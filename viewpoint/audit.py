@@ -44,6 +44,9 @@ ACTION_LABELS = {
     "api.call": _l("A connected system called the API"),
     "service_account.created": _l("Created a token for a connected system"),
     "service_account.revoked": _l("Withdrew a connected system's token"),
+    "account.created_at_signin": _l("An account was made at its first sign-in with the "
+                                    "council's identity provider"),
+    "account.role_from_groups": _l("The role was set from the council directory's groups"),
     "webhook.added": _l("Told a connected system's address of events"),
     "webhook.removed": _l("Stopped telling a connected system's address of events"),
     "dashboards.no_views_list": _l("Listed the team's children with no views gathered lately"),

@@ -103,6 +103,28 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "Every member of staff must set up an authenticator app (a code from it, or a recovery "
      "code, after the password) before they can do anything else. Default: on in production "
      "(which refuses it off), off otherwise."),
+    ("OIDC_ISSUER", str, None,
+     "The council's identity provider for staff sign-in through OpenID Connect (its issuer "
+     "address, e.g. `https://login.microsoftonline.com/<tenant>/v2.0`, "
+     "`https://accounts.google.com`, or a Keycloak realm). Empty: passwords only."),
+    ("OIDC_CLIENT_ID", str, None, "viewpoint's client id at the identity provider."),
+    ("OIDC_CLIENT_SECRET", str, None, "viewpoint's client secret at the identity provider."),
+    ("OIDC_ALLOWED_DOMAINS", str, None,
+     "Email domains whose people may sign in through the identity provider, separated by "
+     "commas (`council.gov.uk,partner.nhs.uk`). Required with OIDC_ISSUER."),
+    ("OIDC_CREATE_ACCOUNTS", _bool, False,
+     "Make an account at first sign-in for someone of an allowed domain who has none. It is "
+     "switched off until an administrator gives it a role, unless OIDC_GROUP_ROLES gives one."),
+    ("OIDC_GROUP_CLAIM", str, "groups",
+     "The claim of the ID token that lists the person's groups (for OIDC_GROUP_ROLES)."),
+    ("OIDC_GROUP_ROLES", str, None,
+     "Roles and teams from the identity provider's groups, instead of set in viewpoint: "
+     "`group=role` or `group=role@Team name`, separated by `;` (the first group that matches "
+     "wins; roles: social_worker, team_manager, reviewing_officer, panel_member, "
+     "administrator). Empty: roles and teams are set in viewpoint."),
+    ("LOCAL_PASSWORDS", _bool, True,
+     "Staff may sign in with a viewpoint password. Switch off once everyone signs in through "
+     "the identity provider; refused without OIDC_ISSUER, so nobody is locked out."),
     ("SMTP_HOST", str, None, "Mail server for alert emails. Empty: no emails are queued."),
     ("SMTP_PORT", int, 25, "Mail server port."),
     ("SMTP_USERNAME", str, None, "Mail server user name, if it needs one."),
@@ -150,6 +172,14 @@ class Config:
     SIGNIN_FAILURES_PER_ADDRESS: int = 30
     SIGNIN_FAILURE_WINDOW_MINUTES: int = 15
     SECOND_FACTOR_REQUIRED: bool | None = None
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_ALLOWED_DOMAINS: str | None = None
+    OIDC_CREATE_ACCOUNTS: bool = False
+    OIDC_GROUP_CLAIM: str = "groups"
+    OIDC_GROUP_ROLES: str | None = None
+    LOCAL_PASSWORDS: bool = True
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 25
     SMTP_USERNAME: str | None = None
@@ -209,14 +239,33 @@ class Config:
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    def sign_in_problems(self) -> list[str]:
+        """What is wrong with the sign-in settings, in any environment: a council must never
+        start a server nobody can sign in to."""
+        problems = []
+        if not self.LOCAL_PASSWORDS and not self.OIDC_ISSUER:
+            problems.append("LOCAL_PASSWORDS cannot be switched off without OIDC_ISSUER "
+                            "(nobody could sign in)")
+        if self.OIDC_ISSUER:
+            if not (self.OIDC_CLIENT_ID and self.OIDC_CLIENT_SECRET):
+                problems.append("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+            if not (self.OIDC_ALLOWED_DOMAINS or "").strip(" ,"):
+                problems.append("OIDC_ISSUER needs OIDC_ALLOWED_DOMAINS")
+        return problems
+
     def check_safe_for_production(self) -> None:
-        """Refuse settings that would expose children's data in production.
+        """Refuse settings that would expose children's data in production, and sign-in
+        settings nobody could sign in with anywhere.
 
         Raises :class:`UnsafeConfiguration` listing every problem found.
         """
         if not self.is_production:
+            if problems := self.sign_in_problems():
+                raise UnsafeConfiguration("Refusing to start: " + "; ".join(problems) + ".")
             return
-        problems = []
+        problems = self.sign_in_problems()
+        if self.OIDC_ISSUER and not self.OIDC_ISSUER.startswith("https://"):
+            problems.append("OIDC_ISSUER must be an https:// address in production")
         if not self.SECRET_KEY or len(self.SECRET_KEY) < 32:
             problems.append("SECRET_KEY must be set to at least 32 random characters")
         if not self.DATABASE_URL:

@@ -55,7 +55,12 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    # Signing out through the council's identity provider redirects a form's POST there,
+    # which the form-action directive also governs: its origin is added (oidc.py sets it).
+    extra = current_app.config.get("VIEWPOINT_FORM_ACTION_ORIGIN")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY if not extra else
+                       CONTENT_SECURITY_POLICY.replace("form-action 'self'",
+                                                       f"form-action 'self' {extra}"))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")

@@ -47,6 +47,10 @@ POLICY: dict[str, object] = {
     "auth.second_factor_page": EVERYONE,
     # The second step of signing in: reached only with a sign-in waiting for its code.
     "auth.second_factor_code": PUBLIC,
+    # To and back from the council's identity provider: not configured in this app, so 404
+    # (tests/browser/test_browser_council_sign_in.py signs in through a real one).
+    "auth.signin_council": PUBLIC,
+    "auth.signin_council_done": PUBLIC,
     "auth.signout": EVERYONE,
     "preview.index": EVERYONE,
     "preview.questionnaire": EVERYONE,
@@ -177,6 +181,8 @@ def _expected(rule: Rule, who: Role | None) -> set[int]:
         return {200} if who is None else {302}  # signed in: on to their home page
     if rule.endpoint == "auth.second_factor_code":
         return {302}  # no sign-in is waiting for a code: back to the sign-in page
+    if rule.endpoint in ("auth.signin_council", "auth.signin_council_done"):
+        return {404}  # no identity provider is configured here
     if policy == PUBLIC:
         return {200}
     if policy == SYSTEM:

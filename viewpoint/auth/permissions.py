@@ -19,7 +19,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
@@ -29,7 +39,9 @@ from ..models import Alert, Child, Invitation, Plan, Response, Review, Role, Use
 #: Endpoints anyone may reach without signing in. Keep this list short.
 PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language",
                               # the second step of signing in: no session exists yet
-                              "auth.second_factor_code"})
+                              "auth.second_factor_code",
+                              # to and back from the council's identity provider
+                              "auth.signin_council", "auth.signin_council_done"})
 #: Blueprints with their own way in, never a staff sign-in: the child's access code, and a
 #: service account's token for the API (``api/access.py``; a staff cookie opens nothing there).
 PUBLIC_BLUEPRINTS = frozenset({"respond", "api"})
@@ -121,8 +133,10 @@ def require_sign_in() -> Any:
     if current_user.is_authenticated:
         if current_user.must_change_password and request.endpoint not in _WHILE_CHANGING:
             return redirect(url_for("auth.change_password"))
+        # (The council's identity provider asks for its own second factor.)
         if (current_app.config.get("SECOND_FACTOR_REQUIRED")
                 and not current_user.has_second_factor
+                and session.get("signed_in_with") != "council"
                 and request.endpoint not in _WHILE_SETTING_UP):
             if request.is_json or request.accept_mimetypes.best == "application/json":
                 return jsonify(status="second_factor_needed"), 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
@@ -12,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from requests import RequestException
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
@@ -21,7 +23,7 @@ from ..extensions import db
 from ..i18n import staff_languages
 from ..models import User, normalise_email, utcnow
 from ..security import same_site_path
-from . import devices, second_factor, sessions
+from . import devices, oidc, second_factor, sessions
 from .passwords import hash_password, needs_rehash, password_problems, verify_password
 from .permissions import home_endpoint
 
@@ -77,10 +79,13 @@ def signin():  # type: ignore[no-untyped-def]
     ended = request.args.get("ended")
     if ended in ENDED_MESSAGES:
         message = ENDED_MESSAGES[ended]
+    config = current_app.config
+    if request.method == "POST" and not config.get("LOCAL_PASSWORDS", True):
+        return render_template("auth/signin.html", form=form, error=_(
+            "Passwords are switched off here: sign in with your council account.")), 403
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("auth/signin.html", form=form, message=message), status
-    config = current_app.config
     email = normalise_email(form.email.data or "")
     window = timedelta(minutes=config["SIGNIN_FAILURE_WINDOW_MINUTES"])
     limits = devices.limits_for(email)
@@ -128,6 +133,79 @@ def signin():  # type: ignore[no-untyped-def]
         audit.record("signin.code_asked", actor=user)
         return redirect(url_for("auth.second_factor_code"))
     return _signed_in(user, target, how="password")
+
+
+# --- the council's identity provider (OpenID Connect; see oidc.py) ---
+
+def _back_from_provider() -> str:
+    base = current_app.config.get("PUBLIC_URL")
+    path = url_for("auth.signin_council_done")
+    return base.rstrip("/") + path if base else url_for("auth.signin_council_done",
+                                                        _external=True)
+
+
+@bp.get("/signin/council")
+def signin_council():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for(home_endpoint(current_user)))
+    cookie["oidc_next"] = same_site_path(request.args.get("next"))
+    try:
+        return oidc.client().authorize_redirect(_back_from_provider())
+    except (OSError, ValueError, oidc.OAuthError, RequestException):
+        return render_template("auth/signin.html", form=SignInForm(), error=_(
+            "The council's sign-in service cannot be reached just now. Try again in a few "
+            "minutes.")), 503
+
+
+@bp.get("/signin/council/done")
+def signin_council_done():  # type: ignore[no-untyped-def]
+    if not oidc.is_enabled():
+        abort(404)
+    form = SignInForm()
+    try:
+        # (The code is exchanged before the write lock is taken: nobody waits for the network.)
+        token = oidc.client().authorize_access_token() if not request.args.get("error") \
+            else None
+    except (OSError, ValueError, KeyError, oidc.OAuthError, RequestException):
+        token = None
+    db.take_write_lock()
+    db.keep_on_error()  # refusals are audited
+    if token is None or not isinstance(token.get("userinfo"), dict):
+        audit.record("signin.failed", detail={"reason": "provider", "via": "council"})
+        return render_template("auth/signin.html", form=form, error=_(
+            "Signing in with your council account did not finish. Please try again.")), 400
+    try:
+        user = oidc.account_for(db.session, dict(token["userinfo"]))
+    except oidc.SignInRefused as refused:
+        audit.record("signin.failed", detail={"reason": refused.reason, "via": "council"})
+        return render_template("auth/signin.html", form=form, error=refused.message), 403
+    target = cookie.get("oidc_next")
+    _fresh_cookie()
+    cookie[oidc.SIGNED_IN_WITH] = "council"
+    cookie[oidc.ID_TOKEN] = token.get("id_token")
+    return _signed_in(user, target if isinstance(target, str) else None, how="council")
+
+
+def _provider_sign_out(id_token: str | None) -> str | None:
+    """Where to send the browser to end the provider's session too, if it says."""
+    try:
+        metadata = oidc.client().load_server_metadata()
+    except (OSError, ValueError, oidc.OAuthError, RequestException):
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        return None
+    back = url_for("auth.signin", ended="signed_out")
+    base = current_app.config.get("PUBLIC_URL")
+    back = base.rstrip("/") + back if base else url_for("auth.signin", ended="signed_out",
+                                                         _external=True)
+    query = {"post_logout_redirect_uri": back,
+             "client_id": current_app.config["OIDC_CLIENT_ID"]}
+    if id_token:
+        query["id_token_hint"] = id_token
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
 
 
 def _fresh_cookie() -> None:
@@ -288,10 +366,15 @@ def _manage_second_factor(user: User):  # type: ignore[no-untyped-def]
 @bp.route("/signout", methods=["POST"])
 def signout():  # type: ignore[no-untyped-def]
     audit.record("signout")
+    through_council = cookie.get(oidc.SIGNED_IN_WITH) == "council" and oidc.is_enabled()
+    id_token = cookie.get(oidc.ID_TOKEN)
     sessions.end_current_session("signed_out")
     logout_user()
     cookie.clear()
-    response = redirect(url_for("auth.signin", ended="signed_out"))
+    # Signed in through the council's provider: end its session too, or the next person at
+    # a shared computer would be let straight back in as this one.
+    provider = _provider_sign_out(id_token) if through_council else None
+    response = redirect(provider or url_for("auth.signin", ended="signed_out"))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
