@@ -36,9 +36,9 @@ def measure(url: str, instance: str) -> dict[str, Any]:
     """Runs inside a fresh process: time the page and each query against ``url``."""
     from viewpoint import create_app
     from viewpoint.config import Config
-    from viewpoint.dashboards.measures import Measures
     from viewpoint.demo import DEMO_DOMAIN, DemoBuilder
     from viewpoint.extensions import db
+    from viewpoint.published.measures import Measures
 
     app = create_app(Config(DATABASE_URL=url, INSTANCE_PATH=instance, SECRET_KEY="b" * 48,
                             extra={"WTF_CSRF_ENABLED": False}))

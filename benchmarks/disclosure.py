@@ -30,10 +30,10 @@ def count(url: str, instance: str) -> dict[str, Any]:
 
     from viewpoint import create_app
     from viewpoint.config import Config
-    from viewpoint.dashboards import measures as module
     from viewpoint.extensions import db
     from viewpoint.models import IndicatorTotal
     from viewpoint.periods import Period
+    from viewpoint.published import measures as module
 
     app = create_app(Config(DATABASE_URL=url, INSTANCE_PATH=instance, SECRET_KEY="b" * 48))
     catalogue = app.extensions["viewpoint.questionnaires"]

@@ -44,8 +44,6 @@ from tests.factories import make_child
 from tests.support import make_config, migrate
 from tests.views.test_respond import autosave, begin, enter, token_from
 from viewpoint import create_app
-from viewpoint.dashboards.measures import BREAKDOWNS, KINDS, PLAN_SETS, Measures
-from viewpoint.dashboards.releases import PUBLISHED_AS, QUANTITIES
 from viewpoint.demo import DEMO_DOMAIN, DemoBuilder
 from viewpoint.extensions import db
 from viewpoint.models import (
@@ -61,6 +59,8 @@ from viewpoint.models import (
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.operations.totals import COVERAGE_STATUSES
 from viewpoint.periods import QUARTER
+from viewpoint.published.measures import BREAKDOWNS, KINDS, PLAN_SETS, Measures
+from viewpoint.published.releases import PUBLISHED_AS, QUANTITIES
 
 pytestmark = pytest.mark.slow
 

@@ -24,12 +24,12 @@ from datetime import date, timedelta
 import pytest
 
 from tests.factories import make_child, make_team, move_into_the_past
-from viewpoint.dashboards.disclosure import percent
-from viewpoint.dashboards.measures import Counts, Figure, Measures
 from viewpoint.models import PlacementType, PlanKind
 from viewpoint.operations.answers import record_answer, start_response, submit_response
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.periods import QUARTER, Period, quarter_of, year_of
+from viewpoint.published.disclosure import percent
+from viewpoint.published.measures import Counts, Figure, Measures
 
 FOSTER_SAFE = ["happy"] * 8 + ["sad"] * 2 + [None]
 FOSTER_HAPPINESS = [8, 6, 9, 3, 7, 7, 10, 2, 5, 8, None]

@@ -7,7 +7,7 @@ from statistics import mean
 
 import pytest
 
-from viewpoint.dashboards.disclosure import BASE, KEYS, cell_key, percent, round_parts, round_total
+from viewpoint.published.disclosure import BASE, KEYS, cell_key, percent, round_parts, round_total
 
 
 @pytest.mark.parametrize("count", range(0, 60))

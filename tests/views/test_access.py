@@ -106,7 +106,7 @@ POLICY: dict[str, object] = {
     **{f"api.{name}": SYSTEM for name in (
         "teams", "children", "child", "put_child", "plan", "put_plan", "review", "put_review",
         "invitations", "invitation", "issue", "cancel", "new_code", "responses", "response",
-        "alerts", "alert", "response_pdf_file", "ssd_voice_of_child")},
+        "alerts", "alert", "response_pdf_file", "ssd_voice_of_child", "totals")},
 }
 
 

@@ -41,7 +41,7 @@ def _urls(council, operation_path: str, team: str = "North") -> str:  # type: ig
     return (operation_path.replace("{reference}", child.reference)
             .replace("{response_id}", str(response.id))
             .replace("{invitation_id}", str(invitation.id))
-            .replace("{alert_id}", str(_alert_id(child))))
+            .replace("{alert_id}", str(_alert_id(child))).replace("{table}", "headline"))
 
 
 def _alert_id(child: Child) -> int:
@@ -107,7 +107,8 @@ def test_a_token_for_one_team_never_learns_of_another_teams_children(  # type: i
     assert [team["name"] for team in teams["items"]] == ["North"]
     # Another team's child answers exactly as a child who does not exist.
     for method, path, _scope in document.operations():
-        if "{" not in path:
+        # (The dashboards' totals are anonymised and council-wide: no child is in them.)
+        if "{" not in path or path.startswith("/api/v1/totals/"):
             continue
         theirs = call(client, method, _urls(council, path, "South"), token,
                       {} if method != "GET" else None)

@@ -53,7 +53,7 @@ def test_every_api_address_is_in_the_document_and_every_operation_exists(app, cl
         if not rule.endpoint.startswith("api.") or rule.endpoint in (
                 "api.openapi_document", "api.problem_type"):
             continue
-        path = rule.rule.replace("<path:reference>", "{reference}")
+        path = rule.rule.replace("<path:reference>", "{reference}").replace("<table>", "{table}")
         for argument in ("invitation_id", "response_id", "alert_id"):
             path = path.replace(f"<int:{argument}>", "{" + argument + "}")
         served |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}

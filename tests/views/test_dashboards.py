@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from tests.factories import make_child, make_team, make_user, move_into_the_past
 from tests.staff import sign_in
-from viewpoint.dashboards.tables import Table
 from viewpoint.models import AuditEvent, Role
 from viewpoint.operations.answers import record_answer, start_response, submit_response
 from viewpoint.operations.feedback import SHARE_CHECKLIST, share_feedback, write_feedback
 from viewpoint.operations.invitations import issue_invitation
+from viewpoint.published.tables import Table
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Calls carry a bearer token, never a cookie: there is no browser session to forge.
 csrf.exempt(bp)
 
-from . import access, answers, document, invitations, records  # noqa: E402,F401
+from . import access, answers, document, invitations, records, totals  # noqa: E402,F401
 
 bp.before_request(access.check_call)
 bp.before_request(document.refuse_undocumented_query)

@@ -10,6 +10,7 @@ from flask import current_app, request
 
 from ..operations.service_accounts import SCOPES
 from ..problems import TYPES, FieldError, Problem
+from ..published.measures import BREAKDOWNS, PLAN_SETS
 from . import bp
 from .access import open_to_anyone
 from .paging import DEFAULT_LIMIT, MOST
@@ -153,6 +154,27 @@ def _paths() -> dict[str, Any]:
             problems=(400,),
             parameters=[{"name": "submitted_after", "in": "query", "required": False,
                          "schema": {"type": "string", "format": "date-time"}}])},
+        "/totals/{table}": {"get": _operation(
+            "getTotals", "One of the dashboards' tables, exactly as the panel's page and CSV "
+            "file publish it (rounded counts, small groups withheld, only published periods).",
+            "totals:read", _ok("TotalsTable"), problems=(400, 404),
+            parameters=[
+                {"name": "table", "in": "path", "required": True, "schema": {
+                    "type": "string", "enum": ["headline", "trend", "breakdown",
+                                               "coverage_team", "coverage_kind", "group"]}},
+                {"name": "period", "in": "query", "required": False,
+                 "schema": {"type": "string", "examples": ["2025-26", "2025-26-Q2"]},
+                 "description": "A financial year or quarter with figures. Default: the "
+                                "latest published year."},
+                {"name": "plans", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(PLAN_SETS)}},
+                {"name": "indicator", "in": "query", "required": False,
+                 "schema": {"type": "string"}},
+                {"name": "by", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(BREAKDOWNS)}},
+                {"name": "group", "in": "query", "required": False,
+                 "schema": {"type": "string", "examples": ["placement:residential"]}},
+            ])},
         "/alerts": {"get": _operation(
             "listAlerts", "Safeguarding alerts.", "alerts:read", _ok("AlertPage"),
             problems=listing,

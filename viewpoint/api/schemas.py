@@ -218,11 +218,31 @@ _PROBLEM = {
             "type": "object", "required": ["pointer", "detail"],
             "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}}}}}}
 
+_TOTALS = {
+    "type": "object", "additionalProperties": False,
+    "required": ["table", "period", "plans", "indicator", "by", "group", "caption", "summary",
+                 "columns", "rows", "notes", "published"],
+    "properties": {
+        "table": {"type": "string"}, "period": {"type": "string"},
+        "plans": {"type": "string"}, "indicator": {"type": "string"},
+        "by": {"type": "string"}, "group": _nullable({"type": "string"}),
+        "caption": {"type": "string"}, "summary": {"type": "string"},
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "array", "items": {
+            "type": ["string", "number"],
+            "description": "A figure; [c] where withheld, [x] where not yet published."}}},
+        "notes": {"type": "array", "items": {
+            "type": "object", "required": ["symbol", "meaning"], "additionalProperties": False,
+            "properties": {"symbol": {"type": "string"}, "meaning": {"type": "string"}}}},
+        "published": {"type": "boolean",
+                      "description": "Whether the period's figures have been published."}}}
+
 #: Everything the API gives, by name.
 OUTPUTS: dict[str, dict[str, Any]] = {
     "Team": _TEAM_OUT, "Child": _CHILD_OUT, "Plan": _PLAN_OUT, "Review": _REVIEW_OUT,
     "Invitation": _INVITATION_OUT, "Alert": _ALERT_OUT, "Answer": _ANSWER_OUT,
     "ResponseSummary": _RESPONSE_SUMMARY, "Response": _RESPONSE_OUT, "Problem": _PROBLEM,
+    "TotalsTable": _TOTALS,
     "TeamPage": _page_of("Team"), "ChildPage": _page_of("Child"),
     "InvitationPage": _page_of("Invitation"), "AlertPage": _page_of("Alert"),
     "ResponsePage": _page_of("ResponseSummary"),

@@ -16,7 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 from flask_babel import gettext as _
 
-from .measures import CoverageFigure, Figure, GroupRow, HeadlineRow
+from ..published.measures import CoverageFigure, Figure, GroupRow, HeadlineRow
 
 #: Okabe and Ito's colour-blind-safe palette (blue, orange, green, purple, sky, vermilion).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")

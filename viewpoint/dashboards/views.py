@@ -3,8 +3,6 @@ and a manager's list of children with no views gathered lately."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,11 +14,13 @@ from flask_login import current_user
 from .. import audit
 from ..auth.permissions import require
 from ..extensions import db
-from ..periods import YEAR, Period, parse_period, year_of
+from ..periods import YEAR, Period, year_of
+from ..published import panel, tables
+from ..published.measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, Measures
+from ..published.panel import Filters, default_period, parse_filters
+from ..published.releases import SETTLE_DAYS
 from ..questionnaires import Catalogue
-from . import bp, figures, services, tables
-from .measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, PLAN_SETS, Measures
-from .releases import SETTLE_DAYS
+from . import bp, figures, services
 
 #: The indicators the Children in Care Council's view shows, in its own words.
 COUNCIL_MEASURES = {
@@ -43,107 +43,23 @@ def _measures() -> Measures:
                     before_writing=db.take_write_lock)
 
 
-@dataclass
-class Filters:
-    """What the dashboard shows, from the address; anything unusable falls back, said so."""
-
-    period: Period
-    plans: str = "all"
-    indicator: str = "safe_home"
-    by: str = "placement"
-    group: tuple[str, str] | None = None
-    problems: list[str] = field(default_factory=list)
-
-    def args(self, **changes: Any) -> dict[str, str]:
-        values = {"period": self.period.key, "plans": self.plans, "indicator": self.indicator,
-                  "by": self.by}
-        if self.group:
-            values["group"] = f"{self.group[0]}:{self.group[1]}"
-        values.update(changes)
-        return values
-
-
-def default_period(measures: Measures, periods: list[Period]) -> Period:
-    """The latest published year, else the latest published quarter, else this year."""
-    published = [p for p in periods if measures.is_published(p)]
-    return next((p for p in published if p.kind == YEAR), None) or next(
-        iter(published), None) or year_of(measures.today)
-
-
-def parse_filters(args: Mapping[str, str], periods: list[Period], catalogue: Catalogue,
-                  default: Period) -> Filters:
-    filters = Filters(period=default)
-    if "period" in args:
-        chosen = parse_period(args["period"])
-        if chosen is None or chosen not in periods:
-            filters.problems.append(_("There are no figures for that period; showing %(period)s.",
-                                      period=default.label))
-        else:
-            filters.period = chosen
-    plans = args.get("plans", "all")
-    if plans in PLAN_SETS:
-        filters.plans = plans
-    else:
-        filters.problems.append(_("That choice of plans is not on offer; showing all plans."))
-    indicator = args.get("indicator", filters.indicator)
-    if indicator in catalogue.indicators:
-        filters.indicator = indicator
-    else:
-        filters.indicator = next(iter(catalogue.indicators))
-        filters.problems.append(_("That measure is not on offer; showing the first one."))
-    by = args.get("by", filters.by)
-    if by in BREAKDOWNS:
-        filters.by = by
-    else:
-        filters.problems.append(_("That breakdown is not on offer; showing where they live."))
-    group = args.get("group", "")
-    if group:
-        dimension, _colon, value = group.partition(":")
-        if dimension in BREAKDOWNS and value and len(value) <= 32:
-            filters.group = (dimension, value)
-        else:
-            filters.problems.append(_("That group is not on offer."))
-    return filters
-
-
 def _dashboard(measures: Measures, filters: Filters, charts: bool = True) -> dict[str, Any]:
-    """Every table on the dashboard for these filters, and (unless ``charts`` is False, as
-    for a CSV download) every chart."""
-    period, plans = filters.period, filters.plans
-    plans_label = str(PLAN_SET_LABELS[plans])
-    indicator_label = _catalogue().indicators[filters.indicator].label
-    headline = measures.headline(period, plans)
-    trend = [(quarter.label, figure)
-             for quarter, figure in measures.trend(period, plans, filters.indicator)]
-    published = measures.is_published(period)
-    bars = [(measures.value_label(filters.by, value), figure) for value, figure in
-            measures.breakdown(period, plans, filters.indicator, filters.by)]
-    coverage = measures.coverage(period, plans)
-    result: dict[str, Any] = {
-        "headline": tables.headline_table(headline, period.label, plans_label),
-        "trend": tables.trend_table(trend, indicator_label),
-        "breakdown": tables.breakdown_table(bars, indicator_label,
-                                            str(BREAKDOWN_LABELS[filters.by]), published),
-        "coverage_team": tables.coverage_table(coverage, period.label, plans_label, "team"),
-        "coverage_kind": (tables.coverage_table(coverage, period.label, plans_label, "kind")
-                          if coverage.by_kind else None),
-        "group": None,
-    }
-    group_rows, group_label = [], ""
-    if filters.group:
-        dimension, value = filters.group
-        group_label = measures.value_label(dimension, value)
-        group_rows = measures.group_against_rest(period, plans, dimension, value)
-        result["group"] = tables.group_table(group_rows, group_label)
+    """Every table on the dashboard for these filters (made below the screens, so the API's
+    totals are the same ones), and (unless ``charts`` is False, as for a CSV download)
+    every chart."""
+    data = panel.read(measures, filters)
+    result: dict[str, Any] = panel.tables_of(data, filters, _catalogue())
     if charts:
+        coverage = data.coverage
         result.update(
-            headline_chart=figures.headline_chart(headline),
-            trend_chart=figures.trend_chart(trend),
-            breakdown_chart=figures.breakdown_chart(bars),
+            headline_chart=figures.headline_chart(data.headline),
+            trend_chart=figures.trend_chart(data.trend),
+            breakdown_chart=figures.breakdown_chart(data.bars),
             coverage_chart=figures.coverage_chart(
                 [(coverage.team_names.get(team, team), figure)
                  for team, figure in coverage.by_team] + [(_("All teams"), coverage.total)]),
-            group_chart=figures.group_chart(group_rows, group_label) if filters.group else None)
+            group_chart=figures.group_chart(data.group_rows, data.group_label)
+            if filters.group else None)
     return result
 
 

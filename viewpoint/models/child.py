@@ -126,7 +126,7 @@ class Child(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: A random number from 0 to 255, never shown: the dashboards add up the keys of the
     #: children in each figure to decide how that figure is rounded (the cell key method,
-    #: see ``dashboards/disclosure.py``), so nobody can predict it.
+    #: see ``published/disclosure.py``), so nobody can predict it.
     record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(256))
 
     team: Mapped[Team] = relationship()

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ SCOPES = {
     "invitations:write": _l("Send questionnaires and cancel codes"),
     "responses:read": _l("Read children's answers"),
     "alerts:read": _l("Read safeguarding alerts"),
+    "totals:read": _l("Read the dashboards' published, anonymised figures"),
 }
 
 #: Every token starts with this, so that a leaked one is recognised by secret scanners.
@@ -80,8 +82,9 @@ def create_service_account(session: Session, *, name: str, scopes: list[str],
     if not name:
         raise ServiceAccountProblem(_("Give the system a name people will recognise."), "name")
     if len(name) > NAME_MAX:
-        raise ServiceAccountProblem(
-            _("The name can be at most %(max)d characters.", max=NAME_MAX), "name")
+        raise ServiceAccountProblem(ngettext("The name can be at most %(num)d character.",
+                                             "The name can be at most %(num)d characters.",
+                                             NAME_MAX), "name")
     if not scopes:
         raise ServiceAccountProblem(_("Choose at least one thing the system may do."), "scopes")
     unknown = sorted(set(scopes) - set(SCOPES))
@@ -93,11 +96,13 @@ def create_service_account(session: Session, *, name: str, scopes: list[str],
     if set(team_ids) - found:
         raise ServiceAccountProblem(_("Choose teams from the list."), "teams")
     if not 1 <= days <= LONGEST_DAYS:
-        raise ServiceAccountProblem(_("A token can last from 1 to %(max)d days.",
-                                      max=LONGEST_DAYS), "days")
+        raise ServiceAccountProblem(ngettext("A token can last from 1 to %(num)d day.",
+                                             "A token can last from 1 to %(num)d days.",
+                                             LONGEST_DAYS), "days")
     if not 1 <= calls_per_minute <= MOST_CALLS_PER_MINUTE:
-        raise ServiceAccountProblem(_("Allow from 1 to %(max)d calls a minute.",
-                                      max=MOST_CALLS_PER_MINUTE), "calls_per_minute")
+        raise ServiceAccountProblem(ngettext("Allow from 1 to %(num)d call a minute.",
+                                             "Allow from 1 to %(num)d calls a minute.",
+                                             MOST_CALLS_PER_MINUTE), "calls_per_minute")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     account = ServiceAccount(
         name=name, token_hash=hash_token(token), token_hint=token[:10],
