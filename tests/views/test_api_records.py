@@ -259,3 +259,12 @@ def test_a_mistyped_query_parameter_is_refused_not_ignored(client, session, team
     assert refused.get_json()["errors"] == [
         {"pointer": "#/query/submited_after", "detail": "Not a parameter of this operation."}]
     assert call(client, "GET", "/api/v1/responses?limit=5", token).status_code == 200
+
+
+def test_a_get_sent_with_a_json_content_type_is_answered(client, session, team) -> None:  # type: ignore[no-untyped-def]
+    """Systems set Content-Type: application/json on every call (found by the README's
+    example script, which the pages' rule against JSON had refused)."""
+    token = make_token(session, teams=[team])
+    answer = client.get("/api/v1/children", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert answer.status_code == 200

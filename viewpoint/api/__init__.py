@@ -9,12 +9,27 @@ are RFC 9457 problem details (``viewpoint/problems.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 
 from ..extensions import csrf
 from ..problems import Problem
+from ..security import takes_json
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+class JsonBlueprint(Blueprint):
+    """Every view of the API takes JSON: systems send ``Content-Type: application/json`` on
+    every call, a GET's included, which the app refuses for the pages' views."""
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None,
+                     view_func: Any = None, **options: Any) -> None:
+        if view_func is not None:
+            takes_json(view_func)
+        super().add_url_rule(rule, endpoint, view_func, **options)
+
+
+bp = JsonBlueprint("api", __name__, url_prefix="/api/v1")
 # Calls carry a bearer token, never a cookie: there is no browser session to forge.
 csrf.exempt(bp)
 

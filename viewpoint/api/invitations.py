@@ -26,7 +26,6 @@ from ..operations.invitations import (
 )
 from ..problems import FieldError, Problem
 from ..questionnaires import Catalogue
-from ..security import takes_json
 from . import bp, shapes
 from .access import about_child, account, needs, visible_to_token
 from .paging import page
@@ -86,7 +85,6 @@ def invitation(invitation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/invitations")
 @needs("invitations:write")
-@takes_json
 def issue():  # type: ignore[no-untyped-def]
     body = read_body("InvitationIn")
     key = _request_key()
@@ -114,7 +112,6 @@ def issue():  # type: ignore[no-untyped-def]
 
 @bp.post("/invitations/<int:invitation_id>/cancel")
 @needs("invitations:write")
-@takes_json
 def cancel(invitation_id: int):  # type: ignore[no-untyped-def]
     found = _visible(invitation_id)
     if found.state is not InvitationState.CANCELLED:
@@ -127,7 +124,6 @@ def cancel(invitation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/invitations/<int:invitation_id>/new-code")
 @needs("invitations:write")
-@takes_json
 def new_code(invitation_id: int):  # type: ignore[no-untyped-def]
     found = _visible(invitation_id)
     try:

@@ -47,7 +47,6 @@ from ..operations.children import (
     update_review,
 )
 from ..problems import FieldError, Problem
-from ..security import takes_json
 from . import bp, shapes
 from .access import about_child, account, needs, visible_to_token
 from .paging import page
@@ -167,7 +166,6 @@ def _worker_id(body: Mapping[str, Any], team_id: int, current: int | None) -> in
 
 @bp.put("/children/<path:reference>")
 @needs("children:write")
-@takes_json
 def put_child(reference: str):  # type: ignore[no-untyped-def]
     body = read_body("ChildIn")
     born = day(body, "date_of_birth")
@@ -226,7 +224,6 @@ def plan(reference: str):  # type: ignore[no-untyped-def]
 
 @bp.put("/plans/<path:reference>")
 @needs("children:write")
-@takes_json
 def put_plan(reference: str):  # type: ignore[no-untyped-def]
     _check_reference(reference)
     body = read_body("PlanIn")
@@ -284,7 +281,6 @@ def review(reference: str):  # type: ignore[no-untyped-def]
 
 @bp.put("/reviews/<path:reference>")
 @needs("children:write")
-@takes_json
 def put_review(reference: str):  # type: ignore[no-untyped-def]
     _check_reference(reference)
     body = read_body("ReviewIn")
