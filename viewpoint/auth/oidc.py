@@ -61,9 +61,12 @@ def is_enabled(app: Flask | None = None) -> bool:
 
 def init_oidc(app: Flask) -> None:
     """Register the council's provider, if one is configured. Its discovery document is
-    read on first use, not at start-up, so the app starts while the provider is away."""
+    read on first use, not at start-up, so the app starts while the provider is away.
+    Raises ``ValueError`` for an ``OIDC_GROUP_ROLES`` that cannot be read."""
     if not is_enabled(app):
         return
+    with app.app_context():
+        group_roles()  # a mistake in OIDC_GROUP_ROLES stops the start, not a sign-in later
     oauth = app.extensions["viewpoint.oauth"] = OAuth(app)
     issuer = app.config["OIDC_ISSUER"].rstrip("/")
     parts = urlsplit(issuer)
