@@ -170,6 +170,10 @@ def test_a_stranger_guessing_tokens_is_slowed_and_the_councils_system_is_not(  #
                for n in range(35)]
     assert guesses[:30] == [401] * 30
     assert set(guesses[30:]) == {429}
+    # Every refused guess up to the allowance is on the audit trail; the flood past it is not.
+    refused = session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.action == "api.call", AuditEvent.service_account_id.is_(None)))
+    assert [detail["status"] for detail in refused] == [401] * 30
     from_elsewhere = client.get("/api/v1/children", headers={"Authorization": f"Bearer {real}"},
                                 environ_base={"REMOTE_ADDR": "198.51.100.4"})
     assert from_elsewhere.status_code == 200

@@ -5,7 +5,8 @@ staff member's cookie opens nothing here. Before the view runs:
 
 1. the token is looked up (an unknown, expired or withdrawn one is refused with 401);
 2. the call is counted against the token's calls a minute (429 past it), and calls with no
-   valid token against the caller's address, so nobody can flood the audit trail;
+   valid token against the caller's address (past its allowance they are refused, counted
+   and not written to the audit trail one by one, so nobody can flood it);
 3. the view's scope is checked (403 without it). A view that names no scope is refused
    for every token: deny by default.
 
@@ -88,6 +89,7 @@ def _token() -> str | None:
 def _refuse_stranger(name: str, detail: str) -> None:
     key = f"api-stranger:{request.remote_addr or '-'}"
     if throttle.hit(db.session, key, MINUTE) > STRANGER_CALLS_PER_MINUTE:
+        g.api_not_audited = True  # counted, but a flood writes no row each to the trail
         raise Problem("rate-limited", "Too many calls without a valid token from this "
                       "address.", headers={"Retry-After": str(throttle.seconds_left(MINUTE))})
     raise Problem(name, detail, headers={"WWW-Authenticate": 'Bearer realm="viewpoint"'})
@@ -130,8 +132,13 @@ def check_call() -> None:
 def record_call(response: Response) -> Response:
     """The blueprint's ``after_request``: undo a refused call's changes, write its audit row,
     and keep that row (and the count) whatever the status."""
+    # Replies about children are never kept by a browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, _OPEN, False):
+        return response
+    if g.get("api_not_audited"):
+        db.keep_on_error()
         return response
     savepoint = g.get("api_savepoint")
     try:
