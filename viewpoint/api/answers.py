@@ -23,7 +23,7 @@ from ..questionnaires import Catalogue
 from ..records import ssd
 from ..records.export import response_record, response_summary
 from ..records.pdf import response_pdf
-from ..records.reading import read_response
+from ..records.reading import ResponseReading, read_response
 from . import bp, shapes
 from .access import about_child, needs, visible_to_token
 from .paging import page
@@ -79,16 +79,22 @@ def responses():  # type: ignore[no-untyped-def]
     return listed
 
 
-@bp.get("/responses/<int:response_id>")
-@needs("responses:read")
-def response(response_id: int):  # type: ignore[no-untyped-def]
+def _sent_response(response_id: int) -> tuple[Response, ResponseReading]:
+    """A sent response the token may see, read as the worker reads it. Raises
+    :class:`Problem` (not-found) for one still being answered or out of the token's teams."""
     found = db.session.scalar(_responses().where(Response.id == response_id))
     if found is None:
         raise Problem("not-found", "There is no sent response with this id that this token "
                       "may see.")
     about_child(found.child)
     catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
-    reading = read_response(db.session, catalogue, found)
+    return found, read_response(db.session, catalogue, found)
+
+
+@bp.get("/responses/<int:response_id>")
+@needs("responses:read")
+def response(response_id: int):  # type: ignore[no-untyped-def]
+    found, reading = _sent_response(response_id)
     audit.record("response.viewed", child_id=found.child_id, subject=found)
     return response_record(found, reading)
 
@@ -128,13 +134,7 @@ def alert(alert_id: int):  # type: ignore[no-untyped-def]
 @needs("responses:read")
 def response_pdf_file(response_id: int):  # type: ignore[no-untyped-def]
     """The response as the worker's PDF, to attach to the child's file."""
-    found = db.session.scalar(_responses().where(Response.id == response_id))
-    if found is None:
-        raise Problem("not-found", "There is no sent response with this id that this token "
-                      "may see.")
-    about_child(found.child)
-    catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
-    reading = read_response(db.session, catalogue, found)
+    found, reading = _sent_response(response_id)
     data = response_pdf(reading, feedback_for_response(db.session, found))
     audit.record("response.pdf", child_id=found.child_id, subject=found)
     answer = make_response(data)

@@ -10,7 +10,7 @@ Fields left out of a body keep what viewpoint holds, as an empty cell does in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import g
@@ -110,6 +110,36 @@ def _person(email: str | None) -> User | None:
     if not email:
         return None
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _referenced(record: Any, reference: str) -> Any:
+    record.reference = reference
+    return record
+
+
+def _saved(existing: Any, create: Callable[[], Any],
+           update: Callable[[], object] | None) -> tuple[Any, int]:
+    """Add the record (``create``), or bring ``existing`` up to date (``update``; None when
+    nothing differs, so nothing is recorded as changed); the record, and 201 or 200. Raises
+    :class:`Problem` for what the rules refuse, and for the same new reference sent twice
+    at once."""
+    try:
+        if existing is None:
+            with db.session.begin_nested():
+                record = create()
+                db.session.flush()
+            status = 201
+        else:
+            record, status = existing, 200
+            if update is not None:
+                update()
+        db.session.flush()
+    except RecordProblems as error:
+        raise refused(error) from error
+    except IntegrityError as error:  # the same reference sent twice at once
+        raise sent_twice() from error
+    db.session.refresh(record)
+    return record, status
 
 
 # --- teams -------------------------------------------------------------------------------------
@@ -240,24 +270,10 @@ def put_plan(reference: str):  # type: ignore[no-untyped-def]
         started_on=started,
         ended_on=day(body, "ended_on") if "ended_on" in body else (
             existing.ended_on if existing else None))
-    try:
-        if existing is None:
-            with db.session.begin_nested():
-                record = create_plan(db.session, owner, details)
-                record.reference = reference
-                db.session.flush()
-            status = 201
-        else:
-            record = existing
-            if _plan_details(existing) != details:
-                update_plan(db.session, existing, details)
-            status = 200
-        db.session.flush()
-    except RecordProblems as error:
-        raise refused(error) from error
-    except IntegrityError as error:  # the same reference sent twice at once
-        raise sent_twice() from error
-    db.session.refresh(record)
+    changed = existing is not None and _plan_details(existing) != details
+    record, status = _saved(
+        existing, lambda: _referenced(create_plan(db.session, owner, details), reference),
+        (lambda: update_plan(db.session, existing, details)) if changed else None)
     return shapes.plan(record), status
 
 
@@ -305,23 +321,10 @@ def put_review(reference: str):  # type: ignore[no-untyped-def]
         held_on=day(body, "held_on") if "held_on" in body else (
             existing.held_on if existing else None),
         chair_id=chair_id)
-    try:
-        if existing is None:
-            with db.session.begin_nested():
-                record = create_review(db.session, under, details)
-                record.reference = reference
-                db.session.flush()
-            status = 201
-        else:
-            record = existing
-            if ReviewDetails(existing.due_on, existing.held_on, existing.chair_id) != details:
-                update_review(db.session, existing, details)
-            status = 200
-        db.session.flush()
-    except RecordProblems as error:
-        raise refused(error) from error
-    except IntegrityError as error:  # the same reference sent twice at once
-        raise sent_twice() from error
-    db.session.refresh(record)
+    changed = existing is not None and ReviewDetails(
+        existing.due_on, existing.held_on, existing.chair_id) != details
+    record, status = _saved(
+        existing, lambda: _referenced(create_review(db.session, under, details), reference),
+        (lambda: update_review(db.session, existing, details)) if changed else None)
     g.api_child_id = under.child_id
     return shapes.review(record), status

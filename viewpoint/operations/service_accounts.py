@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import Child, ServiceAccount, Team, User, utcnow
+from . import Refusal
 
 #: What a token may be allowed to do, with what an administrator reads on the form.
 SCOPES = {
@@ -46,14 +47,8 @@ DEFAULT_CALLS_PER_MINUTE = 120
 MOST_CALLS_PER_MINUTE = 6000
 
 
-class ServiceAccountProblem(ValueError):
-    """An administrator asked for a service account that cannot be made. ``str()`` is a
-    translated sentence; ``field`` names the form field it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ServiceAccountProblem(Refusal):
+    """An administrator asked for something that cannot be made (see :class:`Refusal`)."""
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from ..models import (
     WebhookSubscription,
     utcnow,
 )
+from . import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,8 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 URL_MAX = 500
 
 
-class WebhookProblem(ValueError):
-    """An administrator asked for a subscription that cannot be made; ``str()`` is a
-    translated sentence, ``field`` the form field it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class WebhookProblem(Refusal):
+    """An administrator asked for something that cannot be made (see :class:`Refusal`)."""
 
 
 @dataclass(frozen=True)
