@@ -239,7 +239,8 @@ def outbox_group() -> None:
 @with_appcontext
 def outbox_send(watch: int | None) -> None:
     """Email managers about alerts nobody has acknowledged in time, then send every email
-    that is due. Emails the mail server does not take stay queued and are tried again."""
+    that is due, then deliver the connected systems' events (``webhooks send`` does only
+    that, for a council without email). What is not taken stays queued and is tried again."""
     from flask import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -299,19 +300,26 @@ def _watch(app: Flask, seconds: int, once: Callable[..., str], what: str) -> Non
 
 def _send_once(app: Flask, *, quiet: bool = False,
                stop: Callable[[], bool] | None = None) -> str:
-    """One pass of ``outbox send``, in its own app context (a fresh database session)."""
+    """One pass of ``outbox send``, in its own app context (a fresh database session): alert
+    emails, then the connected systems' events waiting in the same outbox's other table."""
     from .models import utcnow
     from .operations.alerts import notify_overdue
+    from .operations.webhooks import deliver as deliver_events
     from .outbox import deliver
 
     with app.app_context():
         with db.writing() as session:
             overdue = notify_overdue(session, utcnow())
         delivery = deliver(stop=stop)
-    if quiet and not (overdue or delivery.sent or delivery.failed):
+        events = deliver_events(stop=stop)
+    if quiet and not (overdue or delivery.sent or delivery.failed or events.delivered
+                      or events.failed):
         return ""
     line = (f"{utcnow():%Y-%m-%d %H:%M:%S} UTC: {delivery.sent} sent, {delivery.failed} failed, "
             f"{overdue} overdue alert(s) reported.")
+    if events.delivered or events.failed:
+        line += (f" Events for connected systems: {events.delivered} delivered, "
+                 f"{events.failed} not accepted.")
     if delivery.stopped_by:
         line += f" Stopped early: {delivery.stopped_by}"
     return line
