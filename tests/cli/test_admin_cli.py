@@ -15,7 +15,7 @@ from viewpoint import create_app
 from viewpoint.admin.cli import admin_cli
 from viewpoint.auth.passwords import verify_password
 from viewpoint.extensions import db
-from viewpoint.models import AuditEvent, Role, User
+from viewpoint.models import AuditEvent, Role, Team, User
 
 PRINTED = re.compile(r"^ {4}(\S+)$", re.M)
 
@@ -117,3 +117,24 @@ def test_reset_second_factor_frees_an_administrator_who_lost_their_phone(cli_app
     unknown = cli_app.test_cli_runner().invoke(
         admin_cli, ["reset-second-factor", "--email", "nobody@council.example"])
     assert unknown.exit_code != 0 and "No account has the email address" in unknown.output
+
+
+def test_a_system_is_connected_from_the_command_line_and_its_token_works(  # type: ignore[no-untyped-def]
+        cli_app) -> None:
+    runner = cli_app.test_cli_runner()
+    with cli_app.app_context(), db.writing() as session:
+        session.add(Team(name="North"))
+    unknown = runner.invoke(args=["admin", "connect-system", "--name", "Mosaic", "--scope",
+                                  "children:read", "--team", "Nowhere"])
+    assert unknown.exit_code == 1 and "No team called: Nowhere." in unknown.output
+    made = runner.invoke(args=["admin", "connect-system", "--name", "Mosaic", "--scope",
+                               "children:read", "--scope", "responses:read", "--team", "North"])
+    assert made.exit_code == 0, made.output
+    token = made.output.split()[-1]
+    assert token.startswith("vpt_")
+    client = cli_app.test_client()
+    assert client.get("/api/v1/teams", headers={
+        "Authorization": f"Bearer {token}"}).get_json()["items"][0]["name"] == "North"
+    again = runner.invoke(args=["admin", "connect-system", "--name", "Mosaic", "--scope",
+                                "children:read"])
+    assert again.exit_code == 1 and "Another system already has this name." in again.output

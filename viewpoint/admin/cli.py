@@ -1,4 +1,5 @@
-"""``viewpoint admin create``: the first administrator of a fresh installation.
+"""``viewpoint admin create``: the first administrator of a fresh installation; and the
+other things an administrator needs a shell for (a lost phone, a system connected by script).
 
 Nothing in viewpoint creates accounts by itself (demo data apart), so somebody with access
 to the server adds the first administrator here; that person adds everyone else on the
@@ -13,7 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Role, User, normalise_email
+from ..models import Role, Team, User, normalise_email
+from ..operations.service_accounts import (
+    DEFAULT_DAYS,
+    SCOPES,
+    ServiceAccountProblem,
+    create_service_account,
+)
 from . import services
 
 
@@ -64,3 +71,34 @@ def reset_second_factor(email: str) -> None:
         name = user.display_name
     click.echo(_("%(name)s signs in with their password and sets up an authenticator app "
                  "again.", name=name))
+
+
+@admin_cli.command("connect-system")
+@click.option("--name", required=True, help="What the system is (shown in the audit trail).")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(sorted(SCOPES)), help="What it may do (repeat for more).")
+@click.option("--team", "teams", multiple=True,
+              help="A team whose children it may see, by name (repeat; none: every team).")
+@click.option("--days", type=int, default=DEFAULT_DAYS, show_default=True,
+              help="Days until the token stops working (at most 366).")
+@with_appcontext
+def connect_system(name: str, scopes: tuple[str, ...], teams: tuple[str, ...],
+                   days: int) -> None:
+    """Connect one of the council's systems to the API and print its token once (the
+    command line's way to do what Admin > Connected systems does, for scripted set-ups)."""
+    try:
+        with db.writing() as session:
+            found = {team.name: team.id for team in session.scalars(
+                select(Team).where(Team.name.in_(teams)))}
+            missing = sorted(set(teams) - set(found))
+            if missing:
+                raise click.ClickException(f"No team called: {', '.join(missing)}.")
+            made = create_service_account(session, name=name, scopes=list(scopes),
+                                          team_ids=list(found.values()), days=days)
+            token, expires = made.token, made.account.expires_at
+    except ServiceAccountProblem as problem:
+        raise click.ClickException(problem.message) from problem
+    click.echo(_("Connected: %(name)s, until %(when)s UTC.", name=name,
+                 when=f"{expires:%Y-%m-%d %H:%M}"))
+    click.echo(_("Token (shown only now; viewpoint keeps only a fingerprint of it):"))
+    click.echo(f"    {token}")
