@@ -43,6 +43,8 @@ class Receiver:
         self.answers = list(answers or [])
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.acted_on: list[str] = []
+        #: Where a 3xx answer points.
+        self.redirect_to = ""
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
         self.received.append((headers, body))
@@ -59,7 +61,15 @@ def listening(receiver: Receiver, port: int = 0) -> Iterator[str]:
         def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {key.lower(): value for key, value in self.headers.items()}
-            self.send_response(receiver.handle(headers, body))
+            status = receiver.handle(headers, body)
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", receiver.redirect_to)
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 (a redirect followed would arrive as a GET)
+            receiver.received.append(({key.lower(): v for key, v in self.headers.items()}, b""))
+            self.send_response(200)
             self.end_headers()
 
         def log_message(self, *_args: object) -> None:
@@ -216,3 +226,27 @@ def test_events_go_only_to_https_or_to_this_machine(session, url: str) -> None: 
         subscribe(session, account, url=url, events=["alert.raised"])
     assert subscribe(session, account, url="https://cms.council.example/hooks",
                      events=["alert.raised"]).secret.startswith("whsec_")
+
+
+def test_a_receiver_that_redirects_is_not_followed(app, session) -> None:  # type: ignore[no-untyped-def]
+    """The event goes only to the address an administrator checked: a redirect (to the
+    server's own services, say) is a failure, tried again later at the same address."""
+    team, worker, child, account = _council(session)
+    elsewhere = Receiver()
+    redirecting = Receiver(answers=[302])
+    with listening(elsewhere) as other, listening(redirecting) as url:
+        redirecting.redirect_to = other
+        subscribe(session, account, url=url, events=["response.submitted"])
+        answered(session, app, child, {"safe_home": "happy"})
+        session.flush()
+        sent = deliver()
+    assert (sent.delivered, sent.failed) == (0, 1)
+    assert elsewhere.received == []
+    assert session.scalar(select(WebhookDelivery.last_error)) == "The receiver answered 302."
+
+
+def test_in_production_plain_http_to_this_machine_is_refused(app, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _team, _worker, _child, account = _council(session)
+    monkeypatch.setitem(app.config, "VIEWPOINT_ENV", "production")
+    with pytest.raises(WebhookProblem, match="Events are sent only to https:// addresses.$"):
+        subscribe(session, account, url="http://127.0.0.1:5432/", events=["alert.raised"])

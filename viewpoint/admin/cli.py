@@ -98,7 +98,7 @@ def connect_system(name: str, scopes: tuple[str, ...], teams: tuple[str, ...],
             token, expires = made.token, made.account.expires_at
     except ServiceAccountProblem as problem:
         raise click.ClickException(problem.message) from problem
-    click.echo(_("Connected: %(name)s, until %(when)s UTC.", name=name,
-                 when=f"{expires:%Y-%m-%d %H:%M}"))
+    until = expires.strftime("%Y-%m-%d %H:%M")
+    click.echo(_("Connected: %(name)s, until %(when)s UTC.", name=name, when=until))
     click.echo(_("Token (shown only now; viewpoint keeps only a fingerprint of it):"))
     click.echo(f"    {token}")

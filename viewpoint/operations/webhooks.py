@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select, update
@@ -90,8 +91,10 @@ def _is_this_machine(host: str) -> bool:
 
 
 def url_problem(url: str) -> str | None:
-    """None if events may be sent to ``url``: https, or http to this machine (a receiver
-    being tried out). Anything else would send what happened in clear across a network."""
+    """None if events may be sent to ``url``: https, or (outside production) http to this
+    machine, for a receiver being tried out. Anything else would send what happened in
+    clear across a network; in production, plain http to this machine would let the sender
+    be pointed at the server's own services."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -99,8 +102,12 @@ def url_problem(url: str) -> str | None:
     if parts is None or not parts.hostname or len(url) > URL_MAX or parts.username \
             or any(character.isspace() for character in url):
         return _("Enter the full address the system receives events at, starting https://.")
-    if parts.scheme == "https" or (parts.scheme == "http" and _is_this_machine(parts.hostname)):
+    trying_out = current_app.config.get("VIEWPOINT_ENV") != "production"
+    if parts.scheme == "https" or (parts.scheme == "http" and trying_out
+                                   and _is_this_machine(parts.hostname)):
         return None
+    if not trying_out:
+        return _("Events are sent only to https:// addresses.")
     return _("Events are sent only to https:// addresses (or http:// on this machine, for "
              "trying a receiver out).")
 
@@ -232,6 +239,17 @@ def _claim(now: datetime) -> _Claimed | None:
                                    sort_keys=True).encode())
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver's redirect is an answer, not an address to follow: the event goes only to
+    the address an administrator checked (a 3xx is a failure, tried again later)."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(claimed: _Claimed, now: datetime) -> str | None:
     """POST one delivery; None when the receiver answered 2xx, else what went wrong."""
     timestamp = int(now.timestamp())
@@ -242,7 +260,7 @@ def _post(claimed: _Claimed, now: datetime) -> str | None:
         "webhook-signature": signature(claimed.secret, claimed.event_id, timestamp,
                                        claimed.body)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as answer:
             status = answer.status
     except urllib.error.HTTPError as error:
         status = error.code
