@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.childpages import assert_accessible
 from tests.browser.harness import LiveServer
 from tests.factories import make_child
 from tests.staff import PASSWORD, give_password
@@ -91,3 +92,13 @@ def download(page: Page, link: Any, folder: Path) -> tuple[str, bytes]:
 def squeeze(text: str) -> str:
     """Text with every run of whitespace made one space (PDF text breaks lines anywhere)."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+def look(page: Page, folder: Path, name: str, language: str, size: str) -> None:
+    """A staff page seen as its people see it: in ``language``, saved to ``folder`` as a
+    screenshot, with no sideways scroll at ``size`` and nothing axe finds."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    page.screenshot(path=str(folder / f"{name}-{language}-{size}.png"), full_page=True)
+    wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert wide <= 1, f"{name} at {size}: the page scrolls sideways by {wide}px"
+    assert_accessible(page, f"{name} in {language} at {size}")

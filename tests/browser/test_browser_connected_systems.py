@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.childpages import assert_accessible
+from tests.browser import staffpages
 from tests.browser.harness import PHONE, TABLET, Browsing, LiveServer
 from tests.browser.test_browser_second_factor import password_step
 from tests.factories import make_user
@@ -26,11 +26,7 @@ SIZES = (("360x740", PHONE), ("768x1024", TABLET), ("1366x768", {"width": 1366, 
 
 
 def look(page: Page, name: str, language: str, size: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.screenshot(path=str(SHOTS / f"{name}-{language}-{size}.png"), full_page=True)
-    wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-    assert wide <= 1, f"{name} at {size}: the page scrolls sideways by {wide}px"
-    assert_accessible(page, f"{name} in {language} at {size}")
+    staffpages.look(page, SHOTS, name, language, size)
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])

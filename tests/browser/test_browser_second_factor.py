@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.childpages import assert_accessible
+from tests.browser import staffpages
 from tests.browser.harness import LAPTOP, PHONE, TABLET, Browsing, LiveServer
 from tests.factories import make_team, make_user
 from tests.staff import PASSWORD, give_password
@@ -32,11 +32,7 @@ def new_worker(live_server: LiveServer) -> tuple[int, str]:
 
 
 def look(page: Page, name: str, language: str, size: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.screenshot(path=str(SHOTS / f"{name}-{language}-{size}.png"), full_page=True)
-    wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-    assert wide <= 1, f"{name} at {size}: the page scrolls sideways by {wide}px"
-    assert_accessible(page, f"{name} in {language} at {size}")
+    staffpages.look(page, SHOTS, name, language, size)
 
 
 def password_step(page: Page, base: str, email: str, language: str) -> None:
