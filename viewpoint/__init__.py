@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from .health.views import bp as health_bp
     from .preview.views import bp as preview_bp
     from .respond.views import bp as respond_bp
+    from .statements import bp as statements_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(statements_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

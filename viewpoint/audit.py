@@ -7,16 +7,21 @@ Rows never hold a child's answers.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import AuditEvent, User
+from .models import AuditChain, AuditEvent, User
+from .models.audit import GENESIS, link_hash
 
 #: What each action means, for the people who read the trail.
 ACTION_LABELS = {
@@ -86,3 +91,108 @@ def events_for_child(session: Session, child_id: int, limit: int = 500) -> list[
     return list(session.scalars(
         select(AuditEvent).where(AuditEvent.child_id == child_id)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What ``viewpoint audit verify`` found: how many rows it checked, and the first broken
+    link (None when the chain is whole)."""
+
+    checked: int
+    end_seq: int
+    end_hash: str
+    broken: str | None = None
+    #: The id of the row at the broken link, when there is one.
+    broken_event_id: int | None = None
+
+
+def verify_chain(session: Session, *, batch: int = 5000,
+                 anchor: tuple[int, str] | None = None) -> ChainCheck:
+    """Walk the audit log's hash chain from its first kept row to its recorded end and say
+    where it first breaks: a row whose contents no longer match its hash (changed), a row
+    that does not follow the one before (removed or put in), a row outside the chain
+    (written around the service), or an end that is not the recorded one (rows removed from
+    the end). ``anchor`` is a (place, hash) written down elsewhere earlier: it must still be
+    in the chain, so that even a log rewritten from start to end is found out."""
+    head = session.get(AuditChain, 1)
+    expected_seq = head.pruned_through_seq if head else 0
+    previous = head.pruned_through_hash if head else GENESIS
+    checked = 0
+    anchor_seen = anchor is None or anchor[0] <= expected_seq
+
+    def broken(why: str, event_id: int | None = None) -> ChainCheck:
+        return ChainCheck(checked, expected_seq, previous, why, event_id)
+
+    outside = session.scalars(select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None))
+                              .order_by(AuditEvent.id).limit(1)).first()
+    after = expected_seq
+    while True:
+        rows = list(session.scalars(select(AuditEvent).where(AuditEvent.chain_seq > after)
+                                    .order_by(AuditEvent.chain_seq).limit(batch)))
+        if not rows:
+            break
+        for row in rows:
+            assert row.chain_seq is not None
+            if row.chain_seq != expected_seq + 1:
+                return broken(f"place {expected_seq + 1} is missing: the row before audit event "
+                              f"{row.id} (place {row.chain_seq}) was removed", row.id)
+            if row.prev_hash != previous:
+                return broken(f"audit event {row.id} (place {row.chain_seq}) does not follow "
+                              "the row before it: a row was removed or put in", row.id)
+            if row.row_hash != link_hash(previous, row, row.chain_seq):
+                return broken(f"audit event {row.id} (place {row.chain_seq}) was changed after "
+                              "it was written: its contents no longer match its hash", row.id)
+            if anchor is not None and row.chain_seq == anchor[0]:
+                if row.row_hash != anchor[1]:
+                    return broken(f"audit event {row.id} (place {row.chain_seq}) is not the "
+                                  "row written down: the log was rewritten", row.id)
+                anchor_seen = True
+            expected_seq, previous, after = row.chain_seq, row.row_hash, row.chain_seq
+            checked += 1
+        session.expunge_all()
+    if head is not None and (head.seq != expected_seq or head.head_hash != previous):
+        return broken(f"the chain ends at place {expected_seq}, but its recorded end is place "
+                      f"{head.seq}: rows were removed from the end")
+    if head is None and expected_seq:
+        return broken("the record of the chain's end was removed")
+    if outside is not None:
+        return broken(f"audit event {outside} is not in the chain: it was written around the "
+                      "service", outside)
+    if not anchor_seen:
+        assert anchor is not None
+        return broken(f"place {anchor[0]} written down earlier is not in the chain")
+    return ChainCheck(checked, expected_seq, previous)
+
+
+#: The columns of an exported audit log, in order.
+EXPORT_COLUMNS = ("chain_seq", "id", "occurred_at", "action", "actor_id", "actor",
+                  "service_account_id", "child_id", "subject_type", "subject_id",
+                  "remote_addr", "detail", "prev_hash", "row_hash")
+
+
+def export_rows(session: Session, start: datetime, end: datetime,
+                batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """The audit rows that happened from ``start`` up to (not including) ``end``, in chain
+    order, with their hashes, so that whoever receives them can check the links."""
+    after = -1
+    names = dict(session.execute(select(User.id, User.display_name)).all())
+    while True:
+        rows = list(session.scalars(
+            select(AuditEvent).where(AuditEvent.occurred_at >= start,
+                                     AuditEvent.occurred_at < end,
+                                     func.coalesce(AuditEvent.chain_seq, 0) > after)
+            .order_by(func.coalesce(AuditEvent.chain_seq, 0)).limit(batch)))
+        if not rows:
+            return
+        for row in rows:
+            yield {"chain_seq": row.chain_seq, "id": row.id,
+                   "occurred_at": row.occurred_at.isoformat(timespec="microseconds"),
+                   "action": row.action, "actor_id": row.actor_id,
+                   "actor": names.get(row.actor_id) if row.actor_id else None,
+                   "service_account_id": row.service_account_id, "child_id": row.child_id,
+                   "subject_type": row.subject_type, "subject_id": row.subject_id,
+                   "remote_addr": row.remote_addr,
+                   "detail": json.dumps(row.detail, sort_keys=True) if row.detail else None,
+                   "prev_hash": row.prev_hash, "row_hash": row.row_hash}
+            after = row.chain_seq or 0
+        session.expunge_all()

@@ -42,6 +42,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(dashboards_cli)
     app.cli.add_command(audio_group)
+    from .records.cli import audit_cli, retention_cli
+
+    app.cli.add_command(retention_cli)
+    app.cli.add_command(audit_cli)
 
 
 @click.command("invite")

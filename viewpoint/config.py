@@ -136,6 +136,15 @@ SETTINGS: list[tuple[str, type, object, str]] = [
      "(a page's words, made when first needed) and "
      "`recorded/` (people's recordings, used instead), a folder per language in each. "
      "Default: `audio/` in the instance folder."),
+    ("COUNCIL_NAME", str, None,
+     "The council's name, as the accessibility statement names who runs the service "
+     "(`Northtown Council`). Empty: \"The council\"."),
+    ("ACCESSIBILITY_CONTACT", str, None,
+     "Where people report an accessibility problem (an email address or phone number), "
+     "shown in the accessibility statement."),
+    ("DATA_PROTECTION_CONTACT", str, None,
+     "How to reach the council's data protection officer (an email address or phone "
+     "number), shown in the children's privacy notice for 12 and over."),
     ("DASHBOARD_MIN_CHILDREN", int, 10,
      "A group's share is shown only when at least this many children (by the published, "
      "rounded count) are counted in it; smaller groups are withheld. At least 6; production "
@@ -172,6 +181,9 @@ class Config:
     SIGNIN_FAILURES_PER_ADDRESS: int = 30
     SIGNIN_FAILURE_WINDOW_MINUTES: int = 15
     SECOND_FACTOR_REQUIRED: bool | None = None
+    COUNCIL_NAME: str | None = None
+    ACCESSIBILITY_CONTACT: str | None = None
+    DATA_PROTECTION_CONTACT: str | None = None
     OIDC_ISSUER: str | None = None
     OIDC_CLIENT_ID: str | None = None
     OIDC_CLIENT_SECRET: str | None = None

@@ -41,7 +41,9 @@ PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.l
                               # the second step of signing in: no session exists yet
                               "auth.second_factor_code",
                               # to and back from the council's identity provider
-                              "auth.signin_council", "auth.signin_council_done"})
+                              "auth.signin_council", "auth.signin_council_done",
+                              # what the council publishes about the service
+                              "statements.accessibility"})
 #: Blueprints with their own way in, never a staff sign-in: the child's access code, and a
 #: service account's token for the API (``api/access.py``; a staff cookie opens nothing there).
 PUBLIC_BLUEPRINTS = frozenset({"respond", "api"})

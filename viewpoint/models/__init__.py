@@ -1,7 +1,7 @@
 """The data model. Import models from here; each aggregate lives in its own module."""
 
 from .alert import Alert, AlertSource
-from .audit import AuditEvent, AuditLogIsAppendOnly
+from .audit import AuditChain, AuditEvent, AuditLogIsAppendOnly
 from .base import Base, LabelledEnum, utcnow
 from .child import (
     PLANS_WITH_PLACEMENT,
@@ -27,12 +27,14 @@ from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
 from .questionnaire import QuestionnaireVersion
 from .response import Answer, AnswerSequence, HelpedBy, Response, store_value, stored_value
+from .retention import AnswerNote, LegalHold, RetentionRule
 from .service import ServiceAccount, WebhookDelivery, WebhookSubscription
 from .staff import RecoveryCode, Role, StaffSession, Team, User, normalise_email
 from .throttle import RateLimitBucket
 
 __all__ = [
-    "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AnswerSequence", "AuditEvent",
+    "PLANS_WITH_PLACEMENT", "Alert", "AlertSource", "Answer", "AnswerNote", "AuditChain",
+    "LegalHold", "RetentionRule", "AnswerSequence", "AuditEvent",
     "AuditLogIsAppendOnly", "Base", "Child", "CoverageTotal", "DashboardEntry",
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
     "PublishedCoverage", "PublishedIndicator", "Release",

@@ -35,6 +35,7 @@ from ..models import (
     IndicatorTotal,
     Invitation,
     Plan,
+    Release,
     Response,
     Review,
     ReviewCoverage,
@@ -394,8 +395,22 @@ def watch(session_class: Any) -> None:
 # --- rebuilding from the source records ---
 
 def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
-    """Recompute every total from responses, answers and reviews. Returns row counts."""
-    for model in (IndicatorTotal, CoverageTotal, DashboardEntry, ReviewCoverage):
+    """Recompute every total from responses, answers and reviews. Returns row counts.
+
+    The totals of a published period are kept as they are: its figures never change, and
+    the records they were counted from may since have been destroyed under the retention
+    schedule (``operations/retention.py``), so counting them again would count fewer."""
+    released = {(row.period_kind, row.period_start) for row in session.execute(
+        select(Release.period_kind, Release.period_start))}
+    released_quarters = {start for kind, start in released if kind == QUARTER}
+    for kind, start in session.execute(select(IndicatorTotal.period_kind,
+                                              IndicatorTotal.period_start).distinct()).all():
+        if (kind, start) not in released:
+            session.execute(delete(IndicatorTotal).where(IndicatorTotal.period_kind == kind,
+                                                         IndicatorTotal.period_start == start))
+    session.execute(delete(CoverageTotal).where(
+        CoverageTotal.quarter_start.not_in(released_quarters or {date.min})))
+    for model in (DashboardEntry, ReviewCoverage):
         session.execute(delete(model))
     snapshots: dict[int, Snapshot] = {}
     tally = Tally()
@@ -460,7 +475,10 @@ def rebuild(session: Session, batch: int = 1000) -> dict[str, int]:
                                           strict=True)))
     if coverage_rows:
         session.execute(insert(ReviewCoverage), coverage_rows)
-    indicator_rows, coverage_totals = tally.indicator_rows(), tally.coverage_rows()
+    indicator_rows = [row for row in tally.indicator_rows()
+                      if (row["period_kind"], row["period_start"]) not in released]
+    coverage_totals = [row for row in tally.coverage_rows()
+                       if row["quarter_start"] not in released_quarters]
     if indicator_rows:
         session.execute(insert(IndicatorTotal), indicator_rows)
     if coverage_totals:

@@ -1,12 +1,12 @@
 """Getting in: the start page, where a child types the code their worker gave them, and
-the help page anyone can open from it."""
+the pages anyone can open from it (help now, and how their answers are looked after)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
@@ -22,9 +22,11 @@ from ..operations.invitations import (
     is_expired,
     looks_like_a_code,
 )
+from ..questionnaires.definition import BANDS
 from ..questionnaires.helplines import every_helpline
 from .blueprint import bp
-from .session import remember_child, welcome_if_signed_in
+from .helping import helpers_for
+from .session import remember_child, welcome_if_signed_in, with_optional_respondent
 
 #: Reasons the start page explains when a child is sent back to it (``?why=``).
 SENT_BACK_BECAUSE = ("expired", "closed", "sent", "stale", "elsewhere")
@@ -153,3 +155,20 @@ def _why_code_fails(invitation: Invitation | None) -> str | None:
 def help_now():  # type: ignore[no-untyped-def]
     """Who to talk to, for anyone on the start page (no code needed, nothing recorded)."""
     return render_template("respond/help.html", helplines=every_helpline())
+
+
+@bp.get("/privacy")
+@with_optional_respondent
+def privacy(respondent: Any = None):  # type: ignore[no-untyped-def]
+    """How the service looks after what a child says, in the words of the child's band: the
+    signed-in child's own band, or the one chosen (``?band=``); anyone else first chooses
+    their age. Nothing is recorded."""
+    chosen = request.args.get("band")
+    if chosen is not None and chosen not in BANDS:
+        abort(404)
+    if chosen is None and respondent is not None:
+        band = helpers_for(respondent).band
+        chosen = band.key if band is not None else None
+    return render_template("respond/privacy.html", band=BANDS.get(chosen) if chosen else None,
+                           bands=list(BANDS.values()), signed_in=respondent is not None,
+                           contact=current_app.config.get("DATA_PROTECTION_CONTACT"))
