@@ -55,6 +55,14 @@ ACTION_LABELS = {
     "webhook.added": _l("Told a connected system's address of events"),
     "webhook.removed": _l("Stopped telling a connected system's address of events"),
     "dashboards.no_views_list": _l("Listed the team's children with no views gathered lately"),
+    "subject_access.exported": _l("Produced everything held about the child (subject access)"),
+    "answer.noted": _l("Added a note beside an answer"),
+    "child.erased": _l("Erased the child's record"),
+    "legal_hold.placed": _l("Placed a legal hold"),
+    "legal_hold.lifted": _l("Lifted a legal hold"),
+    "retention.run": _l("Destroyed records due under the retention schedule"),
+    "retention.dry_run": _l("Listed records due under the retention schedule"),
+    "retention.schedule_changed": _l("Changed the retention schedule"),
 }
 
 

@@ -78,6 +78,9 @@ POLICY: dict[str, object] = {
     "casework.import_children": {TM},
     "casework.import_example": {TM},
     "casework.child_audit": {TM},
+    "casework.subject_access": {TM},
+    "casework.erase": {TM},
+    "casework.add_note": {TM},
     "dashboards.index": {TM, IRO, PANEL},
     "dashboards.download": {TM, IRO, PANEL},
     "dashboards.method": {TM, IRO, PANEL},
@@ -99,6 +102,13 @@ POLICY: dict[str, object] = {
     "admin.withdraw_system": {ADMIN},
     "admin.system_webhooks": {ADMIN},
     "admin.remove_webhook": {ADMIN},
+    "admin.retention_schedule": {ADMIN},
+    "admin.retention_period": {ADMIN},
+    "admin.place_hold": {ADMIN},
+    "admin.lift_hold": {ADMIN},
+    "admin.subject_access": {ADMIN},
+    # What the council publishes about the service: open to anyone.
+    "statements.accessibility": PUBLIC,
     # The API's description is open to anyone; everything else needs a token with a scope
     # (tests/views/test_api_access.py tries every scope and team boundary).
     "api.openapi_document": PUBLIC,
@@ -155,6 +165,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "reference": child.reference,
         "problem": "validation", "account_id": system.id,
         "subscription_id": hook.id,
+        "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
     }
     return people, values
 

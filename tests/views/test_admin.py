@@ -224,7 +224,8 @@ def test_a_team_can_have_more_than_one_manager(admin_client, session, team) -> N
 def _admin_urls(app, user: User, team: Team) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     adapter = app.url_map.bind("localhost")
     # (Ids that name no connected system or webhook: refused before anything is looked up.)
-    values = {"user_id": user.id, "team_id": team.id, "account_id": 1, "subscription_id": 1}
+    values = {"user_id": user.id, "team_id": team.id, "account_id": 1, "subscription_id": 1,
+              "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1}
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):

@@ -97,6 +97,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "name": "0123456789abcdef01234567.mp3", "key": "q1", "filename": "css/staff.css",
         "step": "finish", "reference": child.reference, "problem": "validation",
         "account_id": system.id, "subscription_id": hook.id,
+        "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
     }
     return World(people=people, code=issued.code, values=values)
 

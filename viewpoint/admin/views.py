@@ -387,4 +387,5 @@ def rename_team(team_id: int):  # type: ignore[no-untyped-def]
                            team=team), status
 
 
-from . import systems  # noqa: E402,F401  (the connected systems' pages, on this blueprint)
+# The connected systems' pages and the records manager's pages, on this blueprint.
+from . import records, systems  # noqa: E402,F401

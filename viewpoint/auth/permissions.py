@@ -81,8 +81,15 @@ ACTIONS: dict[str, frozenset[Role]] = {
                                      Role.REVIEWING_OFFICER}),
     # A manager's list of their team's children with no views gathered lately (names).
     "dashboards.no_views": frozenset({Role.TEAM_MANAGER}),
-    # Manage staff accounts and teams.
+    # Manage staff accounts and teams, connected systems, the retention schedule and
+    # legal holds.
     "admin.manage": frozenset({Role.ADMINISTRATOR}),
+    # Produce everything held about one child for a subject access request (a manager for
+    # their team's children; an administrator for any child, by reference).
+    "records.subject_access": frozenset({Role.TEAM_MANAGER, Role.ADMINISTRATOR}),
+    # Put a child's record right: a note beside an answer, erasing the record where the law
+    # allows (a manager, for their team's children).
+    "records.rectify": frozenset({Role.TEAM_MANAGER}),
     # Read the questionnaires as children see them (no child data).
     "questionnaires.preview": ALL_STAFF,
 }

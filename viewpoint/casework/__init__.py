@@ -28,8 +28,9 @@ from . import (  # noqa: E402
     child_views,
     import_views,
     invitation_views,
+    record_views,
     response_views,
 )
 
 __all__ = ["alert_views", "bp", "child_views", "import_views", "invitation_views",
-           "response_views"]
+           "record_views", "response_views"]

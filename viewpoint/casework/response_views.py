@@ -20,13 +20,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from .. import audit
 from ..auth.permissions import can, require, response_or_404
 from ..extensions import db
-from ..models import Feedback, Response
+from ..models import AnswerNote, Feedback, Response
 from ..operations.feedback import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -157,13 +158,18 @@ def _show(found: Response, form: FeedbackForm, status: int = 200,
     reading = read_response(db.session, _catalogue(), found)
     audit.record("response.viewed", child_id=found.child_id, subject=found)
     feedback = feedback_for_response(db.session, found)
+    notes: dict[str, list[AnswerNote]] = {}
+    for note in db.session.scalars(select(AnswerNote).where(AnswerNote.response_id == found.id)
+                                   .order_by(AnswerNote.written_at)):
+        notes.setdefault(note.question_key, []).append(note)
     may_share = can(current_user, "casework.share_feedback")
     share_forms = {note.id: share_form if share_form is not None and note.id == shared_note
                    else _share_form(note) for note in feedback} if may_share else {}
     return render_template(
         "casework/response.html", reading=reading, form=form, feedback=feedback,
         may_write=can(current_user, "casework.act"), may_share=may_share,
-        share_forms=share_forms, AnswerState=AnswerState,
+        share_forms=share_forms, AnswerState=AnswerState, notes=notes,
+        may_note=can(current_user, "records.rectify"),
         Change=Change, min_length=MIN_LENGTH, max_length=MAX_LENGTH,
         share_min_length=SHARE_MIN_LENGTH, share_max_length=SHARE_MAX_LENGTH), status
 

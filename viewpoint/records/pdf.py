@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from .reading import (
     ResponseReading,
     ShownAnswer,
 )
+from .subject_access import REDACTED, SubjectAccess, every_text
 
 FOOTER = _l("Confidential: contains personal information about a child")
 
@@ -628,3 +629,123 @@ def response_pdf(reading: ResponseReading, feedback: Sequence[Feedback] = (), *,
             pdf.ln(1)
     return bytes(pdf.output())
 
+
+
+def _at(iso: str | None) -> str:
+    """A moment written as :func:`export.moment` writes it, as the PDF writes moments."""
+    return _when(datetime.fromisoformat(iso)) if iso else ""
+
+
+def _on(iso: str | None) -> str:
+    return format_date(date.fromisoformat(iso), DATE) if iso else ""
+
+
+def subject_access_pdf(record: SubjectAccess, *, font_dir: Path | None = None,
+                       cache_dir: Path | None = None) -> bytes:
+    """Everything held about one child, for them to read (see ``subject_access.py``)."""
+    if font_dir is None:
+        font_dir = Path(current_app.static_folder or "static") / "fonts"
+    if cache_dir is None:
+        cache_dir = Path(current_app.instance_path) / "pdf-fonts"
+    pdf = _Document(find_fonts(font_dir), language=record.child.preferred_language,
+                    cache_dir=cache_dir)
+    show = pdf.show
+    pdf.set_title(show(_("Everything viewpoint holds about %(name)s", name=record.full_name)))
+    pdf.add_page()
+    pdf.write_lines([
+        _Line(show(_("Everything viewpoint holds about %(name)s", name=record.full_name)),
+              bold=True, size=16),
+        _Line(show(_("Produced on %(when)s by %(name)s, in answer to a request to see these "
+                     "records.", when=_when(record.produced_at), name=record.produced_by)),
+              size=10, muted=True)])
+    if record.redaction.words or record.redaction.colleagues_by_role:
+        pdf.write_lines([_Line(show(_(
+            "To protect other people, some words have been replaced by %(mark)s and some staff "
+            "are shown by their role instead of their name.", mark=REDACTED)), bold=True)])
+    if show.needs_marks(every_text(record)):
+        pdf.write_lines([_Line(show(_(
+            "Some of the words are in letters this PDF cannot show. They are marked %(mark)s; "
+            "the machine-readable copy has them exactly.", mark=MARK)), bold=True)])
+    pdf.ln(2)
+    pdf.heading(_("Your details"))
+    pdf.pairs(record.details)
+
+    pdf.heading(_("Plans and reviews"))
+    if not record.plans:
+        pdf.write_lines([_Line(show(_("None.")))])
+    for plan in record.plans:
+        held = [_("review due %(due)s, held %(held)s", due=_on(review["due_on"]),
+                  held=_on(review["held_on"])) if review["held_on"]
+                else _("review due %(due)s", due=_on(review["due_on"]))
+                for review in plan["reviews"]]
+        pdf.write_lines([
+            _Line(show(_("%(kind)s from %(start)s to %(end)s", kind=plan["kind_label"],
+                         start=_on(plan["started_on"]),
+                         end=_on(plan["ended_on"]) or _("now"))), bold=True),
+            *([_Line(show(plan["placement_label"]), indent=4)] if plan["placement_label"]
+              else []),
+            *(_Line(show(line), indent=4, size=9) for line in held)], keep_together=False)
+
+    pdf.heading(_("Questionnaires you were sent"))
+    if not record.invitations:
+        pdf.write_lines([_Line(show(_("None.")))])
+    for invitation in record.invitations:
+        pdf.write_lines([_Line(show(_(
+            "%(title)s: sent %(when)s by %(who)s, in %(language)s; %(state)s.",
+            title=invitation["questionnaire_title"], when=_at(invitation["issued_at"]),
+            who=invitation["issued_by"] or _("a former colleague"),
+            language=invitation["language"], state=invitation["state_label"])))])
+
+    for answered in record.questionnaires:
+        reading = answered.reading
+        pdf.heading(_("Your answers: %(title)s", title=reading.questionnaire_title))
+        pdf.pairs([
+            (_("Started"), _when(reading.started_at)),
+            (_("Sent"), _when(reading.submitted_at) if reading.submitted_at
+             else _("Not sent")),
+            (_("Language"), reading.language_name),
+            (_("Age band"), reading.band_label),
+            (_("Who helped"), reading.helped_by_label)])
+        for question in reading.questions:
+            lines = _question_lines(show, question, compared=False)
+            for note in answered.notes.get(question.key, []):
+                lines.append(_Line(show(_("Note added %(when)s by %(who)s: %(note)s",
+                                          when=_at(note["written_at"]),
+                                          who=note["written_by"] or _("a former colleague"),
+                                          note=note["note"])), indent=6, size=9))
+            pdf.write_lines(lines)
+            pdf.ln(1)
+
+    pdf.heading(_("Alerts and what was done"))
+    if not record.alerts:
+        pdf.write_lines([_Line(show(_("None.")))])
+    for alert in record.alerts:
+        lines = [_Line(show(_("Raised %(when)s: %(why)s", when=_at(alert["raised_at"]),
+                              why=alert["why"])), bold=True)]
+        if alert["acknowledged_at"]:
+            lines.append(_Line(show(_("Seen on %(when)s by %(who)s.",
+                                      when=_at(alert["acknowledged_at"]),
+                                      who=alert["acknowledged_by"] or _("a former colleague"))),
+                               indent=4))
+        if alert["closed_at"]:
+            lines.append(_Line(show(_("Closed on %(when)s by %(who)s. What was done: %(done)s",
+                                      when=_at(alert["closed_at"]),
+                                      who=alert["closed_by"] or _("a former colleague"),
+                                      done=alert["what_was_done"])), indent=4))
+        pdf.write_lines(lines)
+
+    pdf.heading(_("You said, we did: what you were told"))
+    if not record.feedback:
+        pdf.write_lines([_Line(show(_("None.")))])
+    for note in record.feedback:
+        pdf.write_lines([
+            _Line(show(_("%(who)s, %(when)s", who=note["written_by"] or _("a former colleague"),
+                         when=_at(note["written_at"]))), bold=True, size=9),
+            _Line(show(note["note"]), indent=4)])
+
+    pdf.heading(_("Who has looked at your record"))
+    if not record.views:
+        pdf.write_lines([_Line(show(_("Nobody.")))])
+    pdf.write_lines([_Line(show(f"{_when(view.at)}: {view.who}: {view.what}"), size=9)
+                     for view in record.views], keep_together=False)
+    return bytes(pdf.output())
