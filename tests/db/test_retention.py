@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from tests.factories import add_years, make_child, make_team, make_user, move_into_the_past
 from tests.staff import sign_in
 from tests.views.test_api_totals import QUERIES, TABLES
-from tests.views.test_dashboards import _answered
-from tests.views.test_dashboards import council  # noqa: F401 (the fixture)
+from tests.views.test_dashboards import (
+    _answered,
+    council,  # noqa: F401 (the fixture)
+)
 from viewpoint.audit import verify_chain
 from viewpoint.models import (
     Alert,
