@@ -116,7 +116,8 @@ def _submit(page: Page, selector: str) -> None:
 def walk_child_pages(page: Page, live: LiveServer, language: str, band: str, age: int,
                      plan: PlanKind) -> Walk:
     """Type the code, then every page a child sees: welcome, each page of questions, the
-    talk page, the finish and thank-you pages, help, and the start page after sending."""
+    talk page, the finish and thank-you pages, help, what happens to their answers (the
+    privacy notice in their band's words), and the start page after sending."""
     invited = live.invite("Amira", age, plan_kind=plan, band=band, language=language)
     walk = Walk(page, language, f"{language} {band}")
     enter_code(page, live.url, invited.code)
@@ -144,6 +145,10 @@ def walk_child_pages(page: Page, live: LiveServer, language: str, band: str, age
     walk.look("thank you")
     page.goto(live.url + "/help")
     walk.look("help")
+    page.goto(live.url + "/privacy")
+    walk.look("privacy: choose an age")
+    page.goto(live.url + f"/privacy?band={band}")
+    walk.look("privacy notice")
     page.goto(live.url + "/?why=sent")
     walk.look("start")
     return walk

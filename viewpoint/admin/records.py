@@ -64,14 +64,17 @@ def _last_runs() -> list[AuditEvent]:
 def _show_retention(hold_form: HoldForm | None = None, status: int = 200,
                     problem: str | None = None):  # type: ignore[no-untyped-def]
     periods = retention.schedule(db.session)
-    rows = []
-    for record in retention.RECORD_TYPES:
-        for (kind_record, kind), period in periods.items():
-            if kind_record == record:
-                rows.append((record, kind, period))
+    # One section per kind of plan: its records, how long each is kept, and the default's
+    # reason once (a period the council set shows its own reason).
+    sections = []
+    for kind in (*(kind.value for kind in PlanKind), retention.ANY_PLAN):
+        rows = [(record, periods[record, kind]) for record in retention.RECORD_TYPES
+                if (record, kind) in periods]
+        reasons = sorted({str(retention.DEFAULTS[record, kind].reason) for record, _ in rows})
+        sections.append((kind, rows, reasons))
     holds = retention.active_holds(db.session)
     return render_template(
-        "admin/retention.html", rows=rows, labels=retention.RECORD_LABELS,
+        "admin/retention.html", sections=sections, labels=retention.RECORD_LABELS,
         plan_labels=_plan_labels(), holds=holds, hold_form=hold_form or HoldForm(),
         runs=_last_runs(), problem=problem), status
 

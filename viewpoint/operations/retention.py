@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -97,8 +98,8 @@ class Period:
     def describe(self) -> str:
         if self.counted_from == "birth":
             return str(_l("Until the %(ordinal)s birthday", ordinal=_ordinal(self.years)))
-        return str(_l("%(years)s years from %(event)s", years=self.years,
-                      event=COUNTED_FROM[self.counted_from]))
+        return ngettext("%(num)d year from %(event)s", "%(num)d years from %(event)s",
+                        self.years, event=COUNTED_FROM[self.counted_from])
 
 
 def _ordinal(number: int) -> str:

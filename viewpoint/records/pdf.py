@@ -690,11 +690,16 @@ def subject_access_pdf(record: SubjectAccess, *, font_dir: Path | None = None,
     if not record.invitations:
         pdf.write_lines([_Line(show(_("None.")))])
     for invitation in record.invitations:
-        pdf.write_lines([_Line(show(_(
-            "%(title)s: sent %(when)s by %(who)s, in %(language)s; %(state)s.",
-            title=invitation["questionnaire_title"], when=_at(invitation["issued_at"]),
-            who=invitation["issued_by"] or _("a former colleague"),
-            language=invitation["language"], state=invitation["state_label"])))])
+        if invitation["issued_by"]:
+            sent = _("%(title)s: sent %(when)s by %(who)s, in %(language)s; %(state)s.",
+                     title=invitation["questionnaire_title"], when=_at(invitation["issued_at"]),
+                     who=invitation["issued_by"], language=invitation["language_label"],
+                     state=invitation["state_label"])
+        else:
+            sent = _("%(title)s: sent %(when)s, in %(language)s; %(state)s.",
+                     title=invitation["questionnaire_title"], when=_at(invitation["issued_at"]),
+                     language=invitation["language_label"], state=invitation["state_label"])
+        pdf.write_lines([_Line(show(sent))])
 
     for answered in record.questionnaires:
         reading = answered.reading

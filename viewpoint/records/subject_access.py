@@ -29,6 +29,7 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import Length
 
 from .. import audit
+from ..i18n import language_label
 from ..models import (
     Alert,
     AnswerNote,
@@ -190,7 +191,7 @@ def gather(session: Session, catalogue: Catalogue, child: Child, produced_by: Us
         (str(_l("Date of birth")), child.date_of_birth.isoformat()),
         (str(_l("Gender")), child.gender.label),
         (str(_l("Ethnicity")), child.ethnicity_group.label),
-        (str(_l("Language")), child.preferred_language),
+        (str(_l("Language")), language_label(child.preferred_language)),
         (str(_l("Team")), child.team.name),
         (str(_l("Social worker or personal adviser")),
          person(child.social_worker_id) or str(_l("None allocated"))),
@@ -211,6 +212,7 @@ def gather(session: Session, catalogue: Catalogue, child: Child, produced_by: Us
         "questionnaire": invitation.questionnaire_key,
         "questionnaire_title": _title(catalogue, invitation.questionnaire_key),
         "band": invitation.band, "language": invitation.language,
+        "language_label": language_label(invitation.language),
         "expires_at": moment(invitation.expires_at), "state": invitation.state.value,
         "state_label": invitation.state.label}
         for invitation in session.scalars(select(Invitation).where(
