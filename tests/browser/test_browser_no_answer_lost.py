@@ -373,3 +373,41 @@ def test_the_page_saying_answers_still_wait_reads_well_at_every_size(
         page.screenshot(path=str(shots / f"stopped-waiting-{language}-{size}.png"),
                         full_page=True)
         page.context.close()
+
+
+def test_a_worker_signing_out_on_the_tablet_leaves_a_childs_waiting_answers(
+        live_server: LiveServer, browsing: Browsing) -> None:
+    """The server cannot be reached while a child answers; then their worker signs in and
+    out on the same tablet (to issue another code, say). Signing out clears the browser's
+    cache, never its storage: the child's answers still wait there, and are saved when the
+    child types their code again."""
+    from tests.browser.staffpages import sign_in, worker_email
+
+    child = live_server.invite("Ola", 13)
+    context = browsing.context()
+    page = context.new_page()
+    enter_code(page, live_server.url, child.code)
+    begin(page)
+    context.route("**/answers", lambda route: route.abort())
+    choose(page, "safe_home", "sad", tap=True)
+    expect(save_state(page, "safe_home")).to_have_text(KEPT, timeout=15_000)
+    assert len(page.evaluate(WAITING_RECORDS)) == 1
+    page.close()
+    context.unroute("**/answers")
+    context.clear_cookies()
+
+    staff = context.new_page()
+    sign_in(staff, live_server.url, worker_email(live_server))
+    with staff.expect_navigation():
+        staff.locator("form[action$='/signout'] button").click()
+    assert len(staff.evaluate(WAITING_RECORDS)) == 1, "signing out destroyed a child's answer"
+    staff.close()
+
+    back = context.new_page()
+    enter_code(back, live_server.url, child.code)
+    begin(back)
+    for _ in range(100):
+        if answers_in_database(live_server, child):
+            break
+        back.wait_for_timeout(100)
+    assert answers_in_database(live_server, child) == {"safe_home": ["sad"]}

@@ -375,7 +375,9 @@ def signout():  # type: ignore[no-untyped-def]
     # a shared computer would be let straight back in as this one.
     provider = _provider_sign_out(id_token) if through_council else None
     response = redirect(provider or url_for("auth.signin", ended="signed_out"))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    # Not "storage": a worker who signs in and out on a tablet children use would destroy
+    # the answers waiting there for the network (staff pages keep nothing in storage).
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 
