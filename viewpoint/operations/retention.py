@@ -91,7 +91,9 @@ class Period:
 
     years: int
     counted_from: str
-    reason: str
+    #: Why: the council's own words, or for a default its translated source (worked out in
+    #: the reader's language when shown).
+    reason: Any
     #: True for the shipped default, False when an administrator set it.
     default: bool = True
 
@@ -131,15 +133,15 @@ _WORKING = _l(
 
 #: The shipped schedule: (record type, plan kind) -> period.
 DEFAULTS: dict[tuple[str, str], Period] = {
-    **{(record, kind.value): Period(75, "birth", str(_LOOKED_AFTER))
+    **{(record, kind.value): Period(75, "birth", _LOOKED_AFTER)
        for record in PLAN_RECORDS for kind in (PlanKind.CARE_PLAN, PlanKind.PATHWAY_PLAN)},
-    **{(record, PlanKind.CHILD_PROTECTION.value): Period(40, "last_contact", str(_PROTECTION))
+    **{(record, PlanKind.CHILD_PROTECTION.value): Period(40, "last_contact", _PROTECTION)
        for record in PLAN_RECORDS},
-    **{(record, PlanKind.CHILD_IN_NEED.value): Period(25, "birth", str(_IN_NEED))
+    **{(record, PlanKind.CHILD_IN_NEED.value): Period(25, "birth", _IN_NEED)
        for record in PLAN_RECORDS},
-    ("audit_events", ANY_PLAN): Period(7, "event", str(_AUDIT)),
-    ("staff_accounts", ANY_PLAN): Period(2, "event", str(_STAFF)),
-    ("working_records", ANY_PLAN): Period(1, "event", str(_WORKING)),
+    ("audit_events", ANY_PLAN): Period(7, "event", _AUDIT),
+    ("staff_accounts", ANY_PLAN): Period(2, "event", _STAFF),
+    ("working_records", ANY_PLAN): Period(1, "event", _WORKING),
 }
 #: The longest period anyone may set, and the shortest for a child's own records.
 MOST_YEARS = 120
