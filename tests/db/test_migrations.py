@@ -60,3 +60,31 @@ def test_a_model_change_without_a_migration_is_noticed(fresh_database: str) -> N
         diff = compare_metadata(MigrationContext.configure(connection), extended)
     assert any(change[0] == "add_column" and change[3].name == "colour" for change in diff)
     engine.dispose()
+
+
+def test_audit_rows_written_before_the_chain_existed_are_chained_by_the_upgrade(
+        fresh_database: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from viewpoint.audit import verify_chain
+
+    engine = create_database_engine(normalise_database_url(fresh_database))
+    config = alembic_config(engine)
+    command.upgrade(config, "0011")
+    with engine.begin() as connection:
+        for number in range(5):
+            connection.execute(text(
+                "INSERT INTO audit_event (occurred_at, action, child_id, detail) VALUES "
+                "(:at, 'child.viewed', :child, :detail)"),
+                {"at": f"2026-01-0{number + 1} 10:00:00.000000", "child": number,
+                 "detail": '{"n": %d}' % number})
+    command.upgrade(config, "head")
+    with Session(engine) as session:
+        found = verify_chain(session)
+        assert found.broken is None and found.checked == 5
+        # And a row changed afterwards is found, so the chaining was real.
+        session.execute(text("UPDATE audit_event SET child_id = 99 WHERE child_id = 3"))
+        assert verify_chain(session).broken is not None
+        session.rollback()
+    engine.dispose()
