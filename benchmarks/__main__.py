@@ -19,6 +19,9 @@ Benchmarks (choose with --only / --skip):
            responses, SQLite and PostgreSQL (builds each council first: about 40 minutes)
   disclosure  the share of dashboard figures published (not withheld) at 1,500 and
            20,000 responses, against the share before the cell key method
+  retention  `viewpoint audit verify` over 100,000 audit rows, and `viewpoint retention run`
+           (dry, then --apply) on the demo council with every record due; the totals are
+           compared before and after
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
 
 
 BENCHMARKS = ("demo", "answers", "render", "weight", "questionnaire", "cpu", "dashboards",
-              "disclosure")
+              "disclosure", "retention")
 WEB = {"answers", "render", "weight"}
 #: Load tests with a server of their own, shaped by the same options as WEB's.
 OWN_SERVER = {"questionnaire"}
@@ -140,6 +143,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("BENCH_DISCLOSURE_SIZES", "1500,20000"),
                         help="comma-separated response counts for the disclosure benchmark "
                              "(default 1500,20000)")
+    parser.add_argument("--retention-sizes",
+                        default=os.environ.get("BENCH_RETENTION_SIZES", "20000"),
+                        help="comma-separated response counts for the retention benchmark "
+                             "(default 20000)")
     web = parser.add_argument_group("web benchmarks (answers, render, weight, questionnaire)")
     web.add_argument("--clients", type=int, default=16,
                      help="concurrent clients, each a signed-in child (default 16)")
@@ -214,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
 
             rows += bench_disclosure(
                 [int(size) for size in args.disclosure_sizes.split(",") if size], Path(scratch))
+        if "retention" in selected:
+            from benchmarks.retention import bench_retention
+
+            with postgres_server() as server:
+                rows += bench_retention(
+                    [int(size) for size in args.retention_sizes.split(",") if size], server,
+                    Path(scratch))
         if "cpu" in selected:
             from benchmarks.cpu import bench_cpu
 

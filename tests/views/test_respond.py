@@ -472,7 +472,8 @@ NEEDS_THE_CHILD = {"respond.welcome", "respond.begin", "respond.questions",
                    "respond.pack", "respond.copies", "respond.page_copy", "respond.finish_copy",
                    "respond.offline_done"}
 ANSWERS_THE_SCRIPT = {"respond.save_answer"}
-OPEN_TO_ANYONE = {"respond.start", "respond.help_now", "respond.talk", "respond.stop",
+OPEN_TO_ANYONE = {"respond.start", "respond.help_now", "respond.privacy", "respond.talk",
+                  "respond.stop",
                   "respond.language", "respond.audio", "respond.say",
                   # the service worker, and what a tablet did offline (sealed: no session)
                   "respond.service_worker", "respond.sync"}
@@ -610,3 +611,19 @@ def test_the_invite_command_prints_a_code_that_works(app, client, invite, sessio
     assert enter(client, code).status_code == 302
     unknown = app.test_cli_runner().invoke(args=["invite", "NOBODY"])
     assert unknown.exit_code != 0 and "No child with reference NOBODY" in unknown.output
+
+
+def test_what_happens_to_the_answers_is_told_in_the_childs_band_or_after_choosing_an_age(  # type: ignore[no-untyped-def]
+        app, client, invite, session) -> None:
+    anyone = client.get("/privacy").get_data(as_text=True)
+    assert "How old are you?" in anyone and anyone.count('href="/privacy?band=') == 4
+    assert "grown-ups" in client.get("/privacy?band=4-7").get_data(as_text=True)
+    older = client.get("/privacy?band=16-25").get_data(as_text=True)
+    assert "personal adviser" in older and "ico.org.uk" in older
+    assert client.get("/privacy?band=99-100").status_code == 404
+    # A signed-in child of six is told in the 4-7 words without choosing.
+    _child, issued = invite(age=6)
+    enter(client, issued.code)
+    theirs = client.get("/privacy").get_data(as_text=True)
+    assert "Your social worker reads your answers." in theirs
+    assert "How old are you?" not in theirs

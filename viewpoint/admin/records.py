@@ -118,18 +118,25 @@ def retention_period(record_type: str, plan_kind: str):  # type: ignore[no-untyp
         400 if request.method == "POST" else 200
 
 
+def _child_named_in(field: StringField) -> Child | None:
+    """The child whose reference is typed in ``field`` (None when it is empty; when no child
+    has it, the field says so)."""
+    if not field.data or not field.data.strip():
+        return None
+    child = db.session.scalar(select(Child).where(Child.reference == field.data.strip()))
+    if child is None:
+        field.errors = [_("No child has that reference.")]
+    return child
+
+
 @bp.post("/holds")
 def place_hold():  # type: ignore[no-untyped-def]
     form = HoldForm()
     if not form.validate_on_submit():
         return _show_retention(form, 400)
-    child = None
-    if form.reference.data:
-        child = db.session.scalar(select(Child).where(Child.reference == form.reference.data
-                                                      .strip()))
-        if child is None:
-            form.reference.errors = [_("No child has that reference.")]
-            return _show_retention(form, 400)
+    child = _child_named_in(form.reference)
+    if form.reference.errors:
+        return _show_retention(form, 400)
     try:
         retention.place_hold(db.session, child, form.reason.data or "", _user())
     except Refusal as refused:
@@ -152,12 +159,7 @@ def lift_hold(hold_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/subject-access", methods=["GET", "POST"])
 def subject_access():  # type: ignore[no-untyped-def]
     finder = FindChildForm(request.args)
-    child = None
-    if finder.reference.data:
-        child = db.session.scalar(select(Child).where(Child.reference == finder.reference.data
-                                                      .strip()))
-        if child is None:
-            finder.reference.errors = [_("No child has that reference.")]
+    child = _child_named_in(finder.reference)
     form = SubjectAccessForm()
     if child is not None and form.validate_on_submit():
         kind = "json" if request.form.get("format") == "json" else "pdf"
