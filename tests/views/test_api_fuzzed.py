@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import schemathesis
@@ -57,6 +58,20 @@ def api_schema(databases, tmp_path_factory) -> Iterator[Any]:  # type: ignore[no
     app.extensions["viewpoint.engine"].dispose()
 
 
+def still_invalid(case: Any, response: Any) -> bool:
+    """Whether a request generated to break the document still broke it as sent. The token
+    is put back on every request (a case that lost its Authorization header is valid again),
+    and a query parameter with no value (None, an empty list) never leaves the client: such
+    a case reached the server as a valid request, and a 200 for it is right."""
+    broken = {str(location.value) for location, info in case.meta.components.items()
+              if info.mode.is_negative}
+    broken.discard("header")
+    sent = parse_qs(urlparse(response.request.url).query, keep_blank_values=True)
+    if any(key not in sent for key in case.query or {}):
+        broken.discard("query")
+    return bool(broken)
+
+
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)
 def test_no_call_fails_the_server_or_breaks_the_document(api_schema, mode) -> None:  # type: ignore[no-untyped-def]
     # (Schemathesis's own pytest plugin does not run under this pytest; the same cases are
@@ -70,8 +85,9 @@ def test_no_call_fails_the_server_or_breaks_the_document(api_schema, mode) -> No
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode))
         def calls(case) -> None:  # type: ignore[no-untyped-def]
-            case.call_and_validate(headers={**(case.headers or {}), **headers},
-                                   checks=CHECKS if mode is GenerationMode.POSITIVE
+            response = case.call(headers={**(case.headers or {}), **headers})
+            case.validate_response(response, checks=CHECKS if mode is GenerationMode.POSITIVE
+                                   or not still_invalid(case, response)
                                    else CHECKS + [checks.negative_data_rejection])
 
         calls()
