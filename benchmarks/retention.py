@@ -68,16 +68,17 @@ def bench_retention(sizes: list[int], server: str | None, scratch: Path) -> list
             same = "same" if _published(url) == figures else "CHANGED"
             verify_after = viewpoint(url, scratch, "audit", "verify")
             label = f"{before['response']:,} responses"
+            gone = before["child"] - after["child"]
             rows += [
                 ["audit verify", backend, f"{AUDIT_ROWS:,} audit rows", f"{verify:.1f} s",
                  f"{AUDIT_ROWS / verify:,.0f} rows/s", "-", "whole chain checked"],
                 ["retention dry run", backend, label, f"{dry:.1f} s",
                  f"{before['child'] / dry:,.0f} children/s", "-",
-                 f"{before['child']:,} children, every record due"],
+                 f"{before['child']:,} children looked at"],
                 ["retention run --apply", backend, label, f"{applied:.1f} s",
-                 f"{before['child'] / applied:,.0f} children/s", "-",
-                 f"left: {after['child']} children, {after['response']} responses; totals "
-                 f"{same}; audit verify after: {verify_after:.1f} s"],
+                 f"{gone / applied:,.0f} children destroyed/s", "-",
+                 f"{gone:,} children's records destroyed; kept: {after['child']:,} (open child "
+                 f"protection plans); totals {same}; audit verify after: {verify_after:.1f} s"],
             ]
             for row in rows[-3:]:
                 print(" | ".join(row), flush=True)
