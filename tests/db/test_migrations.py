@@ -64,6 +64,8 @@ def test_a_model_change_without_a_migration_is_noticed(fresh_database: str) -> N
 
 def test_audit_rows_written_before_the_chain_existed_are_chained_by_the_upgrade(
         fresh_database: str) -> None:
+    import json
+
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
@@ -78,7 +80,7 @@ def test_audit_rows_written_before_the_chain_existed_are_chained_by_the_upgrade(
                 "INSERT INTO audit_event (occurred_at, action, child_id, detail) VALUES "
                 "(:at, 'child.viewed', :child, :detail)"),
                 {"at": f"2026-01-0{number + 1} 10:00:00.000000", "child": number,
-                 "detail": '{"n": %d}' % number})
+                 "detail": json.dumps({"n": number})})
     command.upgrade(config, "head")
     with Session(engine) as session:
         found = verify_chain(session)
