@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, render_template, request
 bp = Blueprint("statements", __name__)
 
 #: When this statement was prepared and last reviewed, and when the service was last tested
-#: (every release is tested with axe-core in Chromium; see the README's "Accessibility").
+#: (every change is tested with axe-core in Chromium: ``tests/browser``). Change them when
+#: the statement is reviewed.
 PREPARED_ON = date(2026, 12, 3)
 REVIEWED_ON = date(2026, 12, 3)
 
