@@ -92,10 +92,3 @@ def move_into_the_past(session: Session, days: int = 730) -> None:
     rebuild(session)
     session.commit()
 
-
-def add_years(day: date, years: int) -> date:
-    """The same day ``years`` later (29 February becomes 1 March)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_years, make_child, make_team, make_user, move_into_the_past
+from tests.factories import make_child, make_team, make_user, move_into_the_past
 from tests.staff import sign_in
 from tests.views.test_api_totals import QUERIES, TABLES
 from tests.views.test_dashboards import (
@@ -38,6 +38,7 @@ from viewpoint.operations import Refusal
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.retention import (
     PLAN_RECORDS,
+    add_years,
     erase_child,
     lift_hold,
     place_hold,

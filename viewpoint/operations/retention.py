@@ -376,18 +376,27 @@ def _count_due(session: Session, child: Child, due: dict[str, list[int]],
     if whole_record:
         found["case"] = 1
         due = {record: [plan.id for plan in child.plans] for record in PLAN_RECORDS}
-    responses = _response_ids(session, due["responses"])
-    found["responses"] = len(responses)
-    answered = _response_ids(session, due["answers"])
+    # The plans due under each kind of record are usually the same: ask for their
+    # responses once per set of plans.
+    known: dict[tuple[int, ...], list[int]] = {}
+
+    def responses_of(plan_ids: list[int]) -> list[int]:
+        key = tuple(sorted(plan_ids))
+        if key not in known:
+            known[key] = _response_ids(session, plan_ids)
+        return known[key]
+
+    found["responses"] = len(responses_of(due["responses"]))
+    answered = responses_of(due["answers"])
     found["answers"] = session.scalar(select(func.count()).select_from(Answer).where(
         Answer.response_id.in_(answered))) if answered else 0
-    with_alerts = _response_ids(session, due["alerts"])
-    found["alerts"] = session.scalar(select(func.count()).select_from(Alert).where(
-        Alert.response_id.in_(with_alerts))) if with_alerts else 0
-    if whole_record:
+    if whole_record:  # with the alerts no response raised ("talk to someone" before any)
+        alerts = select(func.count()).select_from(Alert).where(Alert.child_id == child.id)
+        found["alerts"] = session.scalar(alerts)
+    elif with_alerts := responses_of(due["alerts"]):
         found["alerts"] = session.scalar(select(func.count()).select_from(Alert).where(
-            Alert.child_id == child.id))
-    with_feedback = _response_ids(session, due["feedback"])
+            Alert.response_id.in_(with_alerts)))
+    with_feedback = responses_of(due["feedback"])
     found["feedback"] = session.scalar(select(func.count()).select_from(Feedback).where(
         Feedback.response_id.in_(with_feedback))) if with_feedback else 0
     found["invitations"] = len(_unanswered(session, due["invitations"]))
