@@ -81,11 +81,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_questionnaires(app: Flask) -> None:
-    from .questionnaires import load_definitions
+    """The shipped definitions (checked now: a mistake stops the app starting) under the
+    council's own versions in the database."""
+    from .questionnaires.library import load_library
 
     directory = app.config.get("QUESTIONNAIRE_DIR")
-    app.extensions["viewpoint.questionnaires"] = load_definitions(
-        Path(directory) if directory else None, static_dir=Path(app.static_folder or ""))
+    library = load_library(Path(directory) if directory else None,
+                           static_dir=Path(app.static_folder or ""))
+    app.extensions["viewpoint.library"] = library
+    #: The shipped catalogue alone (what a database with no stored versions serves).
+    app.extensions["viewpoint.questionnaires"] = library.shipped
 
 
 def register_security_headers(app: Flask) -> None:

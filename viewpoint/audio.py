@@ -39,9 +39,11 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from .i18n import available_languages
 from .questionnaires import Catalogue
+from .questionnaires.library import served
 from .questionnaires.snapshot import render
 
 #: espeak-ng's voice for each language it can speak ("en" is its British English). Pashto and
@@ -456,7 +458,7 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
     :class:`SynthesisFailed` or :class:`SynthesiserBusy` if it does not speak a text.
     """
     _synthesiser()
-    catalogue: Catalogue = app.extensions["viewpoint.questionnaires"]
+    catalogue = _catalogue(app)
     root = audio_dir(app)
     report = BuildReport()
     chosen = list(languages or available_languages())
@@ -532,9 +534,21 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
+def _catalogue(app: Flask) -> Catalogue:
+    """What children are served: the council's published versions over the shipped ones.
+    A database not yet migrated (audio can be built before the first ``db upgrade``) has
+    only the shipped ones."""
+    with app.app_context():
+        try:
+            return served()
+        except SQLAlchemyError:
+            catalogue: Catalogue = app.extensions["viewpoint.questionnaires"]
+            return catalogue
+
+
 def missing_recordings(app: Flask, language: str) -> Iterator[tuple[str, str]]:
     """(file name, text) for each text in ``language`` nobody has recorded yet."""
-    catalogue: Catalogue = app.extensions["viewpoint.questionnaires"]
+    catalogue = _catalogue(app)
     recordings = _files_in(audio_dir(app) / "recorded" / language, RECORDED_TYPES)
     with app.app_context():
         texts = spoken_texts(catalogue, language)

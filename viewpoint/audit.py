@@ -63,6 +63,14 @@ ACTION_LABELS = {
     "retention.run": _l("Destroyed records due under the retention schedule"),
     "retention.dry_run": _l("Listed records due under the retention schedule"),
     "retention.schedule_changed": _l("Changed the retention schedule"),
+    "questionnaire.installed": _l("Stored a questionnaire as shipped"),
+    "questionnaire.draft_started": _l("Started a draft of a questionnaire"),
+    "questionnaire.draft_saved": _l("Changed a draft questionnaire"),
+    "questionnaire.published": _l("Published a questionnaire"),
+    "questionnaire.retired": _l("Withdrew a questionnaire"),
+    "questionnaire.translated": _l("Translated a questionnaire's words"),
+    "indicator.added": _l("Added an indicator"),
+    "indicator.relabelled": _l("Reworded an indicator"),
 }
 
 

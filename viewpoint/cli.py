@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from .extensions import db
+from .questionnaires.library import served
 
 
 def _create_app() -> Flask:
@@ -58,7 +59,6 @@ def register_commands(app: Flask) -> None:
 def invite_command(child_ref: str, questionnaire_id: str | None, band: str | None,
                    language: str | None) -> None:
     """Invite a child to answer before their next review, and print the access code."""
-    from flask import current_app
     from sqlalchemy import select
 
     from .i18n import BRITISH_ENGLISH, available_languages, format_date, format_datetime
@@ -70,7 +70,7 @@ def invite_command(child_ref: str, questionnaire_id: str | None, band: str | Non
             child = session.scalar(select(Child).where(Child.reference == child_ref))
             if child is None:
                 raise InvitationError(f"No child with reference {child_ref}.")
-            issued = issue_invitation(session, current_app.extensions["viewpoint.questionnaires"],
+            issued = issue_invitation(session, served(),
                                       child, questionnaire_id=questionnaire_id, band=band,
                                       language=language, offered_languages=available_languages())
     except InvitationError as exc:
@@ -109,6 +109,21 @@ def db_upgrade(revision: str) -> None:
 
     command.upgrade(_alembic(), revision)
     click.echo(f"Database at {revision}.")
+    if revision == "head":
+        _install_shipped()
+
+
+def _install_shipped() -> None:
+    """Store the shipped questionnaires the database does not hold yet (a new release's
+    changed wording is stored too: published where the council never wrote its own)."""
+    from .operations.authoring import install_shipped
+    from .questionnaires.library import library
+
+    with db.writing() as session:
+        stored = install_shipped(session, library())
+    for definition in stored:
+        click.echo(f"Questionnaire {definition.questionnaire_key}: stored version "
+                   f"{definition.version} ({definition.status.value}).")
 
 
 @db_group.command("downgrade")
@@ -422,6 +437,115 @@ def outbox_status() -> None:
 @main.group("questionnaires", cls=click.Group)
 def questionnaires_group() -> None:
     """Questionnaire definitions."""
+
+
+@questionnaires_group.command("install")
+@with_appcontext
+def questionnaires_install() -> None:
+    """Store the shipped questionnaires the database does not hold yet (`db upgrade` does
+    this too)."""
+    _install_shipped()
+
+
+@questionnaires_group.command("list")
+@with_appcontext
+def questionnaires_list() -> None:
+    """Every stored version of every questionnaire, and which one children are served."""
+    from sqlalchemy import select
+
+    from .models import QuestionnaireDefinition
+    from .operations.authoring import versions_of
+
+    catalogue = served()
+    keys = sorted(set(catalogue.questionnaires) | set(db.session.scalars(
+        select(QuestionnaireDefinition.questionnaire_key).distinct())))
+    for key in keys:
+        current = catalogue.get(key)
+        click.echo(f"{key}: {current.staff_title if current else '(not served)'}")
+        versions = versions_of(db.session, key)
+        if not versions:
+            click.echo("  as shipped (not stored yet)")
+        for version in versions:
+            when = version.published_at or version.updated_at
+            click.echo(f"  v{version.version} {version.status.value:<9} {version.origin:<7} "
+                       f"{when:%Y-%m-%d}  {version.note}")
+
+
+@questionnaires_group.command("publish")
+@click.argument("key")
+@with_appcontext
+def questionnaires_publish(key: str) -> None:
+    """Publish the draft of questionnaire KEY, after the same checks as `check`."""
+    from .models import DefinitionStatus
+    from .operations import Refusal
+    from .operations.authoring import PublishRefused, publish, versions_of
+    from .questionnaires.library import library
+
+    with db.writing() as session:
+        draft = next((v for v in versions_of(session, key)
+                      if v.status is DefinitionStatus.DRAFT), None)
+        if draft is None:
+            raise click.ClickException(f"{key} has no draft to publish.")
+        try:
+            publish(session, library(), draft, None)
+        except PublishRefused as refused:
+            for problem in refused.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(
+                f"{len(refused.problems)} problem(s): not published.") from None
+        except Refusal as refused:
+            raise click.ClickException(refused.message) from None
+        click.echo(f"{key} v{draft.version} published.")
+
+
+@questionnaires_group.command("import")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def questionnaires_import(workbook: Path) -> None:
+    """Make a draft (and store its translations) from an XLSForm WORKBOOK (docs/xlsform.md).
+    Lists every problem publishing would report, by sheet, row and column."""
+    from .i18n import available_languages
+    from .operations.authoring import import_workbook
+    from .questionnaires.library import library
+
+    with db.writing() as session:
+        result = import_workbook(session, library(), workbook.read_bytes(), None,
+                                 name=workbook.name, languages=list(available_languages()))
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    if result.draft is None:
+        raise click.ClickException(f"{workbook.name} was not read: nothing was changed.")
+    draft = result.draft
+    click.echo(f"{draft.questionnaire_key} v{draft.version}: draft saved"
+               + (f", {len(result.problems)} problem(s) to put right before publishing."
+                  if result.problems else "; ready to publish."))
+
+
+@questionnaires_group.command("export")
+@click.argument("key")
+@click.argument("workbook", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--version", "number", type=int, default=None,
+              help="The version to export (default: the one served, else the newest).")
+@with_appcontext
+def questionnaires_export(key: str, workbook: Path, number: int | None) -> None:
+    """Write questionnaire KEY, with every translation it has, as an XLSForm WORKBOOK."""
+    from .i18n import available_languages
+    from .models import DefinitionStatus
+    from .operations.authoring import export_workbook, install_shipped, versions_of
+    from .questionnaires.library import library
+
+    with db.writing() as session:
+        if not versions_of(session, key):
+            install_shipped(session, library())
+        versions = versions_of(session, key)
+        chosen = next((v for v in versions if v.version == number), None) if number else next(
+            (v for v in versions if v.status is DefinitionStatus.PUBLISHED),
+            versions[0] if versions else None)
+        if chosen is None:
+            raise click.ClickException(f"There is no questionnaire {key}"
+                                       + (f" version {number}." if number else "."))
+        workbook.write_bytes(export_workbook(session, chosen, list(available_languages())))
+    click.echo(f"{key} v{chosen.version} written to {workbook}.")
 
 
 @questionnaires_group.command("check")

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
@@ -56,6 +55,7 @@ from .operations.totals import (
 )
 from .periods import QUARTER, YEAR, quarter_of, uk_date
 from .questionnaires import Catalogue, Question, Questionnaire
+from .questionnaires.library import served
 from .questionnaires.snapshot import Snapshot, snapshot_version
 
 DEMO_DOMAIN = "demo.viewpoint.test"
@@ -588,7 +588,7 @@ def demo_command(responses: int, seed: int, today: datetime | None, if_empty: bo
     from .migrations import alembic_config
 
     command.upgrade(alembic_config(db.engine), "head")
-    catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
+    catalogue: Catalogue = served()
     builder = DemoBuilder(catalogue, responses=responses, seed=seed,
                           today=(today.date() if today else date.today()),
                           languages=available_languages())

@@ -90,3 +90,29 @@ def test_audit_rows_written_before_the_chain_existed_are_chained_by_the_upgrade(
         assert verify_chain(session).broken is not None
         session.rollback()
     engine.dispose()
+
+
+def test_authors_exist_only_from_their_migration_and_leave_switched_off(
+        fresh_database: str) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_database_engine(normalise_database_url(fresh_database))
+    config = alembic_config(engine)
+    insert = text("INSERT INTO staff_user (email, display_name, role, must_change_password, "
+                  "is_active, created_at) VALUES (:email, 'Ash Quill', 'author', false, true, "
+                  "'2026-12-01 10:00:00')")
+    command.upgrade(config, "0012")
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert, {"email": "early@example.test"})
+    command.upgrade(config, "0013")
+    with engine.begin() as connection:
+        connection.execute(insert, {"email": "ash@example.test"})
+    command.downgrade(config, "0012")
+    with engine.connect() as connection:
+        role, active = connection.execute(text(
+            "SELECT role, is_active FROM staff_user WHERE email = 'ash@example.test'")).one()
+    # Nobody keeps a role the older version does not know: the least one, switched off.
+    assert role == "panel_member" and not active
+    engine.dispose()

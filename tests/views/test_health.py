@@ -15,7 +15,7 @@ def test_healthz_reports_app_and_database(client, backend: str) -> None:  # type
     assert body["status"] == "ok"
     assert body["app"]["name"] == "viewpoint"
     assert body["app"]["questionnaires"] == 4
-    assert body["database"] == {"backend": backend, "status": "ok", "schema_revision": "0012"}
+    assert body["database"] == {"backend": backend, "status": "ok", "schema_revision": "0013"}
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ The rules and their audit events are in ``operations/retention.py``; the export 
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ..extensions import db
 from ..models import AuditEvent, Child, LegalHold, PlanKind, User
 from ..operations import Refusal, retention
+from ..questionnaires.library import served
 from ..records.subject_access import SubjectAccessForm
 from ..records.subject_access_files import produce
 from .views import bp
@@ -163,7 +164,7 @@ def subject_access():  # type: ignore[no-untyped-def]
     form = SubjectAccessForm()
     if child is not None and form.validate_on_submit():
         kind = "json" if request.form.get("format") == "json" else "pdf"
-        return produce(db.session, current_app.extensions["viewpoint.questionnaires"], child,
+        return produce(db.session, served(), child,
                        _user(), form, kind)
     if request.method == "POST" and child is None:
         abort(404)

@@ -34,7 +34,7 @@ from ..models import Role, Team, User, normalise_email
 #: Roles whose work is a team's children: they must belong to a team.
 TEAM_ROLES = frozenset({Role.SOCIAL_WORKER, Role.TEAM_MANAGER})
 #: Roles that see no child-level data and so belong to no team.
-TEAMLESS_ROLES = frozenset({Role.PANEL_MEMBER, Role.ADMINISTRATOR})
+TEAMLESS_ROLES = frozenset({Role.PANEL_MEMBER, Role.ADMINISTRATOR, Role.AUTHOR})
 
 #: Temporary passwords are read out or copied by hand, so they avoid look-alike characters
 #: (no i, l, o, 0, 1). Sixteen characters from 31 give about 79 bits: far beyond guessing.
@@ -123,6 +123,9 @@ def check_team_for_role(role: Role, team: Team | None) -> None:
         if role is Role.PANEL_MEMBER:
             raise AdminProblem(_("Panel members see totals only, so they do not belong to a team. "
                                  "Choose \"No team\"."), "team")
+        if role is Role.AUTHOR:
+            raise AdminProblem(_("Questionnaire authors see no children's records, so they do "
+                                 "not belong to a team. Choose \"No team\"."), "team")
         raise AdminProblem(_("Administrators see no children's records, so they do not belong to "
                              "a team. Choose \"No team\"."), "team")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, make_response, request
+from flask import make_response, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +20,7 @@ from ..models import Alert, Child, Response
 from ..operations.feedback import feedback_for_response
 from ..problems import FieldError, Problem
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from ..records import ssd
 from ..records.export import response_record, response_summary
 from ..records.pdf import response_pdf
@@ -87,7 +88,7 @@ def _sent_response(response_id: int) -> tuple[Response, ResponseReading]:
         raise Problem("not-found", "There is no sent response with this id that this token "
                       "may see.")
     about_child(found.child)
-    catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
+    catalogue: Catalogue = served()
     return found, read_response(db.session, catalogue, found)
 
 

@@ -16,6 +16,7 @@ from ..published.measures import Measures
 from ..published.releases import SETTLE_DAYS
 from ..published.tables import WITHHELD, csv_notes
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from . import bp
 from .access import needs
 
@@ -33,7 +34,7 @@ def totals(table: str):  # type: ignore[no-untyped-def]
     if table not in TABLES:
         raise Problem("not-found", f"There is no table called '{table}'. Tables: "
                       f"{', '.join(TABLES)}.")
-    catalogue: Catalogue = current_app.extensions["viewpoint.questionnaires"]
+    catalogue: Catalogue = served()
     measures = Measures(db.session, catalogue, current_app.config["DASHBOARD_MIN_CHILDREN"],
                         before_writing=db.take_write_lock)
     periods: list[Period] = measures.periods_with_data()

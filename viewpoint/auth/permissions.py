@@ -225,5 +225,7 @@ def home_endpoint(user: User) -> str:
         return "casework.caseload"
     if user.role is Role.ADMINISTRATOR:
         return "admin.users"
+    if user.role is Role.AUTHOR:
+        return "preview.index"
     return "dashboards.index"
 

@@ -32,6 +32,7 @@ from ..operations.invitations import (
     review_problem,
 )
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from . import bp
 from .card import card_lines
 from .forms import ConfirmForm, InviteForm, options
@@ -41,7 +42,7 @@ BAND_FROM_AGE = "age"
 
 
 def _catalogue() -> Catalogue:
-    return current_app.extensions["viewpoint.questionnaires"]
+    return served()
 
 
 def start_page_url() -> str:

@@ -4,7 +4,7 @@ the record where the law allows."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,7 @@ from ..extensions import db
 from ..operations import Refusal
 from ..operations.rectification import NOTE_LENGTH, add_answer_note
 from ..operations.retention import erase_child, is_held
+from ..questionnaires.library import served
 from ..records.subject_access import SubjectAccessForm
 from ..records.subject_access_files import produce
 from . import bp
@@ -46,7 +47,7 @@ def subject_access(child_id: int):  # type: ignore[no-untyped-def]
     form = SubjectAccessForm()
     if form.validate_on_submit():
         kind = "json" if request.form.get("format") == "json" else "pdf"
-        return produce(db.session, current_app.extensions["viewpoint.questionnaires"],
+        return produce(db.session, served(),
                        record, current_user._get_current_object(), form, kind)
     return render_template("casework/subject_access.html", child=record, form=form), \
         400 if request.method == "POST" else 200

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -44,6 +44,7 @@ from ..operations.feedback import (
     write_feedback,
 )
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from ..records.export import response_record
 from ..records.pdf import response_pdf
 from ..records.reading import AnswerState, Change, read_response
@@ -150,7 +151,7 @@ def _share_form(note: Feedback) -> ShareForm:
 
 
 def _catalogue() -> Catalogue:
-    return current_app.extensions["viewpoint.questionnaires"]
+    return served()
 
 
 def _show(found: Response, form: FeedbackForm, status: int = 200,

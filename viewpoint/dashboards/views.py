@@ -20,6 +20,7 @@ from ..published.measures import BREAKDOWN_LABELS, BREAKDOWNS, PLAN_SET_LABELS, 
 from ..published.panel import Filters, default_period, parse_filters
 from ..published.releases import SETTLE_DAYS
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from . import bp, figures, services
 
 #: The indicators the Children in Care Council's view shows, in its own words.
@@ -35,7 +36,7 @@ COUNCIL_MEASURES = {
 
 
 def _catalogue() -> Catalogue:
-    return current_app.extensions["viewpoint.questionnaires"]
+    return served()
 
 
 def _measures() -> Measures:

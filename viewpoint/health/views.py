@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import __version__
 from ..extensions import db
 from ..models import Role
+from ..questionnaires.library import served
 
 bp = Blueprint("health", __name__)
 
@@ -24,6 +25,16 @@ def _may_see_details() -> bool:
         return True
     return bool(current_user.is_authenticated
                 and getattr(current_user, "role", None) is Role.ADMINISTRATOR)
+
+
+def _questionnaires_served() -> int | None:
+    """How many questionnaires children are served; None if the database cannot say (its
+    schema is older than the app's)."""
+    try:
+        return len(served().questionnaires)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 @bp.get("/healthz")
@@ -44,8 +55,7 @@ def healthz():  # type: ignore[no-untyped-def]
     body = {
         "status": "ok" if healthy else "degraded",
         "app": {"name": "viewpoint", "version": __version__,
-                "questionnaires": len(current_app.extensions["viewpoint.questionnaires"]
-                                      .questionnaires)},
+                "questionnaires": _questionnaires_served() if healthy else None},
         "database": database,
     }
     if not _may_see_details():

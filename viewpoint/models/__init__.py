@@ -25,7 +25,13 @@ from .dashboard import (
 from .feedback import Feedback
 from .invitation import Invitation, InvitationState
 from .outbox import OutboxMessage
-from .questionnaire import QuestionnaireVersion
+from .questionnaire import (
+    DefinitionStatus,
+    IndicatorDefinition,
+    QuestionnaireDefinition,
+    QuestionnaireText,
+    QuestionnaireVersion,
+)
 from .response import Answer, AnswerSequence, HelpedBy, Response, store_value, stored_value
 from .retention import AnswerNote, LegalHold, RetentionRule
 from .service import ServiceAccount, WebhookDelivery, WebhookSubscription
@@ -39,7 +45,9 @@ __all__ = [
     "EthnicityGroup", "Feedback", "Gender", "HelpedBy", "IndicatorTotal", "Invitation",
     "PublishedCoverage", "PublishedIndicator", "Release",
     "InvitationState", "LabelledEnum", "OutboxMessage", "PlacementType", "Plan", "PlanKind",
-    "QuestionnaireVersion", "RateLimitBucket", "RecoveryCode", "Response", "Review",
+    "DefinitionStatus", "IndicatorDefinition", "QuestionnaireDefinition",
+    "QuestionnaireText", "QuestionnaireVersion", "RateLimitBucket", "RecoveryCode",
+    "Response", "Review",
     "ReviewCoverage", "Role", "ServiceAccount",
     "StaffSession", "Team", "User", "WebhookDelivery", "WebhookSubscription",
     "normalise_email",

@@ -19,6 +19,9 @@ class Role(LabelledEnum):
     REVIEWING_OFFICER = "reviewing_officer"
     PANEL_MEMBER = "panel_member"
     ADMINISTRATOR = "administrator"
+    #: Writes the council's own questionnaires, translates and records their words; sees
+    #: no child.
+    AUTHOR = "author"
 
     __labels__ = {
         "social_worker": _l("Social worker"),
@@ -26,6 +29,7 @@ class Role(LabelledEnum):
         "reviewing_officer": _l("Independent reviewing officer"),
         "panel_member": _l("Corporate parenting panel member"),
         "administrator": _l("Administrator"),
+        "author": _l("Questionnaire author"),
     }
 
 

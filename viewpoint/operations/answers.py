@@ -36,7 +36,7 @@ from ..models import (
     stored_value,
     utcnow,
 )
-from ..questionnaires import Catalogue, Question
+from ..questionnaires import Catalogue, Question, Questionnaire
 from ..questionnaires.snapshot import Snapshot, snapshot_of, snapshot_version
 from . import alerts, webhooks
 from .invitations import band_for, end_child_sessions
@@ -205,7 +205,7 @@ def change_language(session: Session, catalogue: Catalogue, response: Response,
     """
     if response.language == language or response.submitted_at is not None:
         return
-    questionnaire = catalogue.get(response.questionnaire_key)
+    questionnaire = questionnaire_of(session, catalogue, response)
     if questionnaire is None:
         return
     response.questionnaire_version = snapshot_version(session, questionnaire, response.band,
@@ -213,12 +213,21 @@ def change_language(session: Session, catalogue: Catalogue, response: Response,
     response.language = language
 
 
-def definition_question(catalogue: Catalogue, response: Response, key: str) -> Question:
-    """The question ``key`` as defined for the response's questionnaire and band.
+def questionnaire_of(session: Session, catalogue: Catalogue,
+                     response: Response) -> Questionnaire | None:
+    """The version of the questionnaire the response was started on: a child answering on
+    a tablet keeps to it even if a newer version is published meanwhile."""
+    snapshot = snapshot_of(session, response.questionnaire_version_id)
+    return catalogue.version(response.questionnaire_key, snapshot.definition_id)
+
+
+def definition_question(questionnaire: Questionnaire | None, response: Response,
+                        key: str) -> Question:
+    """The question ``key`` as defined in ``questionnaire`` (the version the response is on,
+    from :func:`questionnaire_of`) for the response's band.
 
     Raises :class:`AnswerRejected` if the child was not asked it.
     """
-    questionnaire = catalogue.get(response.questionnaire_key)
     question = questionnaire.question(key) if questionnaire else None
     if question is None or response.band not in question.bands:
         raise AnswerRejected("unknown question")
@@ -264,8 +273,9 @@ class _Checked:
     cleared: bool
 
 
-def _check(catalogue: Catalogue, response: Response, index: int, save: Save) -> _Checked:
-    question = definition_question(catalogue, response, save.key)
+def _check(questionnaire: Questionnaire | None, response: Response, index: int,
+           save: Save) -> _Checked:
+    question = definition_question(questionnaire, response, save.key)
     save_id = save.save_id
     if save_id is not None and (not isinstance(save_id, str) or not _SAVE_ID.fullmatch(save_id)):
         raise AnswerRejected("bad save id")
@@ -303,9 +313,10 @@ def record_answers(session: Session, catalogue: Catalogue, response: Response,
     """
     results: list[SaveResult | AnswerRejected | None] = [None] * len(saves)
     checked: list[_Checked] = []
+    questionnaire = questionnaire_of(session, catalogue, response)
     for index, save in enumerate(saves):
         try:
-            checked.append(_check(catalogue, response, index, save))
+            checked.append(_check(questionnaire, response, index, save))
         except AnswerRejected as exc:
             results[index] = exc
     if not checked:

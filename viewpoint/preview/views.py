@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 
 from ..questionnaires import BANDS, Catalogue
+from ..questionnaires.library import served
 from ..questionnaires.snapshot import render
 
 bp = Blueprint("preview", __name__, url_prefix="/questionnaires")
 
 
 def _catalogue() -> Catalogue:
-    return current_app.extensions["viewpoint.questionnaires"]
+    return served()
 
 
 @bp.get("/")

@@ -62,14 +62,18 @@ class QuestionnaireChecker:
     :meth:`run`: a questionnaire is built only if no problem at all was found.
     """
 
-    def __init__(self, path: Path, indicators: dict[str, Indicator], static_dir: Path | None):
+    def __init__(self, path: Path, indicators: dict[str, Indicator], static_dir: Path | None,
+                 expected_id: str | None = None):
+        #: What problems name: the file, or for a stored version "key v3".
         self.file = path.name
         self.indicators = indicators
         #: None skips the check that pictures and audio exist.
         self.static_dir = static_dir
         self.problems: list[Problem] = []
+        #: The id a stored version must keep (a file's id must match its name instead).
+        self.expected_id = expected_id
         #: The questionnaire id, for gettext contexts; the file name until a valid id is read.
-        self.id = path.stem
+        self.id = expected_id or path.stem
 
     def run(self, data: Any) -> Questionnaire | None:
         """The questionnaire ``data`` defines, or None if it (or the file) has any problem."""
@@ -158,7 +162,11 @@ class QuestionnaireChecker:
         stem = Path(self.file).stem
         if isinstance(qid, str) and _ID.match(qid):
             self.id = qid
-            if qid != stem:
+            if self.expected_id is not None:
+                if qid != self.expected_id:
+                    self._problem(f"id '{qid}' must stay '{self.expected_id}': answers "
+                                  "already given refer to it", where=data, key="id")
+            elif qid != stem:
                 self._problem(f"id '{qid}' must match the file name ('{stem}')", where=data,
                               key="id")
         elif "id" in data:

@@ -7,7 +7,7 @@ file documents the YAML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,6 +269,9 @@ class Questionnaire:
     source: str = ""
     #: Which helplines (ids in ``helplines.py``) each band is pointed to, in order.
     help: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The stored version it was built from (``QuestionnaireDefinition.id``); None for a
+    #: shipped definition served straight from its file.
+    definition_id: int | None = None
 
     def questions_for(self, band: str) -> list[Question]:
         """The questions asked in ``band``, in order."""
@@ -298,9 +301,21 @@ class Catalogue:
 
     questionnaires: dict[str, Questionnaire]
     indicators: dict[str, Indicator]
+    #: Finds an earlier version of a questionnaire by its stored id, or the shipped one for
+    #: None (a child may still be answering it after a newer one was published).
+    earlier: Callable[[str, int | None], Questionnaire | None] | None = field(
+        default=None, compare=False)
 
     def get(self, questionnaire_id: str) -> Questionnaire | None:
         return self.questionnaires.get(questionnaire_id)
+
+    def version(self, questionnaire_id: str, definition_id: int | None) -> Questionnaire | None:
+        """The questionnaire as stored in version ``definition_id`` (None: as shipped), which
+        a response started on keeps to the end, whatever has been published since."""
+        current = self.questionnaires.get(questionnaire_id)
+        if (current is not None and current.definition_id == definition_id) or not self.earlier:
+            return current
+        return self.earlier(questionnaire_id, definition_id) or current
 
     def for_plan_kind(self, plan_kind: str) -> list[Questionnaire]:
         return [q for q in self.questionnaires.values() if plan_kind in q.plan_kinds]

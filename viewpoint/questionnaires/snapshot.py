@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..i18n import translate_in_context
 from ..models import QuestionnaireVersion
 from .definition import BANDS, Band, Condition, Question, Questionnaire, Text, for_language
+from .library import council_texts
 
 Translate = Callable[[str, str], str]
 
@@ -80,7 +81,7 @@ def render(questionnaire: Questionnaire, band: str, language: str,
         raise ValueError(f"{questionnaire.id} does not offer band {band}")
 
     def build(tr: Translate) -> dict[str, Any]:
-        return {
+        content = {
             "questionnaire": questionnaire.id,
             "band": band,
             "language": language,
@@ -91,6 +92,10 @@ def render(questionnaire: Questionnaire, band: str, language: str,
             "questions": [_question(q, band, language, tr)
                           for q in questionnaire.questions_for(band)],
         }
+        if questionnaire.definition_id is not None:
+            # A stored version: the response keeps to it even after a newer is published.
+            content["definition"] = questionnaire.definition_id
+        return content
 
     if translate is not None:
         return build(translate)
@@ -103,10 +108,28 @@ def digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _translate(session: Session, questionnaire: Questionnaire,
+               language: str) -> Translate | None:
+    """The council's own translations of this questionnaire first, then the app's catalogs
+    (None: the catalogs alone, when the council has none)."""
+    own = council_texts(session, questionnaire.id, language)
+    if not own:
+        return None
+
+    def translate(context: str, english: str) -> str:
+        found = own.get((context, english))
+        if found:
+            return found
+        with force_locale(language):
+            return translate_in_context(context, english)
+
+    return translate
+
+
 def snapshot_version(session: Session, questionnaire: Questionnaire, band: str,
                      language: str) -> QuestionnaireVersion:
     """The stored snapshot of this wording, created the first time it is served."""
-    content = render(questionnaire, band, language)
+    content = render(questionnaire, band, language, _translate(session, questionnaire, language))
     key = digest(content)
     by_digest = select(QuestionnaireVersion).where(QuestionnaireVersion.digest == key)
     existing = session.scalar(by_digest)
@@ -153,6 +176,12 @@ class Snapshot:
     @property
     def band(self) -> str:
         return str(self.content["band"])
+
+    @property
+    def definition_id(self) -> int | None:
+        """The stored version of the questionnaire it was made from (None: as shipped)."""
+        found = self.content.get("definition")
+        return found if isinstance(found, int) else None
 
     @property
     def band_rules(self) -> Band:

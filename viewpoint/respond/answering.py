@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import (
     abort,
-    current_app,
     jsonify,
     make_response,
     redirect,
@@ -32,6 +31,7 @@ from ..operations import answers as services
 from ..operations.alerts import alerts_for_response, who_is_told, worker_first_name
 from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
 from ..questionnaires import Catalogue
+from ..questionnaires.library import served
 from ..questionnaires.snapshot import Snapshot
 from ..security import cleans_its_own_text, row_id, takes_json
 from . import flow
@@ -50,7 +50,7 @@ from .session import (
 
 def catalogue() -> Catalogue:
     """The questionnaires this app serves."""
-    return current_app.extensions["viewpoint.questionnaires"]
+    return served()
 
 
 def _progress(response: Response,

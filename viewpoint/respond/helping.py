@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from ..extensions import db
 from ..i18n import translate_in_context
 from ..models import PlanKind
@@ -19,6 +17,7 @@ from ..operations import answers as services
 from ..operations.invitations import band_for
 from ..questionnaires.definition import BANDS, Band
 from ..questionnaires.helplines import Helpline, for_band
+from ..questionnaires.library import served
 from .session import Respondent
 
 
@@ -45,7 +44,7 @@ def helpers_for(respondent: Respondent | None) -> Helpers:
         intro = snapshot.intro["text"] if snapshot.intro else None
         return Helpers(snapshot.band_rules, intro,
                        for_band({snapshot.band: tuple(snapshot.help)}, snapshot.band), adviser)
-    questionnaire = current_app.extensions["viewpoint.questionnaires"].get(
+    questionnaire = served().get(
         respondent.invitation.questionnaire_key)
     if questionnaire is None:
         return Helpers(None, None, for_band(None, None), adviser)

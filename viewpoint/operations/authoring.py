@@ -1,0 +1,418 @@
+"""Writing the council's questionnaires: drafts, publishing, retiring, and new indicators.
+
+A version is a draft until it is published. Publishing checks it exactly as
+``viewpoint questionnaires check`` checks a file, and refuses it with every problem found;
+it also refuses a version that would change what one of its indicators means (which answers
+count as positive, or the kind of question that feeds it) compared with any version
+children have answered before, because a dashboard would then mix two meanings under one
+label. The author starts a new indicator instead. A published version is never changed:
+the next change is a new draft, and publishing that retires the one before.
+
+Every operation writes the audit trail in the caller's transaction and commits nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import (
+    DefinitionStatus,
+    IndicatorDefinition,
+    QuestionnaireDefinition,
+    QuestionnaireText,
+    User,
+    utcnow,
+)
+from ..questionnaires.definition import Question, Questionnaire
+from ..questionnaires.library import (
+    SHIPPED,
+    Library,
+    catalog_translation,
+    check_source,
+    plain,
+    shipped_sources,
+    translator,
+)
+from ..questionnaires.problems import Problem
+from ..questionnaires.reading import KEY, THEMES
+from ..questionnaires.xlsform import Translations, place, read_workbook, write_workbook
+from . import Refusal
+
+
+class PublishRefused(Refusal):
+    """A draft that cannot be published; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(str(_l("This version cannot be published until its problems are "
+                                "put right.")))
+        self.problems = problems
+
+
+def name_of(definition: QuestionnaireDefinition) -> str:
+    """What problems are reported against: "back-home v2"."""
+    return f"{definition.questionnaire_key} v{definition.version}"
+
+
+def versions_of(session: Session, key: str) -> list[QuestionnaireDefinition]:
+    """Every stored version of questionnaire ``key``, newest first."""
+    return list(session.scalars(select(QuestionnaireDefinition)
+                                .where(QuestionnaireDefinition.questionnaire_key == key)
+                                .order_by(QuestionnaireDefinition.version.desc())))
+
+
+def install_shipped(session: Session, library: Library) -> list[QuestionnaireDefinition]:
+    """Store the shipped definitions the database does not have yet; returns what it stored.
+
+    A questionnaire never stored is stored as published version 1. One whose shipped
+    definition changed since it was last stored (a new release of viewpoint) gets a new
+    version: published, if the council has only ever served the shipped versions; a draft
+    for the council's authors to look at, if it has published its own.
+    """
+    stored: list[QuestionnaireDefinition] = []
+    for key, source in _shipped(library).items():
+        versions = versions_of(session, key)
+        last_shipped = next((v for v in versions if v.origin == SHIPPED), None)
+        if last_shipped is not None and last_shipped.source == source:
+            continue
+        if versions and any(v.source == source for v in versions):
+            continue
+        published = next((v for v in versions if v.status is DefinitionStatus.PUBLISHED), None)
+        own = any(v.origin != SHIPPED and v.status is not DefinitionStatus.DRAFT
+                  for v in versions)
+        definition = QuestionnaireDefinition(
+            questionnaire_key=key, version=(versions[0].version + 1) if versions else 1,
+            status=DefinitionStatus.DRAFT if own else DefinitionStatus.PUBLISHED,
+            source=source, origin=SHIPPED,
+            note="As shipped with viewpoint" if not versions else "A new release's wording")
+        if definition.status is DefinitionStatus.PUBLISHED:
+            if published is not None:
+                published.status, published.retired_at = DefinitionStatus.RETIRED, utcnow()
+                session.flush()
+            definition.published_at = utcnow()
+        session.add(definition)
+        session.flush()
+        audit.record("questionnaire.installed", subject=definition, session=session,
+                     detail={"questionnaire": key, "version": definition.version,
+                             "status": definition.status.value})
+        stored.append(definition)
+    return stored
+
+
+def _shipped(library: Library) -> dict[str, dict[str, Any]]:
+    return {key: source for key, source in shipped_sources(library.shipped_dir).items()
+            if key in library.shipped.questionnaires}
+
+
+def start_draft(session: Session, library: Library, key: str, by: User | None, *,
+                source: dict[str, Any] | None = None, origin: str = "copy",
+                note: str = "") -> QuestionnaireDefinition:
+    """A new draft of questionnaire ``key``: ``source`` if given, else a copy of its newest
+    version (or of the shipped one). Only one draft is open at a time: an existing draft is
+    returned unchanged when no ``source`` is given, and replaced by ``source`` otherwise.
+
+    Raises :class:`Refusal` for a key that is not a valid id, or a new questionnaire
+    without a ``source``.
+    """
+    if not _valid_id(key):
+        raise Refusal(str(_l("A questionnaire's id is lower-case letters, digits and dashes "
+                             "(for example back-from-missing).")), "key")
+    versions = versions_of(session, key)
+    if not versions and key in _shipped(library):
+        # The shipped definition is kept on record as version 1 before the council's own.
+        install_shipped(session, library)
+        versions = versions_of(session, key)
+    draft = next((v for v in versions if v.status is DefinitionStatus.DRAFT), None)
+    if draft is not None:
+        if source is not None:
+            save_draft(session, draft, source, by, note=note or draft.note)
+            draft.origin = origin
+        return draft
+    if source is None:
+        if not versions:
+            raise Refusal(str(_l("There is no questionnaire with this id to copy.")), "key")
+        source = versions[0].source
+    definition = QuestionnaireDefinition(
+        questionnaire_key=key, version=(versions[0].version + 1) if versions else 1,
+        status=DefinitionStatus.DRAFT, source=plain(source), origin=origin, note=note,
+        created_by_id=by.id if by else None, updated_by_id=by.id if by else None)
+    session.add(definition)
+    session.flush()
+    audit.record("questionnaire.draft_started", actor=by, subject=definition, session=session,
+                 detail={"questionnaire": key, "version": definition.version,
+                         "origin": origin})
+    return definition
+
+
+def save_draft(session: Session, definition: QuestionnaireDefinition, source: dict[str, Any],
+               by: User | None, *, note: str | None = None) -> None:
+    """Replace a draft's definition. Raises :class:`Refusal` for a version already published."""
+    _must_be_draft(definition)
+    definition.source = plain(source)
+    if note is not None:
+        definition.note = note
+    definition.updated_by_id, definition.updated_at = (by.id if by else None), utcnow()
+    session.flush()
+    audit.record("questionnaire.draft_saved", actor=by, subject=definition, session=session,
+                 detail={"questionnaire": definition.questionnaire_key,
+                         "version": definition.version})
+
+
+def check_draft(session: Session, library: Library,
+                definition: QuestionnaireDefinition) -> tuple[Questionnaire | None, list[Problem]]:
+    """The draft built, and every problem that stops it being published."""
+    checked = check_source(definition.source, definition.questionnaire_key, name_of(definition),
+                           library.indicators(session), library.static_dir)
+    problems = list(checked.problems)
+    if checked.questionnaire is not None:
+        problems.extend(_meaning_changes(session, library, definition, checked.questionnaire))
+    return (checked.questionnaire if not problems else None), problems
+
+
+def publish(session: Session, library: Library, definition: QuestionnaireDefinition,
+            by: User | None) -> QuestionnaireDefinition:
+    """Publish a draft: from now on children are served it; the version published before is
+    retired (children already answering it keep to it). Raises :class:`PublishRefused` with
+    every problem, or :class:`Refusal` if it is not a draft."""
+    _must_be_draft(definition)
+    _questionnaire, problems = check_draft(session, library, definition)
+    if problems:
+        raise PublishRefused(problems)
+    now = utcnow()
+    retired = []
+    for earlier in versions_of(session, definition.questionnaire_key):
+        if earlier.status is DefinitionStatus.PUBLISHED and earlier.id != definition.id:
+            earlier.status, earlier.retired_at = DefinitionStatus.RETIRED, now
+            retired.append(earlier.version)
+    # The retired version leaves the one-published-per-questionnaire index first.
+    session.flush()
+    definition.status, definition.published_at = DefinitionStatus.PUBLISHED, now
+    definition.published_by_id = by.id if by else None
+    session.flush()
+    audit.record("questionnaire.published", actor=by, subject=definition, session=session,
+                 detail={"questionnaire": definition.questionnaire_key,
+                         "version": definition.version, "retired": retired})
+    return definition
+
+
+def retire(session: Session, definition: QuestionnaireDefinition, by: User | None) -> None:
+    """Stop serving a published version (no new invitations; children already answering
+    it finish it). Raises :class:`Refusal` for a version that is not published."""
+    if definition.status is not DefinitionStatus.PUBLISHED:
+        raise Refusal(str(_l("Only the published version can be withdrawn.")))
+    definition.status, definition.retired_at = DefinitionStatus.RETIRED, utcnow()
+    session.flush()
+    audit.record("questionnaire.retired", actor=by, subject=definition, session=session,
+                 detail={"questionnaire": definition.questionnaire_key,
+                         "version": definition.version})
+
+
+def add_indicator(session: Session, library: Library, key: str, label: str, theme: str,
+                  by: User | None) -> IndicatorDefinition:
+    """A new indicator questionnaires may feed. Raises :class:`Refusal` for an id in use
+    (shipped or the council's), a bad id, an empty label or an unknown theme."""
+    key, label = key.strip(), " ".join(label.split())
+    if not KEY.match(key) or len(key) > 64:
+        raise Refusal(str(_l("An indicator's id is lower-case letters, digits and _ "
+                             "(for example safe_after_missing).")), "key")
+    if key in library.indicators(session):
+        raise Refusal(str(_l("There is already an indicator with this id. An indicator keeps "
+                             "its meaning: choose a new id for a new meaning.")), "key")
+    if not label or len(label) > 200:
+        raise Refusal(str(_l("Say in a few words what the indicator counts.")), "label")
+    if theme not in THEMES:
+        raise Refusal(str(_l("Choose one of the dashboard's themes.")), "theme")
+    indicator = IndicatorDefinition(key=key, label=label, theme=theme,
+                                    created_by_id=by.id if by else None)
+    session.add(indicator)
+    session.flush()
+    audit.record("indicator.added", actor=by, session=session,
+                 detail={"indicator": key, "label": label, "theme": theme})
+    return indicator
+
+
+def relabel_indicator(session: Session, indicator: IndicatorDefinition, label: str,
+                      by: User | None) -> None:
+    """Reword an indicator no published questionnaire has fed yet. Raises :class:`Refusal`
+    once children's answers may have been counted under its label."""
+    if _indicator_in_use(session, indicator.key):
+        raise Refusal(str(_l("Answers are already counted under this indicator, so its "
+                             "meaning cannot change. Add a new indicator instead.")), "label")
+    label = " ".join(label.split())
+    if not label or len(label) > 200:
+        raise Refusal(str(_l("Say in a few words what the indicator counts.")), "label")
+    indicator.label, indicator.updated_at = label, utcnow()
+    session.flush()
+    audit.record("indicator.relabelled", actor=by, session=session,
+                 detail={"indicator": indicator.key, "label": label})
+
+
+# --- what an indicator means ---
+
+@dataclass(frozen=True)
+class Meaning:
+    """What makes an answer count for an indicator: the kind of question and the rule."""
+
+    type: str
+    positive: dict[str, Any]
+    scale: tuple[int, int] | None
+
+    def describe(self) -> str:
+        rule = self.positive
+        if "any_of" in rule:
+            counted = ", ".join(rule["any_of"])
+        elif "at_least" in rule:
+            counted = f"{rule['at_least']} or more"
+        else:
+            counted = f"{rule.get('at_most')} or less"
+        scale = f" {self.scale[0]}-{self.scale[1]}" if self.scale else ""
+        return f"{self.type}{scale}, counting {counted}"
+
+
+def meaning_of(question: Question) -> Meaning | None:
+    if question.indicator is None or question.positive is None:
+        return None
+    scale = (question.scale.minimum, question.scale.maximum) if question.scale else None
+    return Meaning(question.type, question.positive.as_dict(), scale)
+
+
+def _meanings(questionnaire: Questionnaire) -> dict[str, tuple[str, Meaning]]:
+    """Indicator -> (the question feeding it, what it counts)."""
+    found: dict[str, tuple[str, Meaning]] = {}
+    for question in questionnaire.questions:
+        meaning = meaning_of(question)
+        if meaning is not None and question.indicator is not None:
+            found.setdefault(question.indicator, (question.key, meaning))
+    return found
+
+
+def _meaning_changes(session: Session, library: Library, definition: QuestionnaireDefinition,
+                     draft: Questionnaire) -> list[Problem]:
+    """A problem for each indicator this draft would count differently from a version
+    children have been served (published or retired, or the shipped one)."""
+    before: list[Questionnaire] = []
+    shipped = library.shipped.get(definition.questionnaire_key)
+    if shipped is not None:
+        before.append(shipped)
+    indicators = library.indicators(session)
+    for earlier in versions_of(session, definition.questionnaire_key):
+        if earlier.status is DefinitionStatus.DRAFT or earlier.id == definition.id:
+            continue
+        checked = check_source(earlier.source, earlier.questionnaire_key, name_of(earlier),
+                               indicators, None)
+        if checked.questionnaire is not None:
+            before.append(checked.questionnaire)
+    problems: list[Problem] = []
+    now = _meanings(draft)
+    for indicator, (question_key, meaning) in now.items():
+        for earlier_version in before:
+            was = _meanings(earlier_version).get(indicator)
+            if was is not None and was[1] != meaning:
+                problems.append(Problem(
+                    name_of(definition),
+                    f"indicator '{indicator}' counted {was[1].describe()} before; this "
+                    f"version counts {meaning.describe()}. The dashboards would mix two "
+                    "meanings: keep the rule, or feed a new indicator",
+                    question_key))
+                break
+    return problems
+
+
+def _indicator_in_use(session: Session, key: str) -> bool:
+    for source in session.scalars(
+            select(QuestionnaireDefinition.source)
+            .where(QuestionnaireDefinition.status != DefinitionStatus.DRAFT)):
+        for question in source.get("questions", []):
+            if isinstance(question, dict) and question.get("indicator") == key:
+                return True
+    return False
+
+
+def _must_be_draft(definition: QuestionnaireDefinition) -> None:
+    if definition.status is not DefinitionStatus.DRAFT:
+        raise Refusal(str(_l("A published version is never changed, so that every answer "
+                             "keeps the words the child saw. Start a new draft instead.")))
+
+
+def _valid_id(key: str) -> bool:
+    return bool(re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", key)) and len(key) <= 64
+
+
+# --- workbooks and translations ---
+
+def save_texts(session: Session, key: str, translations: Translations,
+               by: User | None) -> int:
+    """Store translators' words for questionnaire ``key`` as drafts (a changed translation
+    is a draft again until a reviewer approves it); returns how many changed."""
+    changed = 0
+    for language, texts in translations.items():
+        existing = {(row.context, row.english): row for row in session.scalars(
+            select(QuestionnaireText).where(QuestionnaireText.questionnaire_key == key,
+                                            QuestionnaireText.language == language))}
+        for (context, english), words in texts.items():
+            words = words.strip()
+            row = existing.get((context, english))
+            if row is not None and row.text == words:
+                continue
+            if row is None:
+                row = QuestionnaireText(questionnaire_key=key, language=language,
+                                        context=context, english=english, text=words)
+                session.add(row)
+            row.text, row.approved_at, row.approved_by_id = words, None, None
+            row.updated_by_id, row.updated_at = (by.id if by else None), utcnow()
+            changed += 1
+    session.flush()
+    if changed:
+        audit.record("questionnaire.translated", actor=by, session=session,
+                     detail={"questionnaire": key, "texts": changed,
+                             "languages": sorted(translations)})
+    return changed
+
+
+@dataclass
+class WorkbookImport:
+    """An uploaded workbook: the draft it made (None if it could not be read), and every
+    problem found, each named by sheet, row and column."""
+
+    draft: QuestionnaireDefinition | None
+    problems: list[Problem]
+
+
+def import_workbook(session: Session, library: Library, data: bytes, by: User | None, *,
+                    name: str = "workbook", languages: list[str]) -> WorkbookImport:
+    """Make a draft from an XLSForm workbook and store its translations (as drafts).
+
+    A workbook that cannot be read as a questionnaire makes nothing. One that can is kept
+    as a draft even with mistakes (the author puts them right and publishes); its problems
+    are those publishing would report, placed on the survey sheet's rows.
+    """
+    imported = read_workbook(data, languages, name)
+    if imported.source is None or imported.problems:
+        return WorkbookImport(None, imported.problems)
+    key = imported.source.get("id", "")
+    try:
+        draft = start_draft(session, library, key, by, source=imported.source,
+                            origin="xlsform", note=f"From {name}")
+    except Refusal as refused:
+        return WorkbookImport(None, [Problem(name, f"sheet 'settings', row 2, column "
+                                                   f"'form_id': {refused.message}")])
+    # Words the app's catalogs already hold stay theirs (and improve with them).
+    own = {language: {place_: words for place_, words in texts.items()
+                      if catalog_translation(language, *place_) != words}
+           for language, texts in imported.translations.items()}
+    save_texts(session, key, {language: texts for language, texts in own.items() if texts}, by)
+    _questionnaire, problems = check_draft(session, library, draft)
+    return WorkbookImport(draft, place(problems, imported.rows))
+
+
+def export_workbook(session: Session, definition: QuestionnaireDefinition,
+                    languages: list[str]) -> bytes:
+    """The version as an XLSForm workbook, with every translation there is for it."""
+    return write_workbook(definition.source, translator(session, definition.questionnaire_key),
+                          [language for language in languages if language != "en"])
