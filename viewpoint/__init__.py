@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .authoring.views import bp as authoring_bp
     from .casework import bp as casework_bp
     from .dashboards import bp as dashboards_bp
     from .health.views import bp as health_bp
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(preview_bp)
+    app.register_blueprint(authoring_bp)
     app.register_blueprint(casework_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(admin_bp)

@@ -80,18 +80,23 @@ class LiveServer:
                 db.session.remove()
 
     def invite(self, first_name: str, age: int, *, plan_kind: PlanKind = PlanKind.CARE_PLAN,
-               band: str | None = None, language: str = "en") -> Invited:
+               band: str | None = None, language: str = "en",
+               questionnaire_id: str | None = None) -> Invited:
         """A new child of ``age`` on a plan of ``plan_kind`` with a review in two weeks,
         and a code for them (the band from their age unless ``band`` is given), opening in
-        ``language``."""
+        ``language``; to a shipped questionnaire for the plan, or to ``questionnaire_id``
+        among those the council publishes."""
         due = date.today() + timedelta(days=14)
         catalogue = self.app.extensions["viewpoint.questionnaires"]
         with self.app.app_context(), db.writing() as session:
             child = make_child(session, age=age, kind=plan_kind, first_name=first_name,
                                team=session.get(Team, self.team_id),
                                worker=session.get(User, self.worker_id), review_in_days=14)
+            if questionnaire_id is not None:
+                catalogue = self.app.extensions["viewpoint.library"].catalogue(session)
             issued = issue_invitation(session, catalogue, child, band=band, language=language,
-                                      offered_languages=available_languages())
+                                      offered_languages=available_languages(),
+                                      questionnaire_id=questionnaire_id)
             child_id = child.id
             served_band = issued.invitation.band
         if served_band is None:

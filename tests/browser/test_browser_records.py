@@ -95,16 +95,19 @@ def _seed(live_server: LiveServer) -> dict[str, object]:
 @pytest.mark.parametrize("language", ["en", "cy"])
 def test_a_manager_and_an_administrator_keep_the_record_at_every_size(
         live_server: LiveServer, browsing: Browsing, language: str, tmp_path: Path) -> None:
+    """Everything is done once, at a tablet's size; each page is then seen at the others."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, viewport in SIZES:
-        seeded = _seed(live_server)
+    seeded = _seed(live_server)
+    for size, viewport in sorted(SIZES, key=lambda sized: sized[0] != "768x1024"):
+        done_here = size == "768x1024"
         page = browsing.page(viewport)
         password_step(page, live_server.url, str(seeded["manager"]), language)
         page.goto(f"{live_server.url}/casework/responses/{seeded['response']}")
-        details = page.locator("#q-stay_change details.add-note")
-        details.locator("summary").click()
-        details.locator("textarea").fill("Kasia said later that her aunt lives in Leeds.")
-        details.locator("button[type=submit]").click()
+        if done_here:
+            details = page.locator("#q-stay_change details.add-note")
+            details.locator("summary").click()
+            details.locator("textarea").fill("Kasia said later that her aunt lives in Leeds.")
+            details.locator("button[type=submit]").click()
         expect(page.locator("#q-stay_change .answer-note")).to_contain_text("Leeds")
         expect(page.locator("#q-stay_change .own-words")).to_contain_text("away from Jayden")
         staffpages.look(page, SHOTS, "response-with-note", language, size)
@@ -112,19 +115,19 @@ def test_a_manager_and_an_administrator_keep_the_record_at_every_size(
             path=str(SHOTS / f"answer-with-note-{language}-{size}.png"))
         page.goto(f"{live_server.url}/casework/children/{seeded['child']}/subject-access")
         staffpages.look(page, SHOTS, "subject-access", language, size)
-        page.fill("#redact_words", "Jayden")
-        name, data = staffpages.download(page, page.locator("button[value=pdf]"), tmp_path)
-        assert name.endswith(".pdf") and str(seeded["reference"]) in name
-        if size == "768x1024":
+        if done_here:
+            page.fill("#redact_words", "Jayden")
+            name, data = staffpages.download(page, page.locator("button[value=pdf]"), tmp_path)
+            assert name.endswith(".pdf") and str(seeded["reference"]) in name
             (SHOTS / f"subject-access-{language}.pdf").write_bytes(data)
             subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "3",
                             str(SHOTS / f"subject-access-{language}.pdf"),
                             str(SHOTS / f"subject-access-pdf-{language}")], check=True)
-        text = staffpages.squeeze(subprocess.run(["pdftotext", "-", "-"], input=data,
-                                                 capture_output=True, check=True)
-                                  .stdout.decode())
-        assert "away from [removed]" in text and "Jayden" not in text
-        assert "Leeds" in text
+            text = staffpages.squeeze(subprocess.run(["pdftotext", "-", "-"], input=data,
+                                                     capture_output=True, check=True)
+                                      .stdout.decode())
+            assert "away from [removed]" in text and "Jayden" not in text
+            assert "Leeds" in text
         page.goto(f"{live_server.url}/casework/children/{seeded['child']}/erase")
         staffpages.look(page, SHOTS, "erase", language, size)
         page.context.close()
@@ -132,14 +135,16 @@ def test_a_manager_and_an_administrator_keep_the_record_at_every_size(
         page = browsing.page(viewport)
         password_step(page, live_server.url, str(seeded["admin"]), language)
         page.goto(f"{live_server.url}/admin/retention")
-        page.locator("details summary").first.click()
-        page.fill("#reference", str(seeded["reference"]))
-        page.fill("#reason", f"Complaint {size}")
-        page.locator("form[action$='/admin/holds'] button[type=submit]").click()
-        expect(page.locator("#holds")).to_contain_text(f"Complaint {size}")
+        if done_here:
+            page.locator("details summary").first.click()
+            page.fill("#reference", str(seeded["reference"]))
+            page.fill("#reason", f"Complaint {size}")
+            page.locator("form[action$='/admin/holds'] button[type=submit]").click()
+            expect(page.locator("#holds")).to_contain_text(f"Complaint {size}")
         staffpages.look(page, SHOTS, "retention", language, size)
-        page.locator("#holds tr", has_text=f"Complaint {size}").locator("button").click()
-        expect(page.locator("#holds")).to_have_count(0)
+        if done_here:
+            page.locator("#holds tr", has_text=f"Complaint {size}").locator("button").click()
+            expect(page.locator("#holds")).to_have_count(0)
         page.goto(f"{live_server.url}/admin/retention/responses/child_in_need")
         staffpages.look(page, SHOTS, "retention-period", language, size)
         page.goto(f"{live_server.url}/admin/subject-access?reference={seeded['reference']}")

@@ -9,9 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from tests.factories import make_child, make_user
+from tests.workbooks import BACK_HOME
+from tests.workbooks import write as _write
 from viewpoint.i18n import available_languages
 from viewpoint.models import DefinitionStatus, Role
 from viewpoint.operations.answers import start_response
@@ -73,41 +75,6 @@ def test_every_shipped_questionnaire_comes_back_the_same_from_its_workbook(
                     if (words := translate(language, context, english))}
         assert imported.translations.get(language, {}) == expected, language
     assert imported.translations, "the shipped questionnaires are translated"
-
-
-def _write(sheets: dict[str, list[list[object]]]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-#: A council's own questionnaire, as an author would type it into a spreadsheet.
-BACK_HOME = {
-    "survey": [
-        ["type", "name", "label", "label::Urdu (ur)", "label@8-11", "staff_label", "relevant",
-         "indicator", "positive", "alert", "alert_summary", "talk_request"],
-        ["select_one faces", "feel_now", "How do you feel now you are back?",
-         "واپس آ کر اب آپ کیسا محسوس کرتے ہیں؟", "How do you feel now?", "How they feel now",
-         None, "safe_home", "happy", "sad", "Said they feel sad since coming back", None],
-        ["select_one yes_no", "want_talk", "Would you like someone to talk with you about it?",
-         "کیا آپ چاہتے ہیں کہ کوئی آپ سے اس بارے میں بات کرے؟", None, "Wants to talk about it",
-         "${feel_now} = 'sad' or ${feel_now} = 'okay'", None, None, "yes",
-         "Asked to talk about coming back", "yes"],
-        ["text", "anything_else", "Is there anything else you want to tell us?",
-         None, None, "Anything else", None, None, None, None, None, None],
-    ],
-    "settings": [
-        ["form_id", "form_title", "title::Urdu (ur)", "staff_title", "plan_kinds", "bands"],
-        ["back-home", "After you came back", "آپ کے واپس آنے کے بعد",
-         "After a return from missing", "child_in_need care_plan", "8-11 12-17"],
-    ],
-}
 
 
 def test_a_workbook_an_author_wrote_becomes_a_questionnaire_children_answer_in_urdu(

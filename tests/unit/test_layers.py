@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
-SCREENS = ("respond", "casework", "dashboards", "admin", "api")
+SCREENS = ("respond", "casework", "dashboards", "admin", "api", "authoring")
 BELOW = ("operations", "questionnaires", "models", "auth", "records", "published")
 
 

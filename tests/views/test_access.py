@@ -17,6 +17,7 @@ from tests.staff import sign_in
 from viewpoint.models import Role
 from viewpoint.operations.alerts import raise_talk_to_someone
 from viewpoint.operations.answers import start_response
+from viewpoint.operations.authoring import install_shipped
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.operations.service_accounts import create_service_account
@@ -107,6 +108,10 @@ POLICY: dict[str, object] = {
     "admin.place_hold": {ADMIN},
     "admin.lift_hold": {ADMIN},
     "admin.subject_access": {ADMIN},
+    # Writing the council's questionnaires: administrators and questionnaire authors.
+    **{f"authoring.{name}": {ADMIN, Role.AUTHOR} for name in (
+        "index", "upload", "add_indicator", "questionnaire", "start_draft", "publish",
+        "withdraw", "workbook", "preview")},
     # What the council publishes about the service: open to anyone.
     "statements.accessibility": PUBLIC,
     # The API's description is open to anyone; everything else needs a token with a scope
@@ -134,6 +139,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
     review = child.plans[0].reviews[0]
     review.chair_id = people[IRO].id
     catalogue = app.extensions["viewpoint.questionnaires"]
+    install_shipped(session, app.extensions["viewpoint.library"])
     invitation = issue_invitation(session, catalogue, child).invitation
     response = start_response(session, catalogue, invitation)
     alert = raise_talk_to_someone(session, child, response)
@@ -166,6 +172,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "problem": "validation", "account_id": system.id,
         "subscription_id": hook.id,
         "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
+        "questionnaire_key": invitation.questionnaire_key, "number": 1,
     }
     return people, values
 

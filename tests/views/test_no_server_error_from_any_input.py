@@ -98,6 +98,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "step": "finish", "reference": child.reference, "problem": "validation",
         "account_id": system.id, "subscription_id": hook.id,
         "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
+        "questionnaire_key": issued.invitation.questionnaire_key, "number": 1,
     }
     return World(people=people, code=issued.code, values=values)
 

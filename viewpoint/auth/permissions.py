@@ -92,6 +92,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "records.rectify": frozenset({Role.TEAM_MANAGER}),
     # Read the questionnaires as children see them (no child data).
     "questionnaires.preview": ALL_STAFF,
+    # Write the council's questionnaires: drafts, workbooks, publishing, indicators (no
+    # child data).
+    "questionnaires.author": frozenset({Role.ADMINISTRATOR, Role.AUTHOR}),
 }
 
 
@@ -226,6 +229,6 @@ def home_endpoint(user: User) -> str:
     if user.role is Role.ADMINISTRATOR:
         return "admin.users"
     if user.role is Role.AUTHOR:
-        return "preview.index"
+        return "authoring.index"
     return "dashboards.index"
 

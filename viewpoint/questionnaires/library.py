@@ -17,6 +17,8 @@ therefore never serve different questionnaires for longer than one request.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -106,6 +108,11 @@ def check_source(source: Any, key: str, name: str, indicators: dict[str, Indicat
     return Checked(questionnaire, checker.problems)
 
 
+def _fingerprint(source: Any) -> str:
+    canonical = json.dumps(source, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 class Library:
     """The shipped definitions, and the catalogue the database makes of them and the
     council's versions (one per app; safe to share between threads)."""
@@ -118,9 +125,10 @@ class Library:
         self.static_dir = static_dir
         self._lock = threading.Lock()
         self._cached: tuple[Any, Catalogue] | None = None
-        #: Versions built before, by id: a published version never changes, so it is built
-        #: once per process.
-        self._versions: dict[int, Questionnaire] = {}
+        #: Versions built before, by id and content: a published version never changes, so
+        #: it is built once per process (the content is part of the key because an id a
+        #: rolled-back transaction used can be given again).
+        self._versions: dict[tuple[int, str], Questionnaire] = {}
 
     def indicators(self, session: Session) -> dict[str, Indicator]:
         """Every indicator a questionnaire may feed: the shipped ones, then the council's."""
@@ -163,7 +171,8 @@ class Library:
 
     def _built(self, row: QuestionnaireDefinition,
                indicators: dict[str, Indicator]) -> Questionnaire | None:
-        found = self._versions.get(row.id)
+        cache_key = (row.id, _fingerprint(row.source))
+        found = self._versions.get(cache_key)
         if found is not None:
             return found
         checked = check_source(row.source, row.questionnaire_key,
@@ -178,7 +187,9 @@ class Library:
             return None
         built = replace(checked.questionnaire, definition_id=row.id)
         if row.status is not DefinitionStatus.DRAFT:
-            self._versions[row.id] = built
+            if len(self._versions) > 256:
+                self._versions.clear()
+            self._versions[cache_key] = built
         return built
 
     def earlier(self, key: str, definition_id: int | None) -> Questionnaire | None:
@@ -186,9 +197,6 @@ class Library:
         child who started it before a newer version was published. Drafts are never served."""
         if definition_id is None:
             return self.shipped.get(key)
-        found = self._versions.get(definition_id)
-        if found is not None:
-            return found if found.id == key else None
         row = db.session.get(QuestionnaireDefinition, definition_id)
         if row is None or row.questionnaire_key != key or row.status is DefinitionStatus.DRAFT:
             return None

@@ -1,0 +1,1 @@
+"""Writing the council's questionnaires: versions, workbooks, indicators. No child's data."""
