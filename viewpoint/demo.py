@@ -88,7 +88,7 @@ STAFF_NAMES = [
     "Casey Lanternwick", "Drew Millbrook", "Kit Northcote", "Lee Orchardson", "Rowan Pinecroft",
     "Sasha Quarrymoor", "Toni Ravensdale", "Nico Stillwater", "Bea Tumbledown",
     "Dev Underhill", "Ash Valleyfield", "Remy Westerby", "Jules Yewtree", "Max Zennor",
-    "Cam Ambleside", "Fin Barrowcliffe",
+    "Cam Ambleside", "Fin Barrowcliffe", "Quinn Copperbeech",
 ]
 
 FREE_TEXT = [
@@ -486,6 +486,7 @@ def _demo_staff_plan() -> list[tuple[str, str]]:
         plan.append((f"iro{iro + 1}@{DEMO_DOMAIN}", Role.REVIEWING_OFFICER.value))
     plan.append((f"panel@{DEMO_DOMAIN}", Role.PANEL_MEMBER.value))
     plan.append((f"admin@{DEMO_DOMAIN}", Role.ADMINISTRATOR.value))
+    plan.append((f"author@{DEMO_DOMAIN}", Role.AUTHOR.value))
     return plan
 
 
