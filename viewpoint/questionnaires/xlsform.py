@@ -80,7 +80,7 @@ def write_workbook(source: dict[str, Any], translate: Translator,
                    languages: list[str]) -> bytes:
     """The workbook for one definition, with its words in each of ``languages`` that
     ``translate`` knows."""
-    qid = source["id"]
+    qid = str(source.get("id", ""))
     survey: list[dict[str, Any]] = []
     choices: list[dict[str, Any]] = []
     built_in_used: list[str] = []
