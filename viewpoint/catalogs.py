@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -21,13 +20,13 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from .i18n import placeholders
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
 KEYWORDS = ["_", "_l", "gettext", "ngettext:1,2", "lazy_gettext", "pgettext:1c,2",
             "npgettext:1c,2,3", "lazy_pgettext:1c,2"]
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
-_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
 #: Where the words a child reads come from. Every language offered to children must
 #: translate every message used here; the rest (staff pages) only in the staff languages.
 CHILD_SOURCES = ("templates/respond/", "templates/errors/child.html", "viewpoint/respond/",
@@ -90,11 +89,6 @@ def update() -> None:
         _pybabel("compile", "-d", str(TRANSLATIONS), "-l", language, "--statistics")
     print(f"{_shown(POT)}: {len(_entries(_read(POT)))} messages; "
           f"languages: {', '.join(languages()) or 'none yet'}")
-
-
-def placeholders(text: str) -> tuple[list[str], list[str]]:
-    return (sorted("".join(m) for m in _PLACEHOLDER.findall(text)),
-            sorted(_TAG.findall(text)))
 
 
 def _compiled(messages: Catalog) -> set[tuple[object, object, object]]:

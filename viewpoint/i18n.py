@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -187,6 +188,16 @@ def format_datetime(value: datetime | None = None, format: str = "medium", rebas
     is false; as flask-babel's ``format_datetime`` but formatted in :func:`formatting_locale`."""
     return dates.format_datetime(value, format, tzinfo=get_timezone() if rebase else None,
                                  locale=formatting_locale(locale))
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w*)\}")
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
+
+
+def placeholders(text: str) -> tuple[list[str], list[str]]:
+    """The placeholders and markup tags in ``text``, sorted: a translation must keep the same."""
+    return (sorted("".join(m) for m in _PLACEHOLDER.findall(text)),
+            sorted(_TAG.findall(text)))
 
 
 def translate_in_context(context: str, message: str) -> str:

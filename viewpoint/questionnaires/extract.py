@@ -9,6 +9,7 @@ identical English phrases apart, and a comment saying which age bands read it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,13 +27,42 @@ def _line(mapping: Any, key: str) -> int:
     return lines.get(key, getattr(mapping, "line", 1))
 
 
-def _messages(text: Text | None, line: int, note: str) -> Iterator[Extracted]:
+@dataclass(frozen=True)
+class Message:
+    """One text a translator translates: its context, its English, which bands read it, and
+    a note saying where it appears (for translators, who see neither the page nor the YAML)."""
+
+    context: str
+    english: str
+    bands: tuple[str, ...]
+    note: str
+    #: The question it belongs to (None for the title and the welcome).
+    question: str | None
+    #: What it is in the definition (``title``, ``intro``, ``text``, ``hint``, ``scale``,
+    #: ``options``): where the extractor looks for its line.
+    field: str
+
+    @property
+    def comment(self) -> str:
+        return f"{self.note} Read by ages {', '.join(self.bands)}."
+
+
+def _each(text: Text | None, note: str, question: str | None,
+          field_: str) -> Iterator[Message]:
     if text is None:
         return
-    for message in text.messages():
-        bands = [band for band, value in text.by_band.items() if value == message]
-        comment = f"{note} Read by ages {', '.join(bands)}."
-        yield line, "pgettext", (text.context, message), [comment]
+    for english in text.messages():
+        bands = tuple(band for band, value in text.by_band.items() if value == english)
+        yield Message(text.context, english, bands, note, question, field_)
+
+
+def messages_of(questionnaire: Questionnaire) -> Iterator[Message]:
+    """Every text of ``questionnaire`` a child reads, in the order they meet them (a text
+    shared by two questions, such as a built-in answer, is given each time)."""
+    yield from _each(questionnaire.title, "Questionnaire title.", None, "title")
+    yield from _each(questionnaire.intro, "Welcome text.", None, "intro")
+    for question in questionnaire.questions:
+        yield from _question_messages(question)
 
 
 def extract_questionnaires(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
@@ -47,11 +77,11 @@ def extract_questionnaires(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
         yield from _indicator_messages(path)
         return
     raw, questionnaire = _checked(path)
-    yield from _messages(questionnaire.title, _line(raw, "title"), "Questionnaire title.")
-    yield from _messages(questionnaire.intro, _line(raw, "intro"), "Welcome text.")
     raw_questions = {item["key"]: item for item in raw["questions"]}
-    for question in questionnaire.questions:
-        yield from _question_messages(question, raw_questions[question.key])
+    for message in messages_of(questionnaire):
+        where = raw if message.question is None else raw_questions[message.question]
+        yield (_line(where, message.field), "pgettext", (message.context, message.english),
+               [message.comment])
 
 
 def _indicator_messages(path: Path) -> Iterator[Extracted]:
@@ -79,20 +109,20 @@ def _checked(path: Path) -> tuple[Any, Questionnaire]:
     return raw, questionnaire
 
 
-def _question_messages(question: Question, item: Any) -> Iterator[Extracted]:
+def _question_messages(question: Question) -> Iterator[Message]:
     """The question's words, its hint, its scale labels and its options' words."""
+    key = question.key
     note = f"Question ({question.type}); staff read it as: {question.staff_text}."
-    yield from _messages(question.text, _line(item, "text"), note)
-    yield from _messages(question.hint, _line(item, "hint"), "Hint under the question.")
+    yield from _each(question.text, note, key, "text")
+    yield from _each(question.hint, "Hint under the question.", key, "hint")
     if question.scale is not None:
-        scale_line = _line(item, "scale")
-        yield from _messages(question.scale.low, scale_line,
-                             f"Label for {question.scale.minimum} on the scale.")
-        yield from _messages(question.scale.high, scale_line,
-                             f"Label for {question.scale.maximum} on the scale.")
+        yield from _each(question.scale.low,
+                         f"Label for {question.scale.minimum} on the scale.", key, "scale")
+        yield from _each(question.scale.high,
+                         f"Label for {question.scale.maximum} on the scale.", key, "scale")
     for option in question.options:
         shared = (question.type in BUILT_IN_OPTIONS
                   and option.text.context.startswith("answer/"))
         note = (f"Answer shared by every {question.type} question." if shared
                 else f"Answer to: {question.text.messages()[0]}")
-        yield from _messages(option.text, _line(item, "options"), note)
+        yield from _each(option.text, note, key, "options")
