@@ -5,7 +5,8 @@ them instead. Each text a child can hear (a question, its hint, each answer, the
 scale, "I'd rather not say"), in each band and language, has one audio file, named by a
 digest of its language and exact words, under ``AUDIO_DIR``:
 
-- ``recorded/<language>/<digest>.<mp3|ogg|m4a|wav>``: recorded by a person. Always used
+- ``recorded/<language>/<digest>.<mp3|ogg|m4a|wav|webm>``: recorded by a person (copied
+  in, or recorded on the authors' page: see :func:`save_recording`). Always used
   when present: a person reads better than a synthesiser.
 - ``generated/<language>/<digest>.mp3``: made with the espeak-ng speech synthesiser, for
   the languages it has a voice for, by ``viewpoint audio build``, which removes the files
@@ -59,7 +60,9 @@ SYNTHESIS_SLOTS = os.cpu_count() or 2
 #: Seconds a page's request waits for audio (a free slot, the synthesiser, the speaking)
 #: before :func:`make_now` gives up.
 SYNTHESIS_TIMEOUT = 20.0
-RECORDED_TYPES = (".mp3", ".ogg", ".m4a", ".wav")
+RECORDED_TYPES = (".mp3", ".ogg", ".m4a", ".wav", ".webm")
+#: The largest recording taken (the largest request the app takes; minutes of speech).
+RECORDING_MAX_BYTES = 2 * 1024 * 1024
 _RESCAN_SECONDS = 30.0
 
 
@@ -182,6 +185,20 @@ class AudioLibrary:
                                              {**shelf.pages, key: name}, shelf.stamp)
             self.version += 1
 
+    def add_recorded(self, language: str, key: str, name: str | None) -> None:
+        """Note a recording this process has just saved (``name``) or removed (None), so
+        pages use it at once rather than after the next look at the folder."""
+        with self._lock:
+            shelf = self._shelves.get(language)
+            if shelf is None:
+                return  # not listed yet: it will be, as it is now
+            recorded = {k: v for k, v in shelf.recorded.items() if k != key}
+            if name is not None:
+                recorded[key] = name
+            self._shelves[language] = _Shelf(recorded, shelf.generated, shelf.pages,
+                                             shelf.stamp)
+            self.version += 1
+
     def has_language(self, language: str) -> bool:
         """Whether any text in ``language`` can be heard from a file."""
         shelf = self._shelf(language)
@@ -198,6 +215,69 @@ def library(app: Flask | None = None) -> AudioLibrary:
     if found is None:
         found = app.extensions["viewpoint.audio"] = AudioLibrary(audio_dir(app))
     return found
+
+
+# --- recordings made on a page ---
+
+class NotARecording(ValueError):
+    """Raised for a file that is not a recording in a kind browsers play."""
+
+
+def recording_type(data: bytes) -> str | None:
+    """The file extension for a recording's bytes (by their first bytes, never by what the
+    sender says they are), or None for anything else."""
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return ".webm"  # Matroska/WebM: Chromium's and Firefox's MediaRecorder
+    if data.startswith(b"OggS"):
+        return ".ogg"
+    if data[4:8] == b"ftyp":
+        return ".m4a"  # MP4: Safari's MediaRecorder, and phones' voice recorders
+    if data.startswith(b"RIFF") and data[8:12] == b"WAVE":
+        return ".wav"
+    if data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return ".mp3"
+    return None
+
+
+def recording_for(app: Flask, language: str, text: str) -> str | None:
+    """The file name of a person's recording of ``text`` in ``language``, or None."""
+    key = digest(language, " ".join(text.split()))
+    return _files_in(audio_dir(app) / "recorded" / language, RECORDED_TYPES).get(key)
+
+
+def save_recording(app: Flask, language: str, text: str, data: bytes) -> str:
+    """Keep a person's recording of ``text`` in ``language`` as its audio from now on (it is
+    used before any generated file); one recorded earlier is replaced. Returns the file's
+    name. Raises :class:`NotARecording` for empty, oversized or unknown files."""
+    if not data or len(data) > RECORDING_MAX_BYTES:
+        raise NotARecording("empty or too large")
+    extension = recording_type(data)
+    if extension is None:
+        raise NotARecording("not a recording in a kind browsers play")
+    key = digest(language, " ".join(text.split()))
+    folder = audio_dir(app) / "recorded" / language
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{key}{extension}"
+    _write(folder / name, data)
+    for other in RECORDED_TYPES:
+        if other != extension:
+            (folder / f"{key}{other}").unlink(missing_ok=True)
+    library(app).add_recorded(language, key, name)
+    return name
+
+
+def remove_recording(app: Flask, language: str, text: str) -> bool:
+    """Remove the recording of ``text`` in ``language``; whether there was one."""
+    key = digest(language, " ".join(text.split()))
+    folder = audio_dir(app) / "recorded" / language
+    removed = False
+    for extension in RECORDED_TYPES:
+        path = folder / f"{key}{extension}"
+        if path.exists():
+            path.unlink()
+            removed = True
+    library(app).add_recorded(language, key, None)
+    return removed
 
 
 # --- making audio ---

@@ -230,7 +230,7 @@ def _interrupt(_signal: int, _frame: object) -> None:
 @with_appcontext
 def audio_script(language: str) -> None:
     """List the texts LANGUAGE has no recording of, as a recording script: the file name to
-    save each recording as (under AUDIO_DIR/recorded/LANGUAGE/; .mp3, .ogg, .m4a or .wav),
+    save each recording as (under AUDIO_DIR/recorded/LANGUAGE/; .mp3, .ogg, .m4a, .wav or .webm),
     a tab, then the words to read."""
     from flask import current_app
 

@@ -34,7 +34,7 @@ from .helping import helpers_for
 from .rendering import say_signature
 from .session import Respondent, clear_tablet, with_optional_respondent, with_respondent
 
-_AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav)")
+_AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav|webm)")
 
 
 @bp.post("/talk")
