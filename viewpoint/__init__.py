@@ -127,7 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
-    from .authoring.views import bp as authoring_bp
+    from .authoring import bp as authoring_bp
     from .casework import bp as casework_bp
     from .dashboards import bp as dashboards_bp
     from .health.views import bp as health_bp

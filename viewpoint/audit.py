@@ -69,6 +69,9 @@ ACTION_LABELS = {
     "questionnaire.published": _l("Published a questionnaire"),
     "questionnaire.retired": _l("Withdrew a questionnaire"),
     "questionnaire.translated": _l("Translated a questionnaire's words"),
+    "questionnaire.translation_approved": _l("Approved a questionnaire's translation"),
+    "questionnaire.recorded": _l("Recorded a questionnaire's words read aloud"),
+    "questionnaire.recording_removed": _l("Removed a recording of a questionnaire's words"),
     "indicator.added": _l("Added an indicator"),
     "indicator.relabelled": _l("Reworded an indicator"),
 }

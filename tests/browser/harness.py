@@ -25,7 +25,10 @@ from viewpoint.operations.invitations import issue_invitation
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+                 "--disable-quic",
+                 # A microphone that plays a tone, allowed without asking (the authors'
+                 # recorder; every other page's Permissions-Policy forbids the microphone).
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 LOCAL_HOST = "127.0.0.1"
 
 TABLET = {"width": 768, "height": 1024}

@@ -17,7 +17,7 @@ from tests.staff import sign_in
 from viewpoint.models import Role
 from viewpoint.operations.alerts import raise_talk_to_someone
 from viewpoint.operations.answers import start_response
-from viewpoint.operations.authoring import install_shipped
+from viewpoint.operations.authoring import install_shipped, start_draft
 from viewpoint.operations.feedback import write_feedback
 from viewpoint.operations.invitations import issue_invitation
 from viewpoint.operations.service_accounts import create_service_account
@@ -111,7 +111,9 @@ POLICY: dict[str, object] = {
     # Writing the council's questionnaires: administrators and questionnaire authors.
     **{f"authoring.{name}": {ADMIN, Role.AUTHOR} for name in (
         "index", "upload", "add_indicator", "questionnaire", "start_draft", "publish",
-        "withdraw", "workbook", "preview")},
+        "withdraw", "workbook", "preview", "language_page", "po_file", "upload_po", "approve",
+        "record", "remove_recording", "new_question", "edit_question", "move_question",
+        "remove_question", "settings", "new_questionnaire")},
     # What the council publishes about the service: open to anyone.
     "statements.accessibility": PUBLIC,
     # The API's description is open to anyone; everything else needs a token with a scope
@@ -141,6 +143,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
     catalogue = app.extensions["viewpoint.questionnaires"]
     install_shipped(session, app.extensions["viewpoint.library"])
     invitation = issue_invitation(session, catalogue, child).invitation
+    # A draft (version 2) for the authors' pages that change one.
+    start_draft(session, app.extensions["viewpoint.library"], invitation.questionnaire_key, None)
     response = start_response(session, catalogue, invitation)
     alert = raise_talk_to_someone(session, child, response)
     note = write_feedback(session, response, people[SW], "We arranged more visits.").feedback
@@ -172,7 +176,8 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "problem": "validation", "account_id": system.id,
         "subscription_id": hook.id,
         "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
-        "questionnaire_key": invitation.questionnaire_key, "number": 1,
+        "questionnaire_key": invitation.questionnaire_key, "number": 2,
+        "digest": "0123456789abcdef01234567", "question_key": "safe_home",
     }
     return people, values
 

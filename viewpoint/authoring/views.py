@@ -1,6 +1,7 @@
 """The authors' pages: every questionnaire and its versions, a workbook up or down, a
 version read as each band sees it in each language, publishing with every problem shown
-beside its question, and the council's indicators.
+beside its question, and the council's indicators. (A version's words in each language are
+in ``languages.py``; changing a draft question by question in ``editor.py``.)
 
 Every page needs ``questionnaires.author`` (administrators and questionnaire authors); the
 rules and their audit events are in ``operations/authoring.py``.
@@ -8,31 +9,26 @@ rules and their audit events are in ``operations/authoring.py``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from ..auth.permissions import restrict_blueprint
 from ..extensions import db
-from ..i18n import available_languages, font_for, language_name, text_direction
-from ..models import DefinitionStatus, IndicatorDefinition, QuestionnaireDefinition, User
+from ..i18n import font_for, language_name, text_direction
+from ..models import DefinitionStatus, IndicatorDefinition, QuestionnaireDefinition
 from ..operations import Refusal, authoring
 from ..questionnaires import BANDS
-from ..questionnaires.library import Library, library, served, shipped_sources, translator
+from ..questionnaires.library import served, shipped_sources, translator
 from ..questionnaires.problems import Problem
 from ..questionnaires.reading import THEMES
 from ..questionnaires.snapshot import render
-
-bp = Blueprint("authoring", __name__, url_prefix="/authoring")
-restrict_blueprint(bp, "questionnaires.author")
+from . import bp
+from .common import built_version, languages, the_library, user, version
 
 WORKBOOK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -56,27 +52,6 @@ class IndicatorForm(FlaskForm):
                                     Length(max=200)])
     theme = SelectField(_l("Dashboard theme"),
                         choices=[SelectChoice(theme, theme.capitalize()) for theme in THEMES])
-
-
-def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _library() -> Library:
-    return library()
-
-
-def _languages() -> list[str]:
-    return list(available_languages())
-
-
-def _version(key: str, number: int) -> QuestionnaireDefinition:
-    found = db.session.scalar(select(QuestionnaireDefinition).where(
-        QuestionnaireDefinition.questionnaire_key == key,
-        QuestionnaireDefinition.version == number))
-    if found is None:
-        abort(404)
-    return found
 
 
 def _index(workbook_form: WorkbookForm | None = None, indicator_form: IndicatorForm | None = None,
@@ -119,8 +94,8 @@ def upload():  # type: ignore[no-untyped-def]
         return _index(workbook_form=form, status=400)
     upload_file = form.workbook.data
     name = upload_file.filename or "workbook.xlsx"
-    result = authoring.import_workbook(db.session, _library(), upload_file.read(), _user(),
-                                       name=name, languages=_languages())
+    result = authoring.import_workbook(db.session, the_library(), upload_file.read(), user(),
+                                       name=name, languages=languages())
     if result.draft is None:
         return _index(workbook_form=form, problems=result.problems, status=422)
     draft = result.draft
@@ -135,8 +110,8 @@ def add_indicator():  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _index(indicator_form=form, status=400)
     try:
-        authoring.add_indicator(db.session, _library(), form.key.data or "",
-                                form.label.data or "", form.theme.data or "", _user())
+        authoring.add_indicator(db.session, the_library(), form.key.data or "",
+                                form.label.data or "", form.theme.data or "", user())
     except Refusal as refused:
         getattr(form, refused.field or "key").errors.append(refused.message)
         return _index(indicator_form=form, status=422)
@@ -149,14 +124,14 @@ def questionnaire(questionnaire_key: str):  # type: ignore[no-untyped-def]
     """One questionnaire's versions, and its draft's problems beside their questions."""
     key = questionnaire_key
     versions = authoring.versions_of(db.session, key)
-    shipped = _library().shipped.get(key)
+    shipped = the_library().shipped.get(key)
     if not versions and shipped is None:
         abort(404)
     draft = next((v for v in versions if v.status is DefinitionStatus.DRAFT), None)
     problems: dict[str | None, list[Problem]] = {}
     built = None
     if draft is not None:
-        built, found = authoring.check_draft(db.session, _library(), draft)
+        built, found = authoring.check_draft(db.session, the_library(), draft)
         for problem in found:
             problems.setdefault(problem.question, []).append(problem)
     shown = draft or next((v for v in versions if v.status is DefinitionStatus.PUBLISHED), None)
@@ -166,8 +141,9 @@ def questionnaire(questionnaire_key: str):  # type: ignore[no-untyped-def]
         "authoring/questionnaire.html", key=key, versions=versions, draft=draft,
         shown=shown, source=source, shown_number=shown.version if shown else 0,
         shipped=shipped, problems=problems,
-        ready=draft is not None and not problems, languages=_languages(),
-        language_name=language_name, bands=list(BANDS), built=built)
+        ready=draft is not None and not problems, languages=languages(),
+        language_name=language_name, bands=list(BANDS), built=built,
+        fonts=sorted({font for code in languages() if (font := font_for(code))}))
 
 
 @bp.post("/questionnaires/<questionnaire_key>/drafts")
@@ -175,7 +151,7 @@ def start_draft(questionnaire_key: str):  # type: ignore[no-untyped-def]
     """A new draft: a copy of the newest version."""
     key = questionnaire_key
     try:
-        draft = authoring.start_draft(db.session, _library(), key, _user())
+        draft = authoring.start_draft(db.session, the_library(), key, user())
     except Refusal as refused:
         flash(refused.message, "error")
         return redirect(url_for(".index"))
@@ -187,9 +163,9 @@ def start_draft(questionnaire_key: str):  # type: ignore[no-untyped-def]
 @bp.post("/questionnaires/<questionnaire_key>/v<int:number>/publish")
 def publish(questionnaire_key: str, number: int):  # type: ignore[no-untyped-def]
     key = questionnaire_key
-    definition = _version(key, number)
+    definition = version(key, number)
     try:
-        authoring.publish(db.session, _library(), definition, _user())
+        authoring.publish(db.session, the_library(), definition, user())
     except authoring.PublishRefused as refused:
         flash(_("Version %(version)d is not published: %(count)d problem(s) are shown beside "
                 "their questions.", version=number, count=len(refused.problems)), "error")
@@ -205,9 +181,9 @@ def publish(questionnaire_key: str, number: int):  # type: ignore[no-untyped-def
 @bp.post("/questionnaires/<questionnaire_key>/v<int:number>/withdraw")
 def withdraw(questionnaire_key: str, number: int):  # type: ignore[no-untyped-def]
     key = questionnaire_key
-    definition = _version(key, number)
+    definition = version(key, number)
     try:
-        authoring.retire(db.session, definition, _user())
+        authoring.retire(db.session, definition, user())
     except Refusal as refused:
         flash(refused.message, "error")
         return redirect(url_for(".questionnaire", questionnaire_key=key))
@@ -220,8 +196,8 @@ def withdraw(questionnaire_key: str, number: int):  # type: ignore[no-untyped-de
 def workbook(questionnaire_key: str, number: int):  # type: ignore[no-untyped-def]
     """The version as an XLSForm workbook, with every translation there is for it."""
     key = questionnaire_key
-    definition = _version(key, number)
-    data = authoring.export_workbook(db.session, definition, _languages())
+    definition = version(key, number)
+    data = authoring.export_workbook(db.session, definition, languages())
     return data, 200, {
         "Content-Type": WORKBOOK_TYPE,
         "Content-Disposition": f'attachment; filename="{key}-v{number}.xlsx"',
@@ -234,17 +210,10 @@ def preview(questionnaire_key: str, number: int, band: str):  # type: ignore[no-
     each answer sets off."""
     key = questionnaire_key
     language = request.args.get("language", "en")
-    if language not in _languages() or band not in BANDS:
+    if language not in languages() or band not in BANDS:
         abort(404)
-    definition = None
-    if number == 0 and not authoring.versions_of(db.session, key):
-        built = _library().shipped.get(key)
-    else:
-        definition = _version(key, number)
-        built = authoring.check_draft(db.session, _library(), definition)[0] \
-            if definition.status is DefinitionStatus.DRAFT else _library().earlier(
-                key, definition.id)
-    if built is None or band not in built.bands:
+    definition, built = built_version(key, number)
+    if band not in built.bands:
         abort(404)
     translate = translator(db.session, key)
 
@@ -254,13 +223,7 @@ def preview(questionnaire_key: str, number: int, band: str):  # type: ignore[no-
     content = render(built, band, language, translate=words)
     return render_template(
         "authoring/preview.html", key=key, definition=definition, built=built,
-        band=BANDS[band], content=content, indicators=_library().indicators(db.session),
+        band=BANDS[band], content=content, indicators=the_library().indicators(db.session),
         number=number, language=language, direction=text_direction(language),
-        languages=_languages(), language_name=language_name,
-        fonts=sorted({font for code in _languages() if (font := font_for(code))}))
-
-
-@bp.after_request
-def _never_cache(response: Any) -> Any:
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+        languages=languages(), language_name=language_name,
+        fonts=sorted({font for code in languages() if (font := font_for(code))}))

@@ -14,14 +14,16 @@ Every operation writes the audit trail in the caller's transaction and commits n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audio, audit
 from ..models import (
     DefinitionStatus,
     IndicatorDefinition,
@@ -30,7 +32,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..questionnaires import po
 from ..questionnaires.definition import Question, Questionnaire
+from ..questionnaires.extract import Message
 from ..questionnaires.library import (
     SHIPPED,
     Library,
@@ -148,6 +152,18 @@ def start_draft(session: Session, library: Library, key: str, by: User | None, *
                  detail={"questionnaire": key, "version": definition.version,
                          "origin": origin})
     return definition
+
+
+def new_questionnaire(session: Session, library: Library, key: str, source: dict[str, Any],
+                      by: User | None) -> QuestionnaireDefinition:
+    """A questionnaire written from nothing, as a draft of version 1. Raises
+    :class:`Refusal` (for the ``key`` field) for an id that is not valid or already used."""
+    if _valid_id(key) and (versions_of(session, key) or key in _shipped(library)):
+        raise Refusal(str(_l("There is already a questionnaire with this id: choose "
+                             "another, or change that one.")), "key")
+    return start_draft(session, library, key, by, source={**source, "id": key,
+                                                          "questions": []},
+                       origin="editor", note="Written on the page")
 
 
 def save_draft(session: Session, definition: QuestionnaireDefinition, source: dict[str, Any],
@@ -402,11 +418,7 @@ def import_workbook(session: Session, library: Library, data: bytes, by: User | 
     except Refusal as refused:
         return WorkbookImport(None, [Problem(name, f"sheet 'settings', row 2, column "
                                                    f"'form_id': {refused.message}")])
-    # Words the app's catalogs already hold stay theirs (and improve with them).
-    own = {language: {place_: words for place_, words in texts.items()
-                      if catalog_translation(language, *place_) != words}
-           for language, texts in imported.translations.items()}
-    save_texts(session, key, {language: texts for language, texts in own.items() if texts}, by)
+    save_texts(session, key, _own_words(imported.translations), by)
     _questionnaire, problems = check_draft(session, library, draft)
     return WorkbookImport(draft, place(problems, imported.rows))
 
@@ -416,3 +428,154 @@ def export_workbook(session: Session, definition: QuestionnaireDefinition,
     """The version as an XLSForm workbook, with every translation there is for it."""
     return write_workbook(definition.source, translator(session, definition.questionnaire_key),
                           [language for language in languages if language != "en"])
+
+
+def _own_words(translations: Translations) -> Translations:
+    """Only the words the app's catalogs do not already hold: those stay the catalogs' (and
+    improve with them)."""
+    own = {language: {place_: words for place_, words in texts.items()
+                      if catalog_translation(language, *place_) != words}
+           for language, texts in translations.items()}
+    return {language: texts for language, texts in own.items() if texts}
+
+
+def built(session: Session, library: Library,
+          definition: QuestionnaireDefinition) -> Questionnaire | None:
+    """The version as a questionnaire: a draft as it stands (None if it has mistakes that
+    stop it being built at all), a published or retired version as children were served it."""
+    if definition.status is DefinitionStatus.DRAFT:
+        return check_source(definition.source, definition.questionnaire_key,
+                            name_of(definition), library.indicators(session),
+                            library.static_dir).questionnaire
+    return library.earlier(definition.questionnaire_key, definition.id)
+
+
+# --- a language's words: translators, reviewers and the people who read them aloud ---
+
+@dataclass
+class LanguageText:
+    """One text of a version in one language, as the language page lists it."""
+
+    message: Message
+    #: The words in the language (the English itself for English), or "" if none yet.
+    words: str
+    #: "approved", "draft" (the council's, not yet approved), "app" (the catalogs') or "".
+    state: str
+    row: QuestionnaireText | None
+    #: The file name of a person's recording of the words, if there is one.
+    recording: str | None = None
+    #: What the words' audio files are named by ("" without words).
+    digest: str = ""
+
+
+def language_texts(session: Session, app: Flask, questionnaire: Questionnaire,
+                   language: str) -> list[LanguageText]:
+    """Every text of ``questionnaire`` with its words in ``language`` now."""
+    own = {(row.context, row.english): row for row in session.scalars(
+        select(QuestionnaireText).where(QuestionnaireText.questionnaire_key == questionnaire.id,
+                                        QuestionnaireText.language == language))}
+    found = []
+    for place_, message in po.texts_of(questionnaire).items():
+        row = own.get(place_)
+        if language == "en":
+            words, state = message.english, ""
+        elif row is not None:
+            words, state = row.text, ("approved" if row.approved_at else "draft")
+        else:
+            from_app = catalog_translation(language, *place_)
+            words, state = (from_app, "app") if from_app else ("", "")
+        recording = audio.recording_for(app, language, words) if words else None
+        found.append(LanguageText(message, words, state, row, recording,
+                                  audio.digest(language, words) if words else ""))
+    return found
+
+
+def export_po(session: Session, app: Flask, questionnaire: Questionnaire, version: int,
+              language: str) -> bytes:
+    """A version's texts as a PO file for a translator into ``language``."""
+    current = {(text.message.context, text.message.english): (text.words, text.state)
+               for text in language_texts(session, app, questionnaire, language)
+               if text.words and text.state}
+    return po.write(questionnaire, version, language, current)
+
+
+@dataclass
+class PoImport:
+    """A PO file taken in: how many texts changed (0 when refused), and why it was refused."""
+
+    changed: int = 0
+    problems: list[str] = field(default_factory=list)
+    fuzzy: int = 0
+    empty: int = 0
+
+
+def import_po(session: Session, questionnaire: Questionnaire, language: str, data: bytes,
+              by: User | None) -> PoImport:
+    """Store a translator's PO file's words as drafts (each waits for a reviewer). A file
+    with any problem stores nothing: every problem is returned, named by its line."""
+    if language == "en":
+        return PoImport(problems=[str(_l("English is the questionnaire's own words: change "
+                                         "them in a new draft instead."))])
+    read = po.read(data, questionnaire, language)
+    if read.problems:
+        return PoImport(problems=read.problems, fuzzy=read.fuzzy, empty=read.empty)
+    changed = save_texts(session, questionnaire.id, _own_words({language: read.translations}),
+                         by)
+    return PoImport(changed=changed, fuzzy=read.fuzzy, empty=read.empty)
+
+
+def approve_texts(session: Session, key: str, language: str, ids: Iterable[int],
+                  by: User) -> int:
+    """A reviewer approves translations (the given ``QuestionnaireText`` ids of questionnaire
+    ``key`` in ``language``; others are ignored); returns how many. Raises :class:`Refusal`
+    for words the reviewer gave themself: a second person approves them."""
+    rows = list(session.scalars(select(QuestionnaireText).where(
+        QuestionnaireText.id.in_(list(ids)), QuestionnaireText.questionnaire_key == key,
+        QuestionnaireText.language == language, QuestionnaireText.approved_at.is_(None))))
+    if any(row.updated_by_id == by.id for row in rows):
+        raise Refusal(str(_l("You gave some of these words yourself: another reviewer "
+                             "approves them.")))
+    now = utcnow()
+    for row in rows:
+        row.approved_at, row.approved_by_id = now, by.id
+    session.flush()
+    if rows:
+        audit.record("questionnaire.translation_approved", actor=by, session=session,
+                     detail={"questionnaire": key, "language": language, "texts": len(rows)})
+    return len(rows)
+
+
+def save_recording(session: Session, app: Flask, questionnaire: Questionnaire, language: str,
+                   digest: str, data: bytes, by: User | None) -> LanguageText:
+    """Keep a person's reading of one of the version's texts (named by the digest of its
+    words in ``language``) as the audio children hear for those words. Raises
+    :class:`Refusal` if no text of the version has those words, or the file is not a
+    recording."""
+    text = next((text for text in language_texts(session, app, questionnaire, language)
+                 if text.digest and text.digest == digest), None)
+    if text is None:
+        raise Refusal(str(_l("These words are not in this version any more: reload the page "
+                             "and record them again.")))
+    try:
+        text.recording = audio.save_recording(app, language, text.words, data)
+    except audio.NotARecording:
+        raise Refusal(str(_l("That file is not a recording this service can play (an MP3, "
+                             "Ogg, WebM, M4A or WAV file under 2 MB)."))) from None
+    audit.record("questionnaire.recorded", actor=by, session=session,
+                 detail={"questionnaire": questionnaire.id, "language": language,
+                         "text": text.message.context, "file": text.recording})
+    return text
+
+
+def remove_recording(session: Session, app: Flask, questionnaire: Questionnaire,
+                     language: str, digest: str, by: User | None) -> bool:
+    """Remove a person's reading of one of the version's texts (generated audio, where a
+    synthesiser speaks the language, is heard again). Whether there was one."""
+    text = next((text for text in language_texts(session, app, questionnaire, language)
+                 if text.digest and text.digest == digest), None)
+    if text is None or not audio.remove_recording(app, language, text.words):
+        return False
+    audit.record("questionnaire.recording_removed", actor=by, session=session,
+                 detail={"questionnaire": questionnaire.id, "language": language,
+                         "text": text.message.context})
+    return True
