@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs on this many processes (one test file each at a time).
+TEST_WORKERS ?= 2
 
 .PHONY: install run audio test lint translations check-translations bench clean
 
@@ -53,7 +55,7 @@ test: install tests/oidc/node_modules/.installed
 	$(BIN)/lint-imports
 	$(BIN)/viewpoint questionnaires check
 	$(BIN)/python -m viewpoint.catalogs check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check viewpoint tests benchmarks
