@@ -81,6 +81,25 @@ def _upload(page: Page, base: str, path: Path) -> None:
     page.wait_for_load_state("load")
 
 
+def _child_answers_sad_then_wants_to_talk(live_server: LiveServer, browsing: Browsing,
+                                           key: str, first: str, name: str,
+                                           **invitation: object) -> set[str]:
+    """A child answers ``first`` with a sad face, is then asked want_talk and says yes;
+    the keys of the questions that alerted their worker."""
+    child = live_server.invite(name, 13, questionnaire_id=key, **invitation)
+    young = browsing.page(TABLET)
+    enter_code(young, live_server.url, child.code)
+    begin(young)
+    expect(young.locator("#question-want_talk")).to_be_hidden()
+    choose(young, first, "sad")
+    expect(young.locator("#question-want_talk")).to_be_visible()
+    choose(young, "want_talk", "yes")
+    wait_saved(young, "want_talk")
+    with live_server.app.app_context():
+        alerts = db.session.scalars(select(Alert).where(Alert.child_id == child.child_id))
+        return {alert.question_key for alert in alerts}
+
+
 def test_an_author_writes_a_questionnaire_a_child_answers_it_and_it_is_counted(
         live_server: LiveServer, browsing: Browsing, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -115,19 +134,9 @@ def test_an_author_writes_a_questionnaire_a_child_answers_it_and_it_is_counted(
         expect(page.locator("form[action$='/publish']")).to_have_count(0)
         expect(page.get_by_role("button", name="Start a new draft")).to_be_visible()
 
-        child = live_server.invite("Noor", 13, plan_kind=PlanKind.CHILD_IN_NEED,
-                                   questionnaire_id=KEY)
-        young = browsing.page(TABLET)
-        enter_code(young, base, child.code)
-        begin(young)
-        expect(young.locator("#question-want_talk")).to_be_hidden()
-        choose(young, "feel_now", "sad")
-        expect(young.locator("#question-want_talk")).to_be_visible()
-        choose(young, "want_talk", "yes")
-        wait_saved(young, "want_talk")
-        with live_server.app.app_context():
-            alerts = db.session.scalars(select(Alert).where(Alert.child_id == child.child_id))
-            assert {alert.question_key for alert in alerts} >= {"feel_now", "want_talk"}
+        alerted = _child_answers_sad_then_wants_to_talk(
+            live_server, browsing, KEY, "feel_now", "Noor", plan_kind=PlanKind.CHILD_IN_NEED)
+        assert alerted >= {"feel_now", "want_talk"}
 
         viewer = browsing.page(TABLET)
         password_step(viewer, base, panel, "en")
@@ -284,17 +293,8 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         expect(page.locator("main")).to_contain_text("Version 1 is published")
         expect(page.locator(f"a[href*='/{key}/v1/questions/']")).to_have_count(0)
 
-        child = live_server.invite("Kai", 14, questionnaire_id=key)
-        young = browsing.page(TABLET)
-        enter_code(young, base, child.code)
-        begin(young)
-        expect(young.locator("#question-want_talk")).to_be_hidden()
-        choose(young, "settled", "sad")
-        expect(young.locator("#question-want_talk")).to_be_visible()
-        choose(young, "want_talk", "yes")
-        wait_saved(young, "want_talk")
-        with live_server.app.app_context():
-            alerts = db.session.scalars(select(Alert).where(Alert.child_id == child.child_id))
-            assert "want_talk" in {alert.question_key for alert in alerts}
+        alerted = _child_answers_sad_then_wants_to_talk(live_server, browsing, key,
+                                                        "settled", "Kai")
+        assert "want_talk" in alerted
     finally:
         _withdraw(live_server, key)
