@@ -9,6 +9,7 @@ sideways scrolling."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -239,17 +240,24 @@ def test_an_interpreter_translates_and_records_pashto_and_a_child_hears_it(
 
 def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         live_server: LiveServer, browsing: Browsing) -> None:
-    """Question by question in the editor: a follow-up asked only after a sad face, and an
-    alert on it; the missing alert shown beside its question stops publishing until it is
-    put right; the child sees the follow-up only after a sad face, and the worker is
-    alerted."""
+    """Question by question in the editor: a first question counted towards a new
+    indicator, a follow-up asked only after a sad face, and an alert on it; the missing
+    alert shown beside its question stops publishing until it is put right; the child sees
+    the follow-up only after a sad face, the worker is alerted and the panel's dashboards
+    offer the new indicator."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     key = "after-a-move"
-    author, _panel = _people(live_server)
+    author, panel = _people(live_server)
     base = live_server.url
     try:
         page = browsing.page(TABLET)
         password_step(page, base, author, "en")
+        page.locator("details:has(form[action$='/authoring/indicators']) summary").click()
+        page.fill("#key", "settled_after_move")
+        page.fill("#label", "Feel settled after a move")
+        page.select_option("#theme", "home")
+        page.locator("form[action$='/authoring/indicators'] button[type=submit]").click()
+        expect(page.locator("main")).to_contain_text("Feel settled after a move")
         page.get_by_role("link", name="Write a new questionnaire").click()
         page.fill("#key", key)
         page.fill("#title", "Since you moved")
@@ -263,6 +271,8 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         page.select_option("#type", "faces")
         page.fill("#text", "How settled do you feel in your new home?")
         page.fill("#staff_text", "Feels settled after the move")
+        page.select_option("#indicator", "settled_after_move")
+        page.fill("#positive", "happy, okay")
         page.get_by_role("button", name="Save the question").click()
         expect(page.locator(".notice")).to_contain_text("The question is saved")
 
@@ -296,5 +306,50 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         alerted = _child_answers_sad_then_wants_to_talk(live_server, browsing, key,
                                                         "settled", "Kai")
         assert "want_talk" in alerted
+        viewer = browsing.page(TABLET)
+        password_step(viewer, base, panel, "en")
+        viewer.goto(base + "/dashboards/")
+        expect(viewer.locator("#indicator option", has_text="Feel settled after a move")
+               ).to_have_count(1)
     finally:
         _withdraw(live_server, key)
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_editor_reads_well_at_every_size(
+        live_server: LiveServer, browsing: Browsing, language: str) -> None:
+    """A questionnaire started on the page, its first question and its settings, in each
+    staff language at each size (nothing published, so no child is offered it)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    author, _panel = _people(live_server)
+    key = f"looks-{language}"
+    page = browsing.page(TABLET)
+    password_step(page, live_server.url, author, language)
+
+    def look_at_every_size(name: str) -> None:
+        for size, viewport in SIZES:
+            page.set_viewport_size(viewport)
+            staffpages.look(page, SHOTS, name, language, size)
+        page.set_viewport_size(TABLET)
+
+    page.goto(live_server.url + "/authoring/new")
+    look_at_every_size("new-questionnaire")
+    page.fill("#key", key)
+    page.fill("#title", "How things are going")
+    page.fill("#staff_title", "A check-in")
+    page.check("input[name=plan_kinds][value=care_plan]")
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/questions/new$"))
+    look_at_every_size("a-new-question")
+    page.fill("#key", "feel_now")
+    page.select_option("#type", "scale")
+    page.fill("#text", "How are things at home, from 0 to 10?")
+    page.fill("#staff_text", "How things are at home")
+    page.fill("#scale_min", "0")
+    page.fill("#scale_max", "10")
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("#q-feel_now")).to_be_visible()
+    look_at_every_size("a-draft")
+    page.locator("main a[href$='/settings']").click()
+    expect(page.locator("#title")).to_have_value("How things are going")
+    look_at_every_size("settings")

@@ -121,6 +121,14 @@ def test_what_cannot_be_written_is_refused_on_the_form_and_kept(app, session) ->
     # Another questionnaire's id is refused for a new one.
     again = _start(client)
     assert again.status_code == 422 and "already a questionnaire" in again.get_data(as_text=True)
+    # A questionnaire offered for no plan, or to no age, could never be published.
+    unoffered = _send(client, NEW, {"key": "nobody", "title": "Hello", "staff_title": "Hi"})
+    html = unoffered.get_data(as_text=True)
+    assert unoffered.status_code == 400
+    assert "Tick the plans it is offered for." in html and "Tick the ages it is for." in html
+    assert 'value="nobody"' in html
+    assert session.scalar(select(QuestionnaireDefinition).where(
+        QuestionnaireDefinition.questionnaire_key == "nobody")) is None
 
 
 def test_questions_are_moved_and_removed_and_a_rule_left_hanging_is_named(app, session) -> None:  # type: ignore[no-untyped-def]

@@ -133,12 +133,13 @@ class SettingsForm(FlaskForm):
                                           Length(max=200)])
     intro = TextAreaField(_l("Welcome words (optional)"), validators=[Length(max=2000)])
     plan_kinds = CheckboxesField(_l("Offered for plans"),
-                                 choices=[SelectChoice(kind.value, kind.label)
-                                          for kind in PlanKind])
+                                 choices=[SelectChoice(value, label)
+                                          for value, label in PlanKind.labelled()],
+                                 validators=[InputRequired(_l("Tick the plans it is offered "
+                                                              "for."))])
     bands = CheckboxesField(_l("For ages"),
-                            choices=[SelectChoice(band, band) for band in BANDS])
-
-
+                            choices=[SelectChoice(band, band) for band in BANDS],
+                            validators=[InputRequired(_l("Tick the ages it is for."))])
 
 
 def _draft(key: str, number: int) -> QuestionnaireDefinition | Response:
@@ -297,7 +298,8 @@ def settings(questionnaire_key: str, number: int):  # type: ignore[no-untyped-de
             flash(_("The draft's settings are saved."))
             return _back(questionnaire_key)
     return render_template("authoring/settings.html", key=questionnaire_key, form=form,
-                           definition=found), status
+                           definition=found,
+                           title=found.source.get("staff_title") or questionnaire_key), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
