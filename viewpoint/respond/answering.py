@@ -30,11 +30,10 @@ from ..models import Alert, AlertSource, Response
 from ..operations import answers as services
 from ..operations.alerts import alerts_for_response, who_is_told, worker_first_name
 from ..operations.feedback import mark_feedback_seen, unseen_feedback_for_child
-from ..questionnaires import Catalogue
+from ..questionnaires import Catalogue, flow
 from ..questionnaires.library import served
 from ..questionnaires.snapshot import Snapshot
 from ..security import cleans_its_own_text, row_id, takes_json
-from . import flow
 from .blueprint import bp
 from .helping import helpers_for
 from .rendering import can_hear, question_html

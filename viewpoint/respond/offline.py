@@ -53,8 +53,8 @@ from ..i18n import available_languages, font_for
 from ..models import Response, stored_value
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone
+from ..questionnaires import flow
 from ..security import takes_json
-from . import flow
 from .answering import catalogue, saving
 from .anytime import language_page
 from .blueprint import bp

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..questionnaires.snapshot import Snapshot
+from .snapshot import Snapshot
 
 #: Questions on one page for the older bands: short pages, little scrolling on a phone.
 PAGE_SIZE = 5
