@@ -298,6 +298,21 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         page.locator("a[hreflang=ur]").click()
         expect(page.locator(".child-words")).to_have_attribute("lang", "ur")
         expect(page.locator("#q-want_talk .rules")).to_contain_text("settled")
+        # Tried on the child's own page, in Urdu: the follow-up opens after a sad face.
+        page.locator("main a[href*='/screens/1']").click()
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("#question-want_talk")).to_be_hidden()
+        # The author's words have no Urdu yet: the child reads them as English, left to right.
+        expect(page.locator("#text-settled")).to_have_attribute("dir", "ltr")
+        for size, viewport in SIZES:
+            page.set_viewport_size(viewport)
+            staffpages.look(page, SHOTS, "as-a-child", "ur", size)
+        page.set_viewport_size(TABLET)
+        choose(page, "settled", "sad")
+        expect(page.locator("#question-want_talk")).to_be_visible()
+        staffpages.look(page, SHOTS, "as-a-child-follow-up", "ur", "768x1024")
+        page.locator("a.next").click()
+        expect(page.locator(".child-words")).to_have_attribute("lang", "ur")
         page.goto(f"{base}/authoring/questionnaires/{key}")
         page.locator("form[action$='/v1/publish'] button").click()
         expect(page.locator("main")).to_contain_text("Version 1 is published")

@@ -113,7 +113,7 @@ POLICY: dict[str, object] = {
         "index", "upload", "add_indicator", "questionnaire", "start_draft", "publish",
         "withdraw", "workbook", "preview", "language_page", "po_file", "upload_po", "approve",
         "record", "remove_recording", "new_question", "edit_question", "move_question",
-        "remove_question", "settings", "new_questionnaire")},
+        "remove_question", "settings", "new_questionnaire", "as_a_child")},
     # What the council publishes about the service: open to anyone.
     "statements.accessibility": PUBLIC,
     # The API's description is open to anyone; everything else needs a token with a scope
@@ -177,7 +177,7 @@ def world(app, session):  # type: ignore[no-untyped-def]
         "subscription_id": hook.id,
         "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
         "questionnaire_key": invitation.questionnaire_key, "number": 2,
-        "digest": "0123456789abcdef01234567", "question_key": "safe_home",
+        "digest": "0123456789abcdef01234567", "question_key": "safe_home", "screen": 1,
     }
     return people, values
 

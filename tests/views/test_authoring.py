@@ -117,6 +117,33 @@ def test_a_draft_is_read_in_urdu_as_a_band_sees_it_with_the_english_beside(app, 
         "/authoring/questionnaires/back-home/v1/ages/12-17?language=xx").status_code == 404
 
 
+def test_a_draft_is_tried_in_urdu_on_the_childs_own_page_and_nothing_is_sent(app, session) -> None:  # type: ignore[no-untyped-def]
+    client = _author(app, session)
+    _upload(client, write(BACK_HOME))
+    screen = "/authoring/questionnaires/back-home/v1/ages/12-17/screens/1"
+    page = client.get(screen + "?language=ur")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<html lang="ur" dir="rtl"' in text and "css/child.css" in text
+    assert 'id="question-feel_now"' in text and "واپس آ کر اب آپ کیسا محسوس کرتے ہیں؟" in text
+    # The follow-up waits hidden until the answer that opens it, as on the child's page.
+    assert ('<div class="follow-up" data-show-if="{&#34;any_of&#34;: [&#34;okay&#34;, '
+            '&#34;sad&#34;], &#34;question&#34;: &#34;feel_now&#34;}" hidden>') in text
+    # Words with no Urdu yet are shown and read aloud as English, left to right.
+    assert '<span class="question-text" id="text-feel_now">' in text
+    assert '<span class="question-text" id="text-anything_else" lang="en" dir="ltr">' in text
+    assert 'data-speak="text-anything_else" data-lang="en"' in text
+    # No form of answers: nothing here can be sent, let alone kept.
+    assert "data-autosave" not in text and 'id="answers"' in text
+    assert 'class="preview-bar" lang="en" dir="ltr"' in text
+    # The last screen leads back to the author's preview.
+    assert 'href="/authoring/questionnaires/back-home/v1/ages/12-17?language=ur" ' \
+        'class="button primary next"' in text
+    for missing in (screen.replace("/1", "/2"), screen.replace("/1", "/0"),
+                    screen.replace("12-17", "4-7"), screen + "?language=xx"):
+        assert client.get(missing).status_code == 404, missing
+
+
 def test_a_published_questionnaire_is_withdrawn_and_no_longer_offered(app, session) -> None:  # type: ignore[no-untyped-def]
     client = _author(app, session)
     page = "/authoring/questionnaires/before-cp-review"

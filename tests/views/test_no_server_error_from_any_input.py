@@ -99,7 +99,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "account_id": system.id, "subscription_id": hook.id,
         "record_type": "responses", "plan_kind": "care_plan", "hold_id": 1,
         "questionnaire_key": issued.invitation.questionnaire_key, "number": 1,
-        "digest": "0123456789abcdef01234567", "question_key": "safe_home",
+        "digest": "0123456789abcdef01234567", "question_key": "safe_home", "screen": 1,
     }
     return World(people=people, code=issued.code, values=values)
 

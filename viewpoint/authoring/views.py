@@ -9,11 +9,15 @@ rules and their audit events are in ``operations/authoring.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
@@ -22,11 +26,11 @@ from ..extensions import db
 from ..i18n import font_for, language_name, text_direction
 from ..models import DefinitionStatus, IndicatorDefinition, QuestionnaireDefinition
 from ..operations import Refusal, authoring
-from ..questionnaires import BANDS
+from ..questionnaires import BANDS, Questionnaire, flow
 from ..questionnaires.library import served, shipped_sources, translator
 from ..questionnaires.problems import Problem
 from ..questionnaires.reading import THEMES
-from ..questionnaires.snapshot import render
+from ..questionnaires.snapshot import Snapshot, render
 from . import bp
 from .common import built_version, languages, the_library, user, version
 
@@ -204,23 +208,65 @@ def workbook(questionnaire_key: str, number: int):  # type: ignore[no-untyped-de
         "Cache-Control": "no-store"}
 
 
-@bp.get("/questionnaires/<questionnaire_key>/v<int(min=0):number>/ages/<band>")
-def preview(questionnaire_key: str, number: int, band: str):  # type: ignore[no-untyped-def]
-    """A version (a draft too) as one band reads it, in the language asked for, with what
-    each answer sets off."""
-    key = questionnaire_key
+def _preview_language() -> str:
     language = request.args.get("language", "en")
-    if language not in languages() or band not in BANDS:
+    if language not in languages():
+        abort(404)
+    return language
+
+
+def _built_for_band(key: str, number: int, band: str) -> tuple[QuestionnaireDefinition | None,
+                                                                 Questionnaire]:
+    if band not in BANDS:
         abort(404)
     definition, built = built_version(key, number)
     if band not in built.bands:
         abort(404)
+    return definition, built
+
+
+def _content(built: Questionnaire, key: str, band: str, language: str) -> dict[str, Any]:
+    """What a child in ``band`` reads in ``language``: the words a child starting now is
+    given (the council's own translation, else the app's, else the English)."""
     translate = translator(db.session, key)
 
     def words(context: str, english: str) -> str:
         return translate(language, context, english) or english
 
-    content = render(built, band, language, translate=words)
+    return render(built, band, language, translate=words)
+
+
+@bp.get("/questionnaires/<questionnaire_key>/v<int(min=0):number>/ages/<band>/screens/"
+        "<int(min=1):screen>")
+def as_a_child(questionnaire_key: str, number: int, band: str, screen: int):  # type: ignore[no-untyped-def]
+    """One screen of a version exactly as a child in ``band`` is shown it, in their
+    language: the child's own page, stylesheet, pictures, speaker buttons and follow-ups
+    that open as answers are given; nothing on it is sent or kept."""
+    key = questionnaire_key
+    language = _preview_language()
+    definition, built = _built_for_band(key, number, band)
+    snapshot = Snapshot(_content(built, key, band, language))
+    pages = flow.every_page(snapshot)
+    if not pages or screen > len(pages):
+        abort(404)
+    shown = {"key": key, "number": number, "definition": definition, "band": snapshot.band_rules,
+             "language": language}
+    staff_bar = Markup(render_template("authoring/_as_a_child_bar.html",  # noqa: S704
+                                       language_name=language_name, **shown))
+    with force_locale(language):
+        return render_template("authoring/as_a_child.html", snapshot=snapshot,
+                               page=pages[screen - 1], pages=pages, staff_bar=staff_bar,
+                               **shown)
+
+
+@bp.get("/questionnaires/<questionnaire_key>/v<int(min=0):number>/ages/<band>")
+def preview(questionnaire_key: str, number: int, band: str):  # type: ignore[no-untyped-def]
+    """A version (a draft too) as one band reads it, in the language asked for, with what
+    each answer sets off."""
+    key = questionnaire_key
+    language = _preview_language()
+    definition, built = _built_for_band(key, number, band)
+    content = _content(built, key, band, language)
     return render_template(
         "authoring/preview.html", key=key, definition=definition, built=built,
         band=BANDS[band], content=content, indicators=the_library().indicators(db.session),
