@@ -82,6 +82,24 @@ def _upload(page: Page, base: str, path: Path) -> None:
     page.wait_for_load_state("load")
 
 
+def _add_indicator(page: Page, key: str, label: str, theme: str) -> None:
+    page.locator("details:has(form[action$='/authoring/indicators']) summary").click()
+    page.fill("#key", key)
+    page.fill("#label", label)
+    page.select_option("#theme", theme)
+    page.locator("form[action$='/authoring/indicators'] button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text(label)
+
+
+def _the_panel_is_offered(live_server: LiveServer, browsing: Browsing, panel: str,
+                          indicator: str) -> None:
+    """A Corporate Parenting Panel member's dashboards offer the indicator."""
+    viewer = browsing.page(TABLET)
+    password_step(viewer, live_server.url, panel, "en")
+    viewer.goto(live_server.url + "/dashboards/")
+    expect(viewer.locator("#indicator option", has_text=indicator)).to_have_count(1)
+
+
 def _child_answers_sad_then_wants_to_talk(live_server: LiveServer, browsing: Browsing,
                                            key: str, first: str, name: str,
                                            **invitation: object) -> set[str]:
@@ -110,12 +128,7 @@ def test_an_author_writes_a_questionnaire_a_child_answers_it_and_it_is_counted(
         page = browsing.page(TABLET)
         password_step(page, base, author, "en")
         expect(page).to_have_url(base + "/authoring/")
-        page.locator("details:has(form[action$='/authoring/indicators']) summary").click()
-        page.fill("#key", "safe_since_back")
-        page.fill("#label", "Feel safe since they came back")
-        page.select_option("#theme", "safety")
-        page.locator("form[action$='/authoring/indicators'] button[type=submit]").click()
-        expect(page.locator("main")).to_contain_text("Feel safe since they came back")
+        _add_indicator(page, "safe_since_back", "Feel safe since they came back", "safety")
 
         _upload(page, base, _workbook(tmp_path, "safe_since_back", broken=True))
         expect(page.locator("#q-want_talk.has-error")).to_contain_text("must raise an alert")
@@ -139,11 +152,7 @@ def test_an_author_writes_a_questionnaire_a_child_answers_it_and_it_is_counted(
             live_server, browsing, KEY, "feel_now", "Noor", plan_kind=PlanKind.CHILD_IN_NEED)
         assert alerted >= {"feel_now", "want_talk"}
 
-        viewer = browsing.page(TABLET)
-        password_step(viewer, base, panel, "en")
-        viewer.goto(base + "/dashboards/")
-        expect(viewer.locator("#indicator option", has_text="Feel safe since they came back")
-               ).to_have_count(1)
+        _the_panel_is_offered(live_server, browsing, panel, "Feel safe since they came back")
     finally:
         _withdraw(live_server)
 
@@ -252,12 +261,7 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
     try:
         page = browsing.page(TABLET)
         password_step(page, base, author, "en")
-        page.locator("details:has(form[action$='/authoring/indicators']) summary").click()
-        page.fill("#key", "settled_after_move")
-        page.fill("#label", "Feel settled after a move")
-        page.select_option("#theme", "home")
-        page.locator("form[action$='/authoring/indicators'] button[type=submit]").click()
-        expect(page.locator("main")).to_contain_text("Feel settled after a move")
+        _add_indicator(page, "settled_after_move", "Feel settled after a move", "home")
         page.get_by_role("link", name="Write a new questionnaire").click()
         page.fill("#key", key)
         page.fill("#title", "Since you moved")
@@ -321,11 +325,7 @@ def test_an_author_builds_a_questionnaire_on_the_page_and_a_child_answers_it(
         alerted = _child_answers_sad_then_wants_to_talk(live_server, browsing, key,
                                                         "settled", "Kai")
         assert "want_talk" in alerted
-        viewer = browsing.page(TABLET)
-        password_step(viewer, base, panel, "en")
-        viewer.goto(base + "/dashboards/")
-        expect(viewer.locator("#indicator option", has_text="Feel settled after a move")
-               ).to_have_count(1)
+        _the_panel_is_offered(live_server, browsing, panel, "Feel settled after a move")
     finally:
         _withdraw(live_server, key)
 
