@@ -86,9 +86,15 @@ def test_a_published_version_cannot_be_changed_by_any_request(app, session) -> N
     page = client.get(base).get_data(as_text=True)
     assert "/v1/questions/" not in page  # no way to change it is offered
     token = token_from(page)
+    # A question written while the version was published: refused, and what was typed
+    # stays on the page to be copied into a new draft.
+    for path, data in [(f"{base}/v1/questions/safe_home", {**FEEL, "key": "safe_home"}),
+                       (f"{base}/v1/questions/new", FEEL)]:
+        answer = client.post(path, data={"csrf_token": token, **data})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 409 and "Nothing was saved" in html, path
+        assert FEEL["text"] in html and FEEL["alert_summary"] in html
     for path, data in [
-        (f"{base}/v1/questions/safe_home", {**FEEL, "key": "safe_home"}),
-        (f"{base}/v1/questions/new", FEEL),
         (f"{base}/v1/questions/safe_home/remove", {}),
         (f"{base}/v1/questions/safe_home/move", {"direction": "down"}),
         (f"{base}/v1/settings", {"title": "Changed", "staff_title": "Changed",
@@ -151,3 +157,25 @@ def test_questions_are_moved_and_removed_and_a_rule_left_hanging_is_named(app, s
     assert [q["key"] for q in _draft(session).source["questions"]] == ["want_talk"]
     page = client.get(DRAFT).get_data(as_text=True)
     assert "feel_now" in page and 'class="has-error"' in page
+
+
+def test_a_question_removed_by_another_author_while_being_changed_is_not_lost(app, session) -> None:  # type: ignore[no-untyped-def]
+    writer = _author(app, session)
+    _start(writer)
+    _send(writer, f"{QUESTIONS}/new", FEEL)
+    _send(writer, f"{QUESTIONS}/new", {**TALK, "alert_answers": "yes",
+                                       "alert_summary": "Asked to talk"})
+    page = writer.get(f"{QUESTIONS}/want_talk").get_data(as_text=True)
+    other = sign_in(app.test_client(), make_user(session, Role.AUTHOR, name="Bo Reed"), session)
+    token = token_from(other.get(DRAFT).get_data(as_text=True))
+    assert other.post(f"{QUESTIONS}/want_talk/remove",
+                      data={"csrf_token": token}).status_code == 302
+    assert [q["key"] for q in _draft(session).source["questions"]] == ["feel_now"]
+    saved = writer.post(f"{QUESTIONS}/want_talk", data={
+        "csrf_token": token_from(page), **TALK, "text": "Shall someone talk with you?",
+        "alert_answers": "yes", "alert_summary": "Asked to talk"})
+    assert saved.status_code == 302
+    questions = _draft(session).source["questions"]
+    assert [q["key"] for q in questions] == ["feel_now", "want_talk"]
+    assert questions[1]["text"] == "Shall someone talk with you?"
+    assert "added again" in writer.get(DRAFT).get_data(as_text=True)

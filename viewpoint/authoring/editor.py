@@ -200,21 +200,37 @@ def _fields(form: QuestionForm, bands: tuple[str, ...]) -> editing.QuestionField
 
 
 def _edit_question(key: str, number: int, question_key: str | None):  # type: ignore[no-untyped-def]
-    found = _draft(key, number)
-    if isinstance(found, Response):
-        return found
-    definition = found
+    posted = request.method == "POST"
+    definition = version(key, number)
+    if definition.status is not DefinitionStatus.DRAFT and not posted:
+        return _draft(key, number)
     source = definition.source
     bands = tuple(source.get("bands") or ())
     current = next((q for q in source.get("questions") or []
                     if isinstance(q, dict) and q.get("key") == question_key), None)
     if question_key is not None and current is None:
-        flash(_("That question is no longer in the draft."), "error")
-        return _back(key)
-    form = _question_form(definition, question_key, None if request.method == "POST" else (
+        if not posted:
+            flash(_("That question is no longer in the draft."), "error")
+            return _back(key)
+        # Removed by someone else while this was being written: what was typed is added
+        # again, at the end, rather than lost.
+        flash(_("The question had been removed from the draft meanwhile: it is added again, "
+                "at the end."), "error")
+        question_key = None
+    form = _question_form(definition, question_key, None if posted else (
         editing.fields_of(current, bands) if current is not None else editing.QuestionFields()))
     status = 200
-    if request.method == "POST":
+    if posted and definition.status is not DefinitionStatus.DRAFT:
+        # Published (or withdrawn) while this was being written: nothing can change it, and
+        # the words typed stay on the page to be copied into a new draft.
+        problem = _("Version %(version)d was published while you were writing: a published "
+                    "version never changes. Nothing was saved; copy what you wrote into a new "
+                    "draft.", version=number)
+        return render_template("authoring/question.html", key=key, definition=definition,
+                               form=form, question_key=question_key, bands=bands,
+                               band_field=BAND_FIELD, problem=problem,
+                               title=source.get("staff_title") or key), 409
+    if posted:
         status = 400
         if form.validate_on_submit():
             try:

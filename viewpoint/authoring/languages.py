@@ -186,6 +186,7 @@ def record(questionnaire_key: str, number: int, language: str):  # type: ignore[
 
 @bp.post(LANGUAGE + "/recordings/<digest>/remove")
 def remove_recording(questionnaire_key: str, number: int, language: str, digest: str):  # type: ignore[no-untyped-def]
+    """A recording taken away: children hear the synthesised voice (or none) again."""
     language = _language(language)
     _definition, built = built_version(questionnaire_key, number)
     if not FlaskForm().validate_on_submit():
