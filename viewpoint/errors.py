@@ -11,7 +11,8 @@ from .security import UnreadableInput
 API_PREFIX = "/api/"
 
 #: Addresses under these belong to staff; anything else unknown is treated as a child's.
-STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz")
+STAFF_PREFIXES = ("/questionnaires", "/casework", "/dashboards", "/admin", "/staff", "/healthz",
+                  "/livez")
 
 
 def is_childs_page() -> bool:

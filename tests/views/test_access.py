@@ -41,6 +41,7 @@ SYSTEM = "system"  # the API: a service account's token; no staff sign-in opens 
 POLICY: dict[str, object] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
+    "health.livez": PUBLIC,
     "auth.signin": PUBLIC,
     "auth.language": PUBLIC,
     "auth.home": EVERYONE,

@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 from ..models import Alert, Child, Invitation, Plan, Response, Review, Role, User
 
 #: Endpoints anyone may reach without signing in. Keep this list short.
-PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "auth.signin", "auth.language",
+PUBLIC_ENDPOINTS = frozenset({"static", "health.healthz", "health.livez", "auth.signin",
+                              "auth.language",
                               # the second step of signing in: no session exists yet
                               "auth.second_factor_code",
                               # to and back from the council's identity provider
