@@ -205,12 +205,18 @@ def translate_in_context(context: str, message: str) -> str:
     return pgettext(context, message)
 
 
+def page_language() -> str:
+    """The language the page being rendered is in (for macros, which see no context)."""
+    locale = get_locale()
+    return str(locale) if locale else "en"
+
+
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations_dir()))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
                                  language_name=language_name, font_for=font_for,
-                                 staff_languages=staff_languages)
+                                 staff_languages=staff_languages, page_language=page_language)
     # In place of flask-babel's own filters, which format English dates the American way.
     app.jinja_env.filters.update(dateformat=format_date, datetimeformat=format_datetime,
                                  bdi=isolate)

@@ -5,7 +5,9 @@ English source instead. So the check looks for the English sources of the child'
 in what a child can read or hear on the page: text, titles, labels, alternative text and the
 messages the page's script shows. Text marked as another language (``lang="en"`` beside
 "Language", each language's own name on the list of languages) is left out: it is meant to
-be there. Messages whose translation is the same as the English are not looked for.
+be there; words marked ``data-untranslated`` (shown in English only because their
+translation is missing) are not. Messages whose translation is the same as the English are
+not looked for.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ class _Readable(HTMLParser):
         if tag == "html":
             self.language = values.get("lang", "")
         own = values.get("lang")
+        # English the page marks as waiting for a translation is still English left on it.
         skip = (self._skipping() or tag in ("script", "style")
-                or (own is not None and tag != "html" and own != self.language))
+                or (own is not None and tag != "html" and own != self.language
+                    and "data-untranslated" not in values))
         if not skip:
             self.chunks += [values[name] for name in _READ_ATTRIBUTES if values.get(name)]
             self.chunks += [value for name, value in values.items()

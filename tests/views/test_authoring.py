@@ -131,7 +131,8 @@ def test_a_draft_is_tried_in_urdu_on_the_childs_own_page_and_nothing_is_sent(app
             '&#34;sad&#34;], &#34;question&#34;: &#34;feel_now&#34;}" hidden>') in text
     # Words with no Urdu yet are shown and read aloud as English, left to right.
     assert '<span class="question-text" id="text-feel_now">' in text
-    assert '<span class="question-text" id="text-anything_else" lang="en" dir="ltr">' in text
+    assert ('<span class="question-text" id="text-anything_else" lang="en" dir="ltr" '
+            'data-untranslated>') in text
     assert 'data-speak="text-anything_else" data-lang="en"' in text
     # No form of answers: nothing here can be sent, let alone kept.
     assert "data-autosave" not in text and 'id="answers"' in text
