@@ -137,12 +137,18 @@ def test_what_cannot_be_written_is_refused_on_the_form_and_kept(app, session) ->
         QuestionnaireDefinition.questionnaire_key == "nobody")) is None
 
 
-def test_questions_are_moved_and_removed_and_a_rule_left_hanging_is_named(app, session) -> None:  # type: ignore[no-untyped-def]
+def _with_two_questions(app, session):  # type: ignore[no-untyped-def]
+    """An author's client, with a draft asking feel_now and then want_talk (and its alert)."""
     client = _author(app, session)
     _start(client)
     _send(client, f"{QUESTIONS}/new", FEEL)
     _send(client, f"{QUESTIONS}/new", {**TALK, "alert_answers": "yes",
                                        "alert_summary": "Asked to talk"})
+    return client
+
+
+def test_questions_are_moved_and_removed_and_a_rule_left_hanging_is_named(app, session) -> None:  # type: ignore[no-untyped-def]
+    client = _with_two_questions(app, session)
     moved = client.post(
         f"{QUESTIONS}/want_talk/move",
         data={"csrf_token": token_from(client.get(DRAFT).get_data(as_text=True)),
@@ -160,11 +166,7 @@ def test_questions_are_moved_and_removed_and_a_rule_left_hanging_is_named(app, s
 
 
 def test_a_question_removed_by_another_author_while_being_changed_is_not_lost(app, session) -> None:  # type: ignore[no-untyped-def]
-    writer = _author(app, session)
-    _start(writer)
-    _send(writer, f"{QUESTIONS}/new", FEEL)
-    _send(writer, f"{QUESTIONS}/new", {**TALK, "alert_answers": "yes",
-                                       "alert_summary": "Asked to talk"})
+    writer = _with_two_questions(app, session)
     page = writer.get(f"{QUESTIONS}/want_talk").get_data(as_text=True)
     other = sign_in(app.test_client(), make_user(session, Role.AUTHOR, name="Bo Reed"), session)
     token = token_from(other.get(DRAFT).get_data(as_text=True))
