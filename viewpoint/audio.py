@@ -3,7 +3,8 @@
 Children who cannot read the words (the youngest, and many who have just arrived) hear
 them instead. Each text a child can hear (a question, its hint, each answer, the ends of a
 scale, "I'd rather not say"), in each band and language, has one audio file, named by a
-digest of its language and exact words, under ``AUDIO_DIR``:
+digest of its language and exact words, in the audio store (``AUDIO_STORE``: the folder
+``AUDIO_DIR``, or an S3 bucket every app server reaches; see :mod:`viewpoint.storage`):
 
 - ``recorded/<language>/<digest>.<mp3|ogg|m4a|wav|webm>``: recorded by a person (copied
   in, or recorded on the authors' page: see :func:`save_recording`). Always used
@@ -23,12 +24,11 @@ each recording should have.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
+import logging
 import multiprocessing
 import os
-import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,9 @@ from .i18n import available_languages
 from .questionnaires import Catalogue
 from .questionnaires.library import served
 from .questionnaires.snapshot import render
+from .storage import FolderStore, Store, StoreUnavailable, open_store
+
+log = logging.getLogger(__name__)
 
 #: espeak-ng's voice for each language it can speak ("en" is its British English). Pashto and
 #: Sorani have no voice in any speech synthesiser we can ship: they are read aloud only from
@@ -60,9 +63,14 @@ SYNTHESIS_SLOTS = os.cpu_count() or 2
 #: Seconds a page's request waits for audio (a free slot, the synthesiser, the speaking)
 #: before :func:`make_now` gives up.
 SYNTHESIS_TIMEOUT = 20.0
-RECORDED_TYPES = (".mp3", ".ogg", ".m4a", ".wav", ".webm")
+#: The kinds of file audio is kept in, by extension, with the type each is served as.
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".m4a": "audio/mp4",
+               ".wav": "audio/wav", ".webm": "audio/webm"}
+RECORDED_TYPES = tuple(AUDIO_TYPES)
 #: The largest recording taken (the largest request the app takes; minutes of speech).
 RECORDING_MAX_BYTES = 2 * 1024 * 1024
+#: How often a process looks again at what audio there is: the folders' change stamps, or
+#: (a store with none, such as S3) the whole listing.
 _RESCAN_SECONDS = 30.0
 
 
@@ -72,9 +80,26 @@ def digest(language: str, text: str) -> str:
 
 
 def audio_dir(app: Flask | None = None) -> Path:
+    """The folder ``AUDIO_DIR`` (default ``audio/`` in the instance folder): the audio store
+    unless ``AUDIO_STORE`` names an S3 bucket, when it is not used."""
     app = app or current_app
     configured = app.config.get("AUDIO_DIR")
     return Path(configured) if configured else Path(app.instance_path) / "audio"
+
+
+def audio_store(app: Flask | None = None) -> Store:
+    """Where this app keeps its audio (see :mod:`viewpoint.storage`), made once per app.
+
+    Raises ``ValueError`` if ``AUDIO_STORE`` is not a store (the app refuses to start with
+    one, so only an app built around its checks sees it).
+    """
+    app = app or current_app
+    found: Store | None = app.extensions.get("viewpoint.audio_store")
+    if found is None:
+        found = app.extensions["viewpoint.audio_store"] = open_store(
+            app.config.get("AUDIO_STORE"), audio_dir(app),
+            endpoint=app.config.get("AUDIO_S3_ENDPOINT"), region=app.config.get("AUDIO_S3_REGION"))
+    return found
 
 
 def spoken_texts(catalogue: Catalogue, language: str) -> list[str]:
@@ -102,65 +127,78 @@ def spoken_texts(catalogue: Catalogue, language: str) -> list[str]:
     return list(seen)
 
 
-def _files_in(folder: Path, suffixes: tuple[str, ...]) -> dict[str, str]:
-    """Digest -> file name, for the audio files in ``folder`` (none if it does not exist)."""
-    try:
-        names = os.listdir(folder)
-    except FileNotFoundError:
-        return {}
-    return {name.rsplit(".", 1)[0]: name for name in names
+def _files_in(store: Store, folder: str, suffixes: tuple[str, ...]) -> dict[str, str]:
+    """Digest -> file name, for the audio files in the store's ``folder`` (none if it has
+    none). Raises :class:`~viewpoint.storage.StoreUnavailable` if the store cannot be
+    reached."""
+    return {name.rsplit(".", 1)[0]: name for name in store.list_folder(folder)
             if name.endswith(suffixes) and not name.startswith(".")}
 
 
 @dataclass
 class _Shelf:
-    """What audio one language has: digests to file names, read from the folders."""
+    """What audio one language has: digests to file names, read from the store's folders."""
 
     recorded: dict[str, str] = field(default_factory=dict)
     generated: dict[str, str] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)
-    stamp: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: The folders' change stamps when they were listed (None: the store has none).
+    stamp: tuple[float | None, ...] | None = None
+
+    def same_files(self, other: _Shelf) -> bool:
+        return (self.recorded, self.generated, self.pages) == (
+            other.recorded, other.generated, other.pages)
 
 
 class AudioLibrary:
-    """Which texts have audio, found by listing the folders (again when they change)."""
+    """Which texts have audio, found by listing the store's folders: again when their
+    change stamps change, or (a store with no stamps, such as S3) every
+    :data:`_RESCAN_SECONDS`.
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    A store that cannot be reached is logged and taken as unchanged (or, before it was
+    ever listed, as holding nothing): pages are then shown without audio links, and the
+    tablet's own voice reads them, rather than failing.
+    """
+
+    def __init__(self, store: Store | Path) -> None:
+        self.store = store if isinstance(store, Store) else FolderStore(store)
         self._shelves: dict[str, _Shelf] = {}
         self._checked: dict[str, float] = {}
         self._lock = threading.Lock()
         #: Changes whenever a folder's contents change, so cached pages are rebuilt.
         self.version = 0
 
-    @staticmethod
-    def _mtime(folder: Path) -> float:
-        try:
-            return folder.stat().st_mtime
-        except FileNotFoundError:
-            return 0.0
-
     def _shelf(self, language: str) -> _Shelf:
-        now = time.monotonic()
         shelf = self._shelves.get(language)
-        if shelf is not None and now - self._checked.get(language, 0.0) < _RESCAN_SECONDS:
+        if shelf is not None and self._fresh(language):
             return shelf
         with self._lock:
-            recorded, generated, pages = (self.root / "recorded" / language,
-                                          self.root / "generated" / language,
-                                          self.root / "pages" / language)
-            stamp = (self._mtime(recorded), self._mtime(generated), self._mtime(pages))
-            if shelf is None or stamp != shelf.stamp:
-                shelf = _Shelf(_files_in(recorded, RECORDED_TYPES),
-                               _files_in(generated, (".mp3",)),
-                               _files_in(pages, (".mp3",)), stamp)
-                self._shelves[language] = shelf
-                self.version += 1
-            self._checked[language] = now
+            shelf = self._shelves.get(language)
+            if shelf is not None and self._fresh(language):
+                return shelf  # listed by the request this one waited for
+            folders = tuple(f"{kind}/{language}" for kind in ("recorded", "generated", "pages"))
+            try:
+                stamp = tuple(self.store.stamp(folder) for folder in folders)
+                if shelf is None or None in stamp or stamp != shelf.stamp:
+                    listed = _Shelf(_files_in(self.store, folders[0], RECORDED_TYPES),
+                                    _files_in(self.store, folders[1], (".mp3",)),
+                                    _files_in(self.store, folders[2], (".mp3",)), stamp)
+                    if shelf is None or not listed.same_files(shelf):
+                        self.version += 1
+                    shelf = self._shelves[language] = listed
+            except StoreUnavailable as exc:
+                # Asked again only after the usual wait: each try may take seconds.
+                log.warning("read-aloud audio in %s not listed: %s", language, exc)
+                if shelf is None:
+                    shelf = self._shelves[language] = _Shelf()
+            self._checked[language] = time.monotonic()
         return shelf
 
+    def _fresh(self, language: str) -> bool:
+        return time.monotonic() - self._checked.get(language, -_RESCAN_SECONDS) < _RESCAN_SECONDS
+
     def file_for(self, language: str, text: str) -> str | None:
-        """The path (under the audio folder) of ``text`` read aloud, or None."""
+        """The key (in the audio store) of ``text`` read aloud, or None."""
         shelf = self._shelf(language)
         key = digest(language, text)
         if key in shelf.recorded:
@@ -213,7 +251,7 @@ def library(app: Flask | None = None) -> AudioLibrary:
     app = app or current_app
     found = app.extensions.get("viewpoint.audio")
     if found is None:
-        found = app.extensions["viewpoint.audio"] = AudioLibrary(audio_dir(app))
+        found = app.extensions["viewpoint.audio"] = AudioLibrary(audio_store(app))
     return found
 
 
@@ -239,45 +277,66 @@ def recording_type(data: bytes) -> str | None:
     return None
 
 
+def _recordings(app: Flask, language: str) -> dict[str, str]:
+    """Digest -> file name of every recording in ``language``, listed once per request (a
+    page of texts asks about each of them) and afresh for the next one, whichever server
+    made the recordings."""
+    if not (has_app_context() and current_app._get_current_object() is app):  # type: ignore[attr-defined]
+        return _files_in(audio_store(app), f"recorded/{language}", RECORDED_TYPES)
+    listed: dict[str, dict[str, str]] = g.setdefault("viewpoint_recordings", {})
+    if language not in listed:
+        listed[language] = _files_in(audio_store(app), f"recorded/{language}", RECORDED_TYPES)
+    return listed[language]
+
+
+def _forget_recordings(app: Flask, language: str) -> None:
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        g.get("viewpoint_recordings", {}).pop(language, None)
+
+
 def recording_for(app: Flask, language: str, text: str) -> str | None:
-    """The file name of a person's recording of ``text`` in ``language``, or None."""
+    """The file name of a person's recording of ``text`` in ``language``, or None.
+
+    Raises :class:`~viewpoint.storage.StoreUnavailable` if the audio store cannot be reached.
+    """
     key = digest(language, " ".join(text.split()))
-    return _files_in(audio_dir(app) / "recorded" / language, RECORDED_TYPES).get(key)
+    return _recordings(app, language).get(key)
 
 
 def save_recording(app: Flask, language: str, text: str, data: bytes) -> str:
     """Keep a person's recording of ``text`` in ``language`` as its audio from now on (it is
     used before any generated file); one recorded earlier is replaced. Returns the file's
-    name. Raises :class:`NotARecording` for empty, oversized or unknown files."""
+    name. Raises :class:`NotARecording` for empty, oversized or unknown files, and
+    :class:`~viewpoint.storage.StoreUnavailable` if the audio store cannot be reached."""
     if not data or len(data) > RECORDING_MAX_BYTES:
         raise NotARecording("empty or too large")
     extension = recording_type(data)
     if extension is None:
         raise NotARecording("not a recording in a kind browsers play")
     key = digest(language, " ".join(text.split()))
-    folder = audio_dir(app) / "recorded" / language
-    folder.mkdir(parents=True, exist_ok=True)
+    store, folder = audio_store(app), f"recorded/{language}"
     name = f"{key}{extension}"
-    _write(folder / name, data)
+    store.write(f"{folder}/{name}", data)
     for other in RECORDED_TYPES:
         if other != extension:
-            (folder / f"{key}{other}").unlink(missing_ok=True)
+            store.remove(f"{folder}/{key}{other}")
+    _forget_recordings(app, language)
     library(app).add_recorded(language, key, name)
     return name
 
 
 def remove_recording(app: Flask, language: str, text: str) -> bool:
-    """Remove the recording of ``text`` in ``language``; whether there was one."""
+    """Remove the recording of ``text`` in ``language``; whether there was one. Raises
+    :class:`~viewpoint.storage.StoreUnavailable` if the audio store cannot be reached."""
     key = digest(language, " ".join(text.split()))
-    folder = audio_dir(app) / "recorded" / language
-    removed = False
-    for extension in RECORDED_TYPES:
-        path = folder / f"{key}{extension}"
-        if path.exists():
-            path.unlink()
-            removed = True
+    store, folder = audio_store(app), f"recorded/{language}"
+    there = [name for name in store.list_folder(folder)
+             if name.rsplit(".", 1)[0] == key and name.endswith(RECORDED_TYPES)]
+    for name in there:
+        store.remove(f"{folder}/{name}")
+    _forget_recordings(app, language)
     library(app).add_recorded(language, key, None)
-    return removed
+    return bool(there)
 
 
 # --- making audio ---
@@ -443,10 +502,13 @@ def synthesise(voice: str, text: str, *, timeout: float = 120.0) -> bytes:
 _slots = threading.BoundedSemaphore(SYNTHESIS_SLOTS)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(store: Store, key: str) -> bytes | None:
+    """The file at ``key``, or None if there is none or the store cannot be reached (the
+    words are then made here, as for a text with no file)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
+        return store.read(key)
+    except StoreUnavailable as exc:
+        log.warning("read-aloud audio not read: %s", exc)
         return None
 
 
@@ -466,31 +528,35 @@ def make_now(app: Flask, language: str, text: str, *, keep: bool) -> bytes | Non
     """
     if not text.strip():
         return None
-    shelf, root = library(app), audio_dir(app)
+    shelf, store = library(app), audio_store(app)
     found = shelf.file_for(language, text)
     # None too if the file was removed since the folder was listed (a build found it stale).
-    heard = _read(root / found) if found is not None else None
+    heard = _read(store, found) if found is not None else None
     if heard is not None:
         return heard
     if not has_voice(language):
         return None
     timeout = SYNTHESIS_TIMEOUT
     deadline = time.monotonic() + timeout
-    target = root / "pages" / language / f"{digest(language, text)}.mp3"
+    name = f"{digest(language, text)}.mp3"
+    target = f"pages/{language}/{name}"
     if not _slots.acquire(timeout=timeout):
         raise SynthesiserBusy(f"no audio made within {timeout:g} s: "
                               f"{SYNTHESIS_SLOTS} texts are being made already")
     try:
-        made_meanwhile = _read(target) if keep else None  # by a request this one waited for
+        made_meanwhile = _read(store, target) if keep else None  # by a request waited for
         if made_meanwhile is not None:
             return made_meanwhile
         spoken = synthesise(VOICES[language], text, timeout=deadline - time.monotonic())
     finally:
         _slots.release()
     if keep:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write(target, spoken)
-        shelf.add_made(language, target.name)
+        try:
+            store.write(target, spoken)
+        except StoreUnavailable as exc:
+            log.warning("read-aloud audio made but not kept: %s", exc)
+        else:
+            shelf.add_made(language, name)
     return spoken
 
 
@@ -506,75 +572,55 @@ class BuildReport:
     no_voice: dict[str, int] = field(default_factory=dict)
 
 
-def _write(path: Path, data: bytes) -> None:
-    # Written beside and renamed, so that a page never links to half a file. Each partial
-    # file has its own name: a build and a page's request may make the same file at once.
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Partial files left by a build or request that was stopped while writing (none from
-    the last ten minutes: those may still be being written)."""
-    for leftover in folder.glob(".*.part"):
-        try:
-            if time.time() - leftover.stat().st_mtime > 600:
-                leftover.unlink()
-        except FileNotFoundError:
-            pass
-
-
 def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = False,
           workers: int | None = None, log: object = None) -> BuildReport:
     """Generate audio for every text a child can hear in each language with a voice, into
-    ``AUDIO_DIR/generated``. Texts with a recording are skipped; files made for words no
-    longer used are removed. Existing files are kept unless ``force``.
+    ``generated/`` in the audio store. Texts with a recording are skipped; files made for
+    words no longer used are removed. Existing files are kept unless ``force``.
 
-    Raises :class:`SynthesiserMissing` if the synthesiser cannot be loaded, and
-    :class:`SynthesisFailed` or :class:`SynthesiserBusy` if it does not speak a text.
+    Raises :class:`SynthesiserMissing` if the synthesiser cannot be loaded,
+    :class:`SynthesisFailed` or :class:`SynthesiserBusy` if it does not speak a text, and
+    :class:`~viewpoint.storage.StoreUnavailable` if the audio store cannot be reached.
     """
     _synthesiser()
     catalogue = _catalogue(app)
-    root = audio_dir(app)
+    store = audio_store(app)
     report = BuildReport()
     chosen = list(languages or available_languages())
     with app.app_context():
         texts = {language: spoken_texts(catalogue, language) for language in chosen}
-    jobs: list[tuple[str, str, Path]] = []
+    jobs: list[tuple[str, str, Store, str]] = []
     for language in chosen:
-        recordings = _files_in(root / "recorded" / language, RECORDED_TYPES)
+        recordings = _files_in(store, f"recorded/{language}", RECORDED_TYPES)
         wanted = {digest(language, text): text for text in texts[language]}
         report.recorded[language] = sum(1 for key in wanted if key in recordings)
         voice = VOICES.get(language)
         if voice is None:
             report.no_voice[language] = len(wanted) - report.recorded[language]
             continue
-        folder = root / "generated" / language
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(folder)
-        made_before = _files_in(folder, (".mp3",))
-        for stale in set(made_before) - set(wanted):
-            (folder / made_before[stale]).unlink(missing_ok=True)
-        report.removed[language] = len(set(made_before) - set(wanted))
-        made_for_pages = _files_in(root / "pages" / language, (".mp3",))
+        folder = f"generated/{language}"
+        store.clean(folder)
+        made_before = _files_in(store, folder, (".mp3",))
+        stale = set(made_before) - set(wanted)
+        for key in stale:
+            store.remove(f"{folder}/{made_before[key]}")
+        report.removed[language] = len(stale)
+        there = {f"{key}.mp3" for key in made_before if key not in stale}
+        made_for_pages = _files_in(store, f"pages/{language}", (".mp3",))
         kept = 0
         for key, text in wanted.items():
-            target = folder / f"{key}.mp3"
+            name = f"{key}.mp3"
             if key in recordings:
                 continue
-            if key in made_for_pages and not target.exists() and not force:
-                # A question a page needed before the build reached it: moved, not made again.
-                # (Removed meanwhile: then it is made below, like any other.)
-                with contextlib.suppress(FileNotFoundError):
-                    (root / "pages" / language / made_for_pages[key]).replace(target)
-            if target.exists() and not force:
+            # A question a page needed before the build reached it: moved, not made again.
+            # (Removed meanwhile: then it is made below, like any other.)
+            if (key in made_for_pages and name not in there and not force
+                    and store.move(f"pages/{language}/{made_for_pages[key]}", f"{folder}/{name}")):
+                there.add(name)
+            if name in there and not force:
                 kept += 1
                 continue
-            jobs.append((voice, text, target))
+            jobs.append((voice, text, store, f"{folder}/{name}"))
         report.kept[language] = kept
         report.made[language] = 0
 
@@ -596,10 +642,12 @@ def build(app: Flask, languages: Iterable[str] | None = None, *, force: bool = F
     return report
 
 
-def _make(job: tuple[str, str, Path]) -> str:
-    voice, text, target = job
-    _write(target, synthesise(voice, text))
-    return target.parent.name
+def _make(job: tuple[str, str, Store, str]) -> str:
+    """In a worker process: one text spoken and written to the store (handed over with the
+    job: an S3 store connects afresh in each process). Returns the text's language."""
+    voice, text, store, key = job
+    store.write(key, synthesise(voice, text))
+    return key.split("/")[1]
 
 
 def _watch_parent(parent: int) -> None:
@@ -627,9 +675,10 @@ def _catalogue(app: Flask) -> Catalogue:
 
 
 def missing_recordings(app: Flask, language: str) -> Iterator[tuple[str, str]]:
-    """(file name, text) for each text in ``language`` nobody has recorded yet."""
+    """(file name, text) for each text in ``language`` nobody has recorded yet. Raises
+    :class:`~viewpoint.storage.StoreUnavailable` if the audio store cannot be reached."""
     catalogue = _catalogue(app)
-    recordings = _files_in(audio_dir(app) / "recorded" / language, RECORDED_TYPES)
+    recordings = _files_in(audio_store(app), f"recorded/{language}", RECORDED_TYPES)
     with app.app_context():
         texts = spoken_texts(catalogue, language)
     for text in texts:

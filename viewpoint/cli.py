@@ -182,7 +182,8 @@ def audio_group() -> None:
 @click.option("--force", is_flag=True, help="Make every file again, even those already made.")
 @with_appcontext
 def audio_build(languages: tuple[str, ...], force: bool) -> None:
-    """Generate audio (espeak-ng) for every text a child can hear, into AUDIO_DIR/generated.
+    """Generate audio (espeak-ng) for every text a child can hear, into the audio store's
+    generated/ folder (AUDIO_STORE: the folder AUDIO_DIR, or an S3 bucket).
 
     Texts somebody has recorded keep the recording; files for wording no longer used are
     removed. Languages without a synthesiser voice are listed with what still needs recording.
@@ -192,8 +193,9 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
 
     from flask import current_app
 
-    from .audio import SynthesiserBusy, SynthesiserMissing, SynthesisFailed, audio_dir, build
+    from .audio import SynthesiserBusy, SynthesiserMissing, SynthesisFailed, audio_store, build
     from .i18n import available_languages
+    from .storage import StoreUnavailable
 
     unknown = [code for code in languages if code not in available_languages()]
     if unknown:
@@ -205,7 +207,7 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
     interrupted = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = build(app, languages or None, force=force, log=click.echo)
-    except (SynthesiserMissing, SynthesisFailed, SynthesiserBusy) as exc:
+    except (SynthesiserMissing, SynthesisFailed, SynthesiserBusy, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         signal.signal(signal.SIGTERM, interrupted)
@@ -218,7 +220,7 @@ def audio_build(languages: tuple[str, ...], force: bool) -> None:
             click.echo(f"{language}: {report.made[language]} made, {report.kept[language]} "
                        f"already there, {report.recorded[language]} recorded by people, "
                        f"{report.removed[language]} old files removed")
-    click.echo(f"Audio is in {audio_dir(app)}")
+    click.echo(f"Audio is in {audio_store(app).describe()}")
 
 
 def _interrupt(_signal: int, _frame: object) -> None:
@@ -230,18 +232,23 @@ def _interrupt(_signal: int, _frame: object) -> None:
 @with_appcontext
 def audio_script(language: str) -> None:
     """List the texts LANGUAGE has no recording of, as a recording script: the file name to
-    save each recording as (under AUDIO_DIR/recorded/LANGUAGE/; .mp3, .ogg, .m4a, .wav or .webm),
-    a tab, then the words to read."""
+    save each recording as (under recorded/LANGUAGE/ in the audio store, AUDIO_DIR unless
+    AUDIO_STORE names another; .mp3, .ogg, .m4a, .wav or .webm), a tab, then the words to read.
+    """
     from flask import current_app
 
     from .audio import missing_recordings
     from .i18n import available_languages
+    from .storage import StoreUnavailable
 
     if language not in available_languages():
         raise click.BadParameter(f"not offered: {language}", param_hint="LANGUAGE")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    for name, text in missing_recordings(app, language):
-        click.echo(f"{name}\t{' '.join(text.split())}")
+    try:
+        for name, text in missing_recordings(app, language):
+            click.echo(f"{name}\t{' '.join(text.split())}")
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- alert emails ---

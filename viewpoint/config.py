@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from .storage import s3_location
+
 #: The package's own folder.
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -132,10 +134,21 @@ SETTINGS: list[tuple[str, type, object, str]] = [
     ("SMTP_STARTTLS", _bool, False, "Upgrade the mail connection with STARTTLS."),
     ("MAIL_FROM", str, "viewpoint@localhost", "The sender address on emails."),
     ("AUDIO_DIR", str, None,
-     "Folder of read-aloud audio: `generated/` (made by `viewpoint audio build`), `pages/` "
+     "Folder of read-aloud audio (unless AUDIO_STORE names another store): `generated/` "
+     "(made by `viewpoint audio build`), `pages/` "
      "(a page's words, made when first needed) and "
      "`recorded/` (people's recordings, used instead), a folder per language in each. "
      "Default: `audio/` in the instance folder."),
+    ("AUDIO_STORE", str, None,
+     "Where read-aloud audio is kept, so that every app server hears the same recordings. "
+     "Empty: the folder AUDIO_DIR (one server, or a folder every server mounts). "
+     "`s3://bucket/optional/prefix`: an S3-compatible store (Amazon S3, MinIO, Ceph), with "
+     "credentials from where boto3 finds them: the `AWS_ACCESS_KEY_ID` and "
+     "`AWS_SECRET_ACCESS_KEY` environment variables, a profile, or the server's instance role."),
+    ("AUDIO_S3_ENDPOINT", str, None,
+     "The address of the S3-compatible service (MinIO, Ceph) holding AUDIO_STORE's bucket "
+     "(`https://minio.council.internal:9000`). Empty: Amazon S3."),
+    ("AUDIO_S3_REGION", str, "eu-west-2", "The S3 region of AUDIO_STORE's bucket."),
     ("COUNCIL_NAME", str, None,
      "The council's name, as the accessibility statement names who runs the service "
      "(`Northtown Council`). Empty: \"The council\"."),
@@ -199,6 +212,9 @@ class Config:
     SMTP_STARTTLS: bool = False
     MAIL_FROM: str = "viewpoint@localhost"
     AUDIO_DIR: str | None = None
+    AUDIO_STORE: str | None = None
+    AUDIO_S3_ENDPOINT: str | None = None
+    AUDIO_S3_REGION: str = "eu-west-2"
     DASHBOARD_MIN_CHILDREN: int = 10
     #: Extra Flask settings a test wants to set (e.g. WTF_CSRF_ENABLED).
     extra: dict[str, object] = field(default_factory=dict)
@@ -265,17 +281,35 @@ class Config:
                 problems.append("OIDC_ISSUER needs OIDC_ALLOWED_DOMAINS")
         return problems
 
+    def audio_store_problems(self) -> list[str]:
+        """What is wrong with where read-aloud audio is kept, in any environment: a server
+        that cannot reach it would serve children no audio."""
+        problems = []
+        if (self.AUDIO_STORE or "").strip():
+            try:
+                s3_location(self.AUDIO_STORE or "")
+            except ValueError:
+                problems.append("AUDIO_STORE must be empty (the folder AUDIO_DIR) or "
+                                "s3://bucket/optional/prefix (a bucket name of 3 to 63 "
+                                "lower-case letters, digits, dots and hyphens), not "
+                                f"{self.AUDIO_STORE!r}")
+        endpoint = (self.AUDIO_S3_ENDPOINT or "").strip()
+        if endpoint and not endpoint.startswith(("https://", "http://")):
+            problems.append(f"AUDIO_S3_ENDPOINT must be an http:// or https:// address, not "
+                            f"{endpoint!r}")
+        return problems
+
     def check_safe_for_production(self) -> None:
-        """Refuse settings that would expose children's data in production, and sign-in
-        settings nobody could sign in with anywhere.
+        """Refuse settings that would expose children's data in production, and (anywhere)
+        sign-in settings nobody could sign in with or an audio store that is no store.
 
         Raises :class:`UnsafeConfiguration` listing every problem found.
         """
         if not self.is_production:
-            if problems := self.sign_in_problems():
+            if problems := self.sign_in_problems() + self.audio_store_problems():
                 raise UnsafeConfiguration("Refusing to start: " + "; ".join(problems) + ".")
             return
-        problems = self.sign_in_problems()
+        problems = self.sign_in_problems() + self.audio_store_problems()
         if self.OIDC_ISSUER and not self.OIDC_ISSUER.startswith("https://"):
             problems.append("OIDC_ISSUER must be an https:// address in production")
         if not self.SECRET_KEY or len(self.SECRET_KEY) < 32:

@@ -3,10 +3,13 @@ read aloud, choose the language; and the read-aloud files themselves."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import logging
 import re
 
 from flask import (
+    Response,
     abort,
     current_app,
     jsonify,
@@ -21,13 +24,14 @@ from flask import (
 from flask_babel import get_locale
 
 from .. import audio as speech
-from ..audio import audio_dir
+from ..audio import AUDIO_TYPES, audio_store
 from ..extensions import csrf, db
 from ..i18n import available_languages, font_for, language_in_english, language_name, text_direction
 from ..operations import answers as services
 from ..operations.alerts import raise_talk_to_someone, worker_first_name
 from ..questionnaires.helplines import every_helpline
 from ..security import same_site_path, takes_json
+from ..storage import StoreUnavailable
 from .answering import catalogue, resume_url
 from .blueprint import bp
 from .helping import helpers_for
@@ -35,6 +39,10 @@ from .rendering import say_signature
 from .session import Respondent, clear_tablet, with_optional_respondent, with_respondent
 
 _AUDIO_NAME = re.compile(r"[0-9a-f]{24}\.(mp3|ogg|m4a|wav|webm)")
+#: A day: files are named by their words, so a name's bytes change only when re-recorded.
+_AUDIO_MAX_AGE = 86400
+
+log = logging.getLogger(__name__)
 
 
 @bp.post("/talk")
@@ -108,12 +116,29 @@ def audio(kind: str, language: str, name: str):  # type: ignore[no-untyped-def]
     """A question or answer read aloud (files named by their words: see ``viewpoint.audio``).
 
     Aborts with 404 for anything but a known kind, an offered language and a file name of
-    the audio folder's own pattern.
+    the audio store's own pattern, or a file the store does not have; with 503 if the store
+    cannot be reached (the page's script then uses the tablet's own voice).
     """
     if (kind not in ("recorded", "generated", "pages") or language not in available_languages()
             or not _AUDIO_NAME.fullmatch(name)):
         abort(404)
-    return send_from_directory(audio_dir() / kind / language, name, max_age=86400)
+    store, key = audio_store(), f"{kind}/{language}/{name}"
+    local = store.local_path(key)
+    if local is not None:  # a folder: sent by the web server's own file handling
+        return send_from_directory(local.parent, local.name, max_age=_AUDIO_MAX_AGE)
+    try:
+        data = store.read(key)
+    except StoreUnavailable as exc:
+        log.error("read-aloud audio not served: %s", exc)
+        abort(503)
+    if data is None:
+        abort(404)
+    reply = Response(data, mimetype=AUDIO_TYPES["." + name.rsplit(".", 1)[1]])
+    reply.cache_control.public = True
+    reply.cache_control.max_age = _AUDIO_MAX_AGE
+    reply.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    # Ranges: Safari asks for the first bytes of a file before it plays any of it.
+    return reply.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
 
 #: Longest words the page may ask to hear at once (the longest introduction is far shorter).
