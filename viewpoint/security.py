@@ -63,7 +63,10 @@ def add_security_headers(response: Response) -> Response:
                                                        f"form-action 'self' {extra}"))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Nothing is sent to another site; our own forms send the page they came from, which
+    # over HTTPS is how Flask-WTF checks a form was posted from this site (with
+    # "no-referrer" every form posted over HTTPS failed that check).
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), "

@@ -87,5 +87,5 @@ def test_a_second_factor_is_asked_for_outside_production_only_when_switched_on(
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text()
-    table = {m.group(1) for m in re.finditer(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE)}
+    table = {m.group(1) for m in re.finditer(r"^\| `([A-Z0-9_]+)` \|", readme, re.MULTILINE)}
     assert table == {name for name, *_ in SETTINGS}

@@ -28,7 +28,7 @@ def test_every_answer_carries_strict_security_headers(staff, path: str) -> None:
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_home_is_the_childs_start_page(client) -> None:  # type: ignore[no-untyped-def]
