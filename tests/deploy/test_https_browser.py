@@ -10,6 +10,7 @@ a stale form).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,9 @@ from tests.deploy.cluster import (
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(nginx_binary() is None,
-                       reason="nginx is not installed (CI installs Debian's nginx)"),
+    # Skipped where nginx is missing, except under CI (which installs Debian's nginx).
+    pytest.mark.skipif(nginx_binary() is None and not os.environ.get("CI"),
+                       reason="nginx is not installed"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
