@@ -5,6 +5,7 @@ this page alone."""
 from __future__ import annotations
 
 import io
+import socket
 
 from babel.messages.pofile import read_po, write_po
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from tests.workbooks import BACK_HOME, write
 from viewpoint import audio
 from viewpoint.models import QuestionnaireText, Role
 from viewpoint.operations import authoring
+from viewpoint.storage import S3Store
 
 PAGE = "/authoring/questionnaires/back-home/v1/languages/ur"
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x01" * 200
@@ -154,3 +156,36 @@ def test_a_recording_is_saved_by_the_script_and_by_the_plain_form(app, session) 
         app, "ur", texts[2].words) is None
     for text in texts[:2]:
         authoring.remove_recording(session, app, built, "ur", text.digest, author)
+
+
+def test_an_unreachable_audio_store_is_said_in_words_and_changes_nothing(  # type: ignore[no-untyped-def]
+        app, session, monkeypatch) -> None:
+    client, author = _author(app, session)
+    _draft(app, session, author)
+    token = token_from(client.get(PAGE).get_data(as_text=True))
+    built = authoring.built(session, app.extensions["viewpoint.library"],
+                            authoring.versions_of(session, "back-home")[0])
+    texts = [t for t in authoring.language_texts(session, app, built, "ur") if t.words]
+    # The bucket's service stops answering (nothing listens where it was).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        gone = sock.getsockname()[1]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "viewpoint-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "viewpoint-test")
+    monkeypatch.setitem(app.extensions, "viewpoint.audio_store",
+                        S3Store("viewpoint-audio", "", endpoint=f"http://127.0.0.1:{gone}"))
+    monkeypatch.setitem(app.extensions, "viewpoint.audio", None)
+
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert "The recordings cannot be shown just now" in page.get_data(as_text=True)
+    sent = client.post(f"{PAGE}/recordings", headers={"Accept": "application/json"},
+                       data={"csrf_token": token, "digest": texts[0].digest,
+                             "recording": (io.BytesIO(WEBM), "recording.webm")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 422
+    assert "cannot be reached just now, so nothing was changed" in sent.json["message"]
+    removed = client.post(f"{PAGE}/recordings/{texts[0].digest}/remove",
+                          data={"csrf_token": token}, follow_redirects=True)
+    assert removed.status_code == 200
+    assert "cannot be reached just now" in removed.get_data(as_text=True)

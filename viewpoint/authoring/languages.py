@@ -191,8 +191,11 @@ def remove_recording(questionnaire_key: str, number: int, language: str, digest:
     _definition, built = built_version(questionnaire_key, number)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if authoring.remove_recording(db.session, current_app, built, language, digest, user()):
-        flash(_("The recording is removed."))
+    try:
+        if authoring.remove_recording(db.session, current_app, built, language, digest, user()):
+            flash(_("The recording is removed."))
+    except Refusal as refused:
+        flash(str(refused.message), "error")
     return redirect(url_for(".language_page", questionnaire_key=questionnaire_key,
                             number=number, language=language))
 

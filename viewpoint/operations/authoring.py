@@ -47,6 +47,7 @@ from ..questionnaires.library import (
 from ..questionnaires.problems import Problem
 from ..questionnaires.reading import KEY, THEMES
 from ..questionnaires.xlsform import Translations, place, read_workbook, write_workbook
+from ..storage import StoreUnavailable
 from . import Refusal
 
 
@@ -466,6 +467,14 @@ class LanguageText:
     recording: str | None = None
     #: What the words' audio files are named by ("" without words).
     digest: str = ""
+    #: The audio store could not be reached: whether it holds a recording is not known.
+    store_unreachable: bool = False
+
+
+#: Said when the audio store (the folder or bucket every app server keeps recordings in)
+#: cannot be reached.
+STORE_UNREACHABLE = _l("The recordings cannot be reached just now, so nothing was changed. "
+                       "Try again in a few minutes; if it goes on, tell your administrator.")
 
 
 def language_texts(session: Session, app: Flask, questionnaire: Questionnaire,
@@ -475,6 +484,7 @@ def language_texts(session: Session, app: Flask, questionnaire: Questionnaire,
         select(QuestionnaireText).where(QuestionnaireText.questionnaire_key == questionnaire.id,
                                         QuestionnaireText.language == language))}
     found = []
+    unreachable = False
     for place_, message in po.texts_of(questionnaire).items():
         row = own.get(place_)
         if language == "en":
@@ -484,9 +494,16 @@ def language_texts(session: Session, app: Flask, questionnaire: Questionnaire,
         else:
             from_app = catalog_translation(language, *place_)
             words, state = (from_app, "app") if from_app else ("", "")
-        recording = audio.recording_for(app, language, words) if words else None
+        recording = None
+        if words and not unreachable:
+            try:
+                recording = audio.recording_for(app, language, words)
+            except StoreUnavailable as exc:
+                app.logger.warning("Recordings not listed: %s", exc)
+                unreachable = True
         found.append(LanguageText(message, words, state, row, recording,
-                                  audio.digest(language, words) if words else ""))
+                                  audio.digest(language, words) if words else "",
+                                  store_unreachable=unreachable))
     return found
 
 
@@ -561,6 +578,9 @@ def save_recording(session: Session, app: Flask, questionnaire: Questionnaire, l
     except audio.NotARecording:
         raise Refusal(str(_l("That file is not a recording this service can play (an MP3, "
                              "Ogg, WebM, M4A or WAV file under 2 MB)."))) from None
+    except StoreUnavailable as exc:
+        app.logger.warning("Recording not saved: %s", exc)
+        raise Refusal(str(STORE_UNREACHABLE)) from None
     audit.record("questionnaire.recorded", actor=by, session=session,
                  detail={"questionnaire": questionnaire.id, "language": language,
                          "text": text.message.context, "file": text.recording})
@@ -573,7 +593,14 @@ def remove_recording(session: Session, app: Flask, questionnaire: Questionnaire,
     synthesiser speaks the language, is heard again). Whether there was one."""
     text = next((text for text in language_texts(session, app, questionnaire, language)
                  if text.digest and text.digest == digest), None)
-    if text is None or not audio.remove_recording(app, language, text.words):
+    if text is None:
+        return False
+    try:
+        removed = audio.remove_recording(app, language, text.words)
+    except StoreUnavailable as exc:
+        app.logger.warning("Recording not removed: %s", exc)
+        raise Refusal(str(STORE_UNREACHABLE)) from None
+    if not removed:
         return False
     audit.record("questionnaire.recording_removed", actor=by, session=session,
                  detail={"questionnaire": questionnaire.id, "language": language,
