@@ -470,6 +470,8 @@ class Child:
         #: (by nginx reloading) before they reached it: browsers do the same, unseen.
         self.resent = 0
         self._reused = False
+        #: Each attempt to save: (when it began on the monotonic clock, seconds, saved).
+        self.timings: list[tuple[float, float, bool]] = []
 
     def _request(self, method: str, path: str, body: bytes | None = None,
                  headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
@@ -535,6 +537,7 @@ class Child:
                            "save_id": save_id}).encode()
         headers = {"Content-Type": "application/json", "X-CSRFToken": self.csrf}
         while time.monotonic() < stop_at:
+            began = time.monotonic()
             try:
                 status, _, data = self._request("POST", "/answers", body, headers)
             except (OSError, http.client.HTTPException) as exc:
@@ -546,9 +549,11 @@ class Child:
                 if status == 200 and answer.get("status") == "saved":
                     self.saved.append(Saved(question, payload["value"], payload["declined"],
                                             save_id, time.monotonic()))
+                    self.timings.append((began, time.monotonic() - began, True))
                     return True
                 self.failures.append(Failure(time.monotonic(), f"HTTP {status} "
                                              f"{answer.get('status', '')}".strip(), question))
+            self.timings.append((began, time.monotonic() - began, False))
             time.sleep(0.3)  # the page waits a little before trying again
         return False
 
@@ -652,3 +657,197 @@ def answers_by_save_id(url: str) -> dict[str, tuple[int, str, Any]]:
     finally:
         engine.dispose()
     return {row[4]: (row[0], row[1], stored_value(row[2], row[3])) for row in rows}
+
+
+# --- the rehearsal: a crash, last night's backup, a rolling upgrade ------------------------
+
+@dataclass
+class Rehearsal:
+    """What happened when, on the monotonic clock, and the children who lived through it."""
+
+    crowd: Crowd
+    servers: list[AppServer]
+    started: float = 0.0
+    killed_at: float = 0.0
+    backup_started: float = 0.0
+    backup_finished: float = 0.0
+    dump: Path | None = None
+    upgrade_started: float = 0.0
+    upgrade_finished: float = 0.0
+    finished: float = 0.0
+    build: Path | None = None
+    revision: str = ""
+    #: The revision each server's build migrates to, and where the database stands for it
+    #: ("current"), as its /healthz said once upgraded.
+    revisions_seen: dict[str, str] = field(default_factory=dict)
+
+    def timings(self, start: float, end: float) -> list[tuple[float, float, bool]]:
+        """Save attempts that began between ``start`` and ``end``."""
+        return [timing for child in self.crowd.children for timing in child.timings
+                if start <= timing[0] < end]
+
+    def failures(self, start: float, end: float) -> list[Failure]:
+        return [failure for failure in self.crowd.failures() if start <= failure.at < end]
+
+
+def rehearse(db: Database, folder: Path, children: int, *, pause: float,
+             notice: float, steady: float) -> Rehearsal:
+    """Two app servers behind nginx on a migrated database with ``children`` children, each
+    saving an answer every ``pause`` seconds or so, throughout:
+
+    1. ``steady`` seconds of answering, then one server is killed (``kill -9``, its whole
+       process group) and started again 4 s later, as systemd's Restart=always would;
+       ``notice`` seconds are left for the balancer to take it back;
+    2. last night's backup (deploy/postgresql/backup.sh) is taken;
+    3. the rolling upgrade of docs/deploy.md: the next build's migration (expand only) while
+       the old build serves, then each server in turn out of the balancer, stopped
+       (SIGTERM: it finishes what it has), started on the new build, ready on /healthz,
+       and back in;
+    4. ``steady`` seconds more, then the children stop.
+    """
+    upgrade(ROOT, db, folder / "migrate")
+    codes = seed_children(db, folder / "seed", children)
+    servers = [AppServer("a", free_port(), folder / "a.log"),
+               AppServer("b", free_port(), folder / "b.log")]
+    balancer = Balancer(folder / "nginx", servers)
+    env = app_env(db, folder / "instance", f"https://{HOST}:{balancer.port}")
+    questions = {band: answers_for(band) for _, band in codes}
+    crowd = Crowd([Child(balancer.port, balancer.tls(), code, band, questions[band])
+                   for code, band in codes], pause=pause)
+    run = Rehearsal(crowd, servers)
+    try:
+        for server in servers:
+            server.start(env)
+        balancer.start()
+        crowd.sign_in_all()
+        run.started = time.monotonic()
+        crowd.start()
+        time.sleep(steady)
+
+        run.killed_at = time.monotonic()
+        servers[0].kill()
+        time.sleep(4.0)
+        servers[0].start(env)
+        time.sleep(max(0.0, run.killed_at + notice - time.monotonic()))
+
+        run.backup_started = time.monotonic()
+        backed_up = subprocess.run(
+            [str(DEPLOY / "postgresql" / "backup.sh")], capture_output=True, text=True,
+            timeout=600, env={**os.environ, "DATABASE_URL": db.url(db.migrator, libpq=True),
+                              "BACKUP_DIR": str(folder / "backups")})
+        run.backup_finished = time.monotonic()
+        if backed_up.returncode != 0:
+            raise RuntimeError(f"backup.sh failed: {backed_up.stderr}")
+        run.dump = Path(backed_up.stdout.strip())
+
+        run.build, run.revision = next_build(folder / "next")
+        run.upgrade_started = time.monotonic()
+        upgrade(run.build, db, folder / "migrate")
+        for server in servers:
+            if server.ready() is None:
+                raise RuntimeError(f"{server.name} (the old build) is not ready on the "
+                                   "expanded schema")
+        for server in servers:
+            balancer.set_down(server.name, True)
+            server.stop()
+            server.start(env, run.build)
+            found = (server.ready() or {}).get("database", {})
+            run.revisions_seen[server.name] = \
+                f"{found.get('expected_revision')} ({found.get('schema')})"
+            balancer.set_down(server.name, False)
+        run.upgrade_finished = time.monotonic()
+        time.sleep(steady)
+    finally:
+        crowd.stop()
+        run.finished = time.monotonic()
+        balancer.stop()
+        for server in servers:
+            server.stop()
+    return run
+
+
+def _by_question(child: Child) -> dict[str, list[Saved]]:
+    found: dict[str, list[Saved]] = {}
+    for saved in child.saved:
+        found.setdefault(saved.question, []).append(saved)
+    return found
+
+
+def lost_or_doubled(children: list[Child], stored: dict[str, Any]) -> list[str]:
+    """What is wrong with the stored answers (nothing, when all is well): each question a
+    child answered must hold the last answer the child was told was saved, each child's
+    answers must be in one response of their own, and no other answer may be stored."""
+    problems = []
+    expected = 0
+    responses = []
+    for child in children:
+        mine = set()
+        for question, saves in _by_question(child).items():
+            expected += 1
+            last = saves[-1]
+            found = stored.get(last.save_id)
+            if found is None:
+                problems.append(f"lost: {child.code} {question}")
+                continue
+            response, stored_question, value = found
+            mine.add(response)
+            if stored_question != question or value != (None if last.declined else last.value):
+                problems.append(f"wrong: {child.code} {question}: {value!r}, not {last.value!r}")
+        if len(mine) > 1:
+            problems.append(f"in {len(mine)} responses: {child.code}")
+        responses.extend(mine)
+    if len(set(responses)) != len(responses):
+        problems.append("two children's answers in one response")
+    if len(stored) != expected:
+        problems.append(f"{len(stored) - expected} answers stored that no child was told "
+                        "were saved")
+    return problems
+
+
+def not_as_backed_up(children: list[Child], restored: dict[str, Any], started: float,
+                     finished: float) -> list[str]:
+    """What is wrong with a restored backup (nothing, when all is well): for each question,
+    the answer that was the newest when the backup began (or one saved while it ran), and
+    nothing saved after it ended."""
+    problems = []
+    expected = 0
+    for child in children:
+        for question, saves in _by_question(child).items():
+            before = [saved for saved in saves if saved.acked_at < started]
+            held = [number for number, saved in enumerate(saves) if saved.save_id in restored]
+            if not before and not held:
+                continue  # first answered after the backup began, and not in it: right
+            if len(held) != 1:
+                problems.append(f"missing from the backup: {child.code} {question}")
+                continue
+            expected += 1
+            number = held[0]
+            if restored[saves[number].save_id][1] != question:
+                problems.append(f"another question's answer: {child.code} {question}")
+            # Nothing newer had been saved before the backup began...
+            if any(later.acked_at < started for later in saves[number + 1:]):
+                problems.append(f"older than the backup's moment: {child.code} {question}")
+            # ...and this was saved before it ended (a moment for the reply to arrive).
+            if saves[number].acked_at > finished + 5.0:
+                problems.append(f"saved after the backup: {child.code} {question}")
+    if len(restored) != expected:
+        problems.append(f"{len(restored) - expected} answers in the backup no child gave")
+    return problems
+
+
+def restore(db: Database, dump: Path) -> str:
+    """Last night's backup restored into a new database (as docs/deploy.md does it);
+    returns the new database's name."""
+    restored = f"{db.name}_restored"
+    admin = db.admin()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{restored}" OWNER "{db.migrator}"'))
+    finally:
+        admin.dispose()
+    back = subprocess.run(["pg_restore", "--exit-on-error", "--dbname",
+                           db.url(db.migrator, restored, libpq=True), str(dump)],
+                          capture_output=True, text=True, timeout=600)
+    if back.returncode != 0:
+        raise RuntimeError(f"pg_restore failed: {back.stderr}")
+    return restored
