@@ -22,6 +22,9 @@ Benchmarks (choose with --only / --skip):
   retention  `viewpoint audit verify` over 100,000 audit rows, and `viewpoint retention run`
            (dry, then --apply) on the demo council with every record due; the totals are
            compared before and after
+  cluster  two app servers behind nginx (TLS) on PostgreSQL, as deploy/ installs them,
+           with children answering through a server killed, last night's backup and a
+           rolling upgrade to a build with a new migration (needs nginx; about 2 minutes)
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ def bench_demo(sizes: list[int], server: str | None, scratch: Path) -> list[list
 
 
 BENCHMARKS = ("demo", "answers", "render", "weight", "questionnaire", "cpu", "dashboards",
-              "disclosure", "retention")
+              "disclosure", "retention", "cluster")
 WEB = {"answers", "render", "weight"}
 #: Load tests with a server of their own, shaped by the same options as WEB's.
 OWN_SERVER = {"questionnaire"}
@@ -147,6 +150,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("BENCH_RETENTION_SIZES", "20000"),
                         help="comma-separated response counts for the retention benchmark "
                              "(default 20000)")
+    parser.add_argument("--cluster-children", type=int, default=300,
+                        help="children answering in the cluster benchmark (default 300)")
+    parser.add_argument("--cluster-pause", type=float, default=1.0,
+                        help="seconds between one child's saves, on average (default 1)")
+    parser.add_argument("--cluster-steady", type=float, default=20.0,
+                        help="seconds of answering before the crash and after the upgrade "
+                             "(default 20)")
     web = parser.add_argument_group("web benchmarks (answers, render, weight, questionnaire)")
     web.add_argument("--clients", type=int, default=16,
                      help="concurrent clients, each a signed-in child (default 16)")
@@ -228,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
                 rows += bench_retention(
                     [int(size) for size in args.retention_sizes.split(",") if size], server,
                     Path(scratch))
+        if "cluster" in selected:
+            from benchmarks.cluster import bench_cluster
+
+            with postgres_server() as server:
+                rows += bench_cluster(server, Path(scratch), children=args.cluster_children,
+                                      pause=args.cluster_pause, steady=args.cluster_steady)
         if "cpu" in selected:
             from benchmarks.cpu import bench_cpu
 

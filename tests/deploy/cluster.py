@@ -398,15 +398,34 @@ class Balancer:
 
     def set_down(self, name: str, down: bool) -> None:
         """Take a server out of the balancer (or put it back), as the rolling upgrade in
-        docs/deploy.md does: change its line, then reload nginx, which lets its old workers
-        finish the requests they have."""
+        docs/deploy.md does: change its line, reload nginx, and wait until its old workers
+        (which still send to the server) have finished the requests they had, so that the
+        server taken out has none left."""
         (self.down.add if down else self.down.discard)(name)
         self._write_upstream()
+        before = set(self._workers())
         reloaded = subprocess.run(self._nginx("-s", "reload"), capture_output=True,
                                   text=True, timeout=30)
         if reloaded.returncode != 0:
             raise RuntimeError(f"nginx -s reload: {reloaded.stderr}")
-        time.sleep(1.0)  # the new workers take over; the old ones finish what they had
+        deadline = time.monotonic() + 90
+        while set(self._workers()) & before:
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx's old workers did not finish within 90 s")
+            time.sleep(0.1)
+
+    def _workers(self) -> list[int]:
+        """The nginx worker processes (old ones included) under this balancer's master."""
+        assert self.process is not None
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, IndexError):
+                status = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(status[1]) == self.process.pid:
+                    found.append(int(entry.name))
+        return found
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
