@@ -862,6 +862,10 @@ def restore(db: Database, dump: Path) -> str:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{restored}" OWNER "{db.migrator}"'))
+            # The two lines docs/deploy.md gives (the dump brings the tables' privileges).
+            connection.execute(text(f'REVOKE ALL ON DATABASE "{restored}" FROM PUBLIC'))
+            connection.execute(text(f'GRANT CONNECT, TEMPORARY ON DATABASE "{restored}" '
+                                    f'TO "{db.app_role}"'))
     finally:
         admin.dispose()
     back = subprocess.run(["pg_restore", "--exit-on-error", "--dbname",

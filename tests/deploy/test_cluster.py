@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 
 from tests.deploy.cluster import (
     answers_by_save_id,
@@ -100,6 +101,16 @@ def test_a_crash_a_rolling_upgrade_and_a_restore_lose_no_answer(
         assert not_as_backed_up(crowd.children,
                                 answers_by_save_id(db.url(db.migrator, restored)),
                                 run.backup_started, run.backup_finished) == []
+        # The app's role reads and writes it, as it did the original, and changes no table.
+        engine = create_engine(normalise_database_url(db.url(db.app_role, restored)))
+        try:
+            with engine.begin() as connection:
+                assert connection.execute(text("SELECT count(*) FROM answer")).scalar()
+                connection.execute(text("UPDATE team SET name = name"))
+            with pytest.raises(ProgrammingError), engine.connect() as connection:
+                connection.execute(text("ALTER TABLE answer ADD COLUMN note text"))
+        finally:
+            engine.dispose()
         unchanged = ("child", "plan", "team", "staff_user")
         assert _digests(db.url(db.migrator, restored), unchanged) == \
             _digests(db.url(db.migrator), unchanged)
