@@ -678,6 +678,28 @@ def answers_by_save_id(url: str) -> dict[str, tuple[int, str, Any]]:
     return {row[4]: (row[0], row[1], stored_value(row[2], row[3])) for row in rows}
 
 
+@contextlib.contextmanager
+def one_server_behind_nginx(server_url: str, folder: Path,
+                            workers: int = 1) -> Iterator[tuple[str, str]]:
+    """(https address, a child's code) of one app server behind nginx with TLS, on a new
+    database made by roles.sql; stopped and removed after."""
+    with database(server_url) as db:
+        upgrade(ROOT, db, folder / "migrate")
+        [(code, _band)] = seed_children(db, folder / "seed", 1)
+        server = AppServer("a", free_port(), folder / "a.log")
+        balancer = Balancer(folder / "nginx", [server])
+        base = f"https://{HOST}:{balancer.port}"
+        # As shipped: 10 wrong codes from one address in 15 minutes, then a wait.
+        settings = {**app_env(db, folder / "instance", base), "CODE_FAILURES_PER_CLIENT": "10"}
+        try:
+            server.start(settings, workers=workers)
+            balancer.start()
+            yield base, code
+        finally:
+            balancer.stop()
+            server.stop()
+
+
 # --- the rehearsal: a crash, last night's backup, a rolling upgrade ------------------------
 
 @dataclass
