@@ -279,14 +279,15 @@ class AppServer:
 
     def ready(self) -> dict[str, Any] | None:
         """/healthz asked directly (as nginx's host would): its JSON when 200, else None."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
         try:
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
             connection.request("GET", "/healthz")
             response = connection.getresponse()
             body = response.read()
-            connection.close()
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return None
+        finally:
+            connection.close()
         return json.loads(body) if response.status == 200 else None
 
     def kill(self) -> None:

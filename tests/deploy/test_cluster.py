@@ -38,7 +38,7 @@ pytestmark = [
 
 CHILDREN = 100
 #: Seconds between one child's saves, on average (a child reading and choosing is slower).
-PAUSE = 2.0
+PAUSE = 3.0
 #: How long the balancer may take to notice a dead server: failed requests are allowed
 #: only this long after the kill (nginx leaves a server alone after one failed connection,
 #: so in practice only the requests the dead server had taken fail).

@@ -102,8 +102,10 @@ def test_the_archived_log_brings_the_database_back_to_the_moment_before_a_mistak
         conf.write("\n" + settings)
     port = cluster.start(data)
 
-    with _engine(port, "postgres").connect() as connection:
+    server = _engine(port, "postgres")
+    with server.connect() as connection:
         connection.execute(text("CREATE DATABASE viewpoint"))
+    server.dispose()
     migrate(f"postgresql://postgres@127.0.0.1:{port}/viewpoint")
     engine = _engine(port)
     with engine.connect() as connection:
