@@ -146,9 +146,15 @@ def test_the_archived_log_brings_the_database_back_to_the_moment_before_a_mistak
     engine = _engine(port)
     try:
         with engine.connect() as connection:
+            # It takes connections (read only) while it still replays the log: recovery is
+            # over when it has reached the moment and opened the database for writing.
+            deadline = time.monotonic() + 120
+            while connection.execute(text("SELECT pg_is_in_recovery()")).scalar():
+                assert time.monotonic() < deadline, "still recovering after 120 s"
+                time.sleep(0.2)
             names = connection.execute(text("SELECT name FROM team ORDER BY id")).scalars().all()
             assert names == ["Before the base backup", "After the base backup"]
-            assert connection.execute(text("SELECT pg_is_in_recovery()")).scalar() is False
+            connection.execute(text(_ADD_TEAM), {"name": "Written after the recovery"})
     finally:
         engine.dispose()
 
